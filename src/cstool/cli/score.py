@@ -1,0 +1,3 @@
+"""Commands: score, validate, explain."""
+
+from __future__ import annotations

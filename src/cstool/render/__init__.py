@@ -1,0 +1,121 @@
+"""Everything that prints: rich tables for people, csv/json for machines, errors to stderr.
+
+Machine formats write data alone to stdout; messages go to stderr. Colour only on a
+terminal, never with NO_COLOR (rich honours it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from cstool.errors import CstoolError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+def stderr() -> Console:
+    """A rich console on stderr (colour only when it is a terminal)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout() -> Console:
+    """A rich console on stdout for tables."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def message(text: str) -> None:
+    """A status line for people, on stderr."""
+    stderr().print(text, markup=False)
+
+
+def print_error(exc: CstoolError) -> None:
+    """An error, its problems (capped, with a count) and a hint, on stderr."""
+    console = stderr()
+    console.print(f"[bold red]error:[/] {_escape(exc.message)}")
+    for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"  {_escape(problem.describe())}")
+    hidden = exc.total_problems - min(len(exc.problems), MAX_PROBLEMS_SHOWN)
+    if hidden > 0:
+        console.print(f"  … and {hidden} more problem{'s' if hidden != 1 else ''}")
+    if exc.hint:
+        console.print(f"[dim]hint:[/] {_escape(exc.hint)}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def json_text(frame: pd.DataFrame) -> str:
+    """A JSON array of objects: numbers as numbers, dates as ISO strings, missing as null."""
+    import pandas as pd
+
+    out = frame.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[name] = col.dt.strftime("%Y-%m-%d")
+    text = out.to_json(orient="records", force_ascii=False, double_precision=15)
+    return text if text != "" else "[]"
+
+
+def write_stdout(text: str) -> None:
+    """Data for machines on stdout, untouched by rich."""
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
+    """UTF-8 CSV (BOM under `excel`), formula cells neutralised, written by pyarrow for speed."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from cstool.write import neutralise_formulas
+
+    safe = _arrow_ready(neutralise_formulas(frame))
+    table = pa.Table.from_pandas(safe, preserve_index=False)
+    sink = io.BytesIO()
+    if excel:
+        sink.write(b"\xef\xbb\xbf")
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue()
+
+
+def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as date32 (so CSV shows 2026-11-22, not a timestamp) and no mixed objects."""
+    import pandas as pd
+
+    out = frame
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            if out is frame:
+                out = frame.copy()
+            out[name] = col.dt.date.astype("date32[pyarrow]")
+        elif col.dtype == object:
+            if out is frame:
+                out = frame.copy()
+            out[name] = col.astype("string")
+    return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Small frames (one customer, a summary) as plain dicts for tables."""
+    import json
+
+    result: list[dict[str, Any]] = json.loads(json_text(frame))
+    return result
