@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from cstool.config import Goal, Settings
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 KpiKind = Literal["count", "money", "percent", "score", "nps"]
@@ -229,6 +230,34 @@ def _id_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+def _change_kpis(
+    kept: np.ndarray, gone: np.ndarray, came: np.ndarray, then: np.ndarray, now: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Change KPIs from aligned customer arrays (last axis = customers; NaN when undefined).
+
+    `kept`/`gone`/`came`: in both tables / only the earlier / only the later; `then`/`now`:
+    mrr in each table with missing as 0.
+    """
+    import numpy as np
+
+    kept, gone, came = np.atleast_2d(kept), np.atleast_2d(gone), np.atleast_2d(came)
+    then, now = np.atleast_2d(then), np.atleast_2d(now)
+    start = (kept | gone).sum(axis=-1).astype(float)
+    start_mrr = np.where(kept | gone, then, 0.0).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        customers = np.where(start > 0, 100.0 / start, np.nan)
+        revenue = np.where(start_mrr > 0, 100.0 / start_mrr, np.nan)
+        return {
+            "retention_rate": kept.sum(axis=-1) * customers,
+            "logo_churn": gone.sum(axis=-1) * customers,
+            "gross_revenue_retention": np.where(kept, np.minimum(then, now), 0.0).sum(axis=-1)
+            * revenue,
+            "net_revenue_retention": np.where(kept, now, 0.0).sum(axis=-1) * revenue,
+            "new_customers": came.sum(axis=-1).astype(float),
+            "churned_customers": gone.sum(axis=-1).astype(float),
+        }
+
+
 def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
     """Retention, churn, revenue retention, new customers and band migrations between two tables.
 
@@ -248,22 +277,7 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
     came = (joined["_merge"] == "right_only").to_numpy()
     then = joined["mrr_then"].fillna(0.0).to_numpy()
     now = joined["mrr_now"].fillna(0.0).to_numpy()
-    start = int(kept.sum() + gone.sum())
-    start_mrr = float(then[kept | gone].sum())
-
-    kpis: Kpis = {
-        "retention_rate": 100.0 * kept.sum() / start if start else None,
-        "logo_churn": 100.0 * gone.sum() / start if start else None,
-        "gross_revenue_retention": (
-            100.0 * float(np.minimum(then, now)[kept].sum()) / start_mrr if start_mrr > 0 else None
-        ),
-        "net_revenue_retention": (
-            100.0 * float(now[kept].sum()) / start_mrr if start_mrr > 0 else None
-        ),
-        "new_customers": float(came.sum()),
-        "churned_customers": float(gone.sum()),
-    }
-    kpis = {k: _as_float(v) for k, v in kpis.items()}
+    kpis = {k: _as_float(v[0]) for k, v in _change_kpis(kept, gone, came, then, now).items()}
 
     both = joined.loc[kept]
     from_band = pd.Categorical(both["band_then"], categories=list(BANDS))
@@ -349,15 +363,19 @@ def kpi_trend(snapshots: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     sums = parts.groupby(codes.to_numpy()).sum()
     means = parts[["satisfaction", "health"]].groupby(codes.to_numpy()).mean()
     level = _level_from_sums(sums, means)
+    # Each customer's presence and mrr on each date, as dates × customers arrays.
+    ids, _ = pd.factorize(snapshots["customer_id"].astype("string"))
+    row_dates = codes.to_numpy()
+    present = np.zeros((len(dates), int(ids.max()) + 1), dtype=bool)
+    present[row_dates, ids] = True
+    mrr = np.zeros(present.shape)
+    mrr[row_dates, ids] = _numbers(snapshots, "mrr").fillna(0.0).to_numpy()
     change = pd.DataFrame(np.nan, index=level.index, columns=list(CHANGE_KPIS))
-    rows = snapshots.groupby(codes.to_numpy()).indices
-    previous = None
-    for code in range(len(dates)):  # one step per snapshot date, not per row
-        current = snapshots.iloc[rows[code]]
-        if previous is not None:
-            kpis = compare(previous, current).kpis
-            change.loc[code] = [np.nan if kpis[k] is None else kpis[k] for k in CHANGE_KPIS]
-        previous = current
+    if len(dates) > 1:
+        before, after = present[:-1], present[1:]
+        steps = _change_kpis(before & after, before & ~after, after & ~before, mrr[:-1], mrr[1:])
+        for name in CHANGE_KPIS:
+            change.loc[change.index[1:], name] = steps[name]
     trend = pd.concat([level, change], axis=1)[columns].astype("float64")
     trend.index = pd.Index(dates, name="as_of")
     return trend
