@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
-from cstool.errors import Problem, UsageError
+from cstool.errors import UsageError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    from cstool.load import RawTable
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,8 @@ class Table:
     raw: pd.DataFrame
     source: Path
     headers: dict[str, str]  # canonical field -> header as written in the file
-    lines: pd.Series  # file line number of each row (header is line 1), aligned with frame
-    problems: list[Problem] = field(default_factory=list)
+    raw_table: RawTable
+    rows: np.ndarray | None = None  # positions kept from the file's rows (None: all)
     skipped: int = 0
     encoding: str = "utf-8"
     delimiter: str = ","
@@ -48,9 +52,15 @@ class Table:
         """Canonical fields that the file has a column for."""
         return list(self.headers)
 
+    @property
+    def lines(self) -> np.ndarray:
+        """File line number of each row of `frame` (header is line 1)."""
+        lines = self.raw_table.line_numbers
+        return lines if self.rows is None else lines[self.rows]
+
 
 def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = None) -> Path:
-    """The customer table to read: FILE, else `customers` of the workspace, else ./customer_data.csv."""
+    """The customer table: FILE, else `customers` of the workspace, else ./customer_data.csv."""
     if file is not None:
         return file
     settings = workspace.settings
@@ -62,7 +72,7 @@ def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = N
     raise UsageError(
         "no customer file given and no ./customer_data.csv here",
         hint="name the file (`cstool score customers.csv`) or run `cstool init` in its folder "
-        "to write a cstool.toml with `customers = \"…\"`",
+        'to write a cstool.toml with `customers = "…"`',
     )
 
 
@@ -91,8 +101,148 @@ def scored_frame(
 
 def segment_frame(frame: pd.DataFrame, settings: Settings, as_of: date) -> pd.DataFrame:
     """Add segment, cadence_days and play (built-in rules when none are configured)."""
-    try:
-        from cstool.segments import segment
-    except ImportError:  # pragma: no cover - segments land with their own issue
-        return frame
+    from cstool.segments import segment
+
     return segment(frame, settings.segments, as_of)
+
+
+@dataclass
+class Run:
+    """One command's view of the data: settings, the table, the scored frame, the day."""
+
+    workspace: Workspace
+    table: Table
+    frame: pd.DataFrame
+    as_of: date
+    db: Path
+    logged: pd.DataFrame | None  # newest logged touch per customer, from the store
+
+
+def run(
+    file: Path | None,
+    as_of: date,
+    *,
+    config: Path | None = None,
+    db: Path | None = None,
+    options: ReadOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Run:
+    """Everything a reading command needs: workspace → table → store touches → scores → segments."""
+    from cstool.config import load_workspace
+    from cstool.store import db_path, open_store
+
+    step = on_step or (lambda _: None)
+    workspace = load_workspace(config)
+    path = customers_file(file, workspace)
+    step(f"reading {path.name}")
+    table = load_table(path, workspace.settings, options)
+    store_path = db_path(workspace, db)
+    logged = None
+    store = open_store(store_path, create=False)
+    if store is not None:
+        with store:
+            logged = store.last_logged()
+    step("scoring")
+    frame = scored_frame(table, workspace.settings, as_of, logged)
+    return Run(workspace, table, frame, as_of, store_path, logged)
+
+
+def customer_index(frame: pd.DataFrame, customer_id: str) -> int:
+    """Row position of a customer; an unknown ID is a usage error with "did you mean"."""
+    import difflib
+
+    import numpy as np
+
+    ids = frame["customer_id"]
+    hits = np.flatnonzero((ids == customer_id).to_numpy(dtype=bool))
+    if len(hits):
+        return int(hits[0])
+    folded = ids.str.casefold()
+    exact_fold = np.flatnonzero((folded == customer_id.casefold()).to_numpy(dtype=bool))
+    if len(exact_fold):
+        return int(exact_fold[0])
+    # Only IDs of a similar length are compared, so a million customers stay quick.
+    lengths = ids.str.len().to_numpy(dtype=np.int64, na_value=0)
+    near = ids[np.abs(lengths - len(customer_id)) <= 2]
+    pool = near.iloc[:50_000].tolist()
+    close = difflib.get_close_matches(customer_id, pool, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else None
+    raise UsageError(f"unknown customer ID {customer_id!r}", hint=hint)
+
+
+# cstool's columns appended to enriched CSVs, in this order (when present).
+ENRICHED = (
+    "satisfaction",
+    "health",
+    "health_coverage",
+    "band",
+    "segment",
+    "cadence_days",
+    "play",
+    "last_touch",
+    "days_since_touch",
+)
+
+
+def sort_order(
+    frame: pd.DataFrame,
+    sort: str | None = None,
+    *,
+    descending: bool = False,
+    top: int | None = None,
+) -> np.ndarray:
+    """Row positions sorted by a column (ties by customer_id, stable), cut to `top`."""
+    import numpy as np
+
+    if sort is None:
+        order = np.arange(len(frame))
+    else:
+        column = _column_for(frame, sort)
+        keys = frame[[column, "customer_id"]].reset_index(drop=True)
+        ranked = keys.sort_values(
+            [column, "customer_id"],
+            ascending=[not descending, True],
+            kind="stable",
+            na_position="last",
+        )
+        order = ranked.index.to_numpy()
+    return order if top is None else order[: max(top, 0)]
+
+
+def _column_for(frame: pd.DataFrame, name: str) -> str:
+    import difflib
+
+    if name in frame.columns:
+        return name
+    from cstool.load import normalise_header
+
+    wanted = normalise_header(name)
+    for column in frame.columns:
+        if normalise_header(str(column)) == wanted:
+            return str(column)
+    close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=3)
+    raise UsageError(
+        f"--sort {name!r}: no such column",
+        hint=f"did you mean {', '.join(close)}?" if close else "try health, satisfaction or mrr",
+    )
+
+
+def csv_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None) -> pd.DataFrame:
+    """The input's own columns as written, then cstool's columns under canonical names."""
+    import pandas as pd
+
+    raw = table.raw if order is None else table.raw.iloc[order]
+    scored = frame if order is None else frame.iloc[order]
+    added = [c for c in ENRICHED if c in scored.columns and c not in raw.columns]
+    extra = scored[added].reset_index(drop=True)
+    return pd.concat([raw.reset_index(drop=True), extra], axis="columns")
+
+
+def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None) -> pd.DataFrame:
+    """Canonical names: every customer field, unknown columns, then cstool's columns."""
+    from cstool.schema import FIELDS
+
+    scored = frame if order is None else frame.iloc[order]
+    passthrough = [c for c in table.frame.columns if c not in FIELDS]
+    columns = [*FIELDS, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
+    return scored[columns].reset_index(drop=True)

@@ -34,7 +34,7 @@ def atomic(path: Path, mode: str = "wb", *, protect: Path | None = None) -> Iter
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, mode) as handle:
-            yield handle  # type: ignore[misc]
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -77,6 +77,13 @@ def write_stdout(text: str) -> None:
     sys.stdout.flush()
 
 
+def write_bytes_stdout(data: bytes) -> None:
+    """Bytes (a CSV) on stdout as they are."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
 def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     """UTF-8 CSV (BOM under `excel`), formula cells neutralised, written by pyarrow for speed."""
     import io

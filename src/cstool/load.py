@@ -1,0 +1,392 @@
+"""Bytes → DataFrame of text cells: encoding, delimiter, line numbers, header matching.
+
+Encoding is decided strictly, never guessed from a few bytes: a BOM if there is one,
+else UTF-8 if the whole file decodes, else GB18030 if it does, else an error.
+Parsing goes through pyarrow's multi-threaded CSV reader with every column read as
+text, so the validator sees exactly what the user wrote.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from cstool.config import Settings
+from cstool.errors import DataError, Problem, UsageError
+from cstool.schema import ALIASES, FIELDS, REQUIRED
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+DELIMITERS = (",", ";", "\t", "|")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass
+class RawTable:
+    """A parsed CSV: every cell as text, the header as written, and where each row starts."""
+
+    path: Path
+    frame: pd.DataFrame  # columns c0…cN (text), rows as parsed
+    header: list[str]  # the header cells as written
+    headers: dict[str, int]  # canonical field -> column position
+    encoding: str
+    delimiter: str
+    data: bytes = field(repr=False)  # the file as UTF-8 bytes, for exact line numbers
+    ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of bad rows
+
+    @property
+    def header_names(self) -> dict[str, str]:
+        """Canonical field -> header as written in the file."""
+        return {name: self.header[pos] for name, pos in self.headers.items()}
+
+    @cached_property
+    def line_numbers(self) -> np.ndarray:
+        """File line (header = 1) where each row of `frame` starts."""
+        import numpy as np
+
+        n = len(self.frame)
+        if not self.ragged and _physical_lines(self.data) == n + 1:
+            return np.arange(2, n + 2, dtype=np.int64)
+        starts, _ = _record_starts(self.data, self.delimiter, len(self.header))
+        return np.asarray(starts, dtype=np.int64)
+
+
+def read_raw(
+    path: Path,
+    settings: Settings,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read a customer CSV into text cells, matching its headers to cstool's fields."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
+    data, used = decode(raw, path, forced)
+    if not data.strip(b" \t\r\n,;|"):
+        raise DataError(f"{path}: the file is empty (no header, no rows)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DataError(
+            f"{path}: line {line} contains a NUL byte: this looks like a binary file or UTF-16 "
+            "without a byte-order mark",
+            hint="if it is a text export, name its encoding with --encoding (e.g. utf-16)",
+        )
+    forced_delimiter = delimiter or (
+        settings.input.delimiter if settings.input.delimiter != "auto" else None
+    )
+    sep = _delimiter(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
+    header, body_offset = _header(data, sep, path)
+    frame, ragged = _parse_body(data, body_offset, sep, len(header), path)
+    headers = match_headers(header, settings)
+    return RawTable(
+        path=path,
+        frame=frame,
+        header=header,
+        headers=headers,
+        encoding=used,
+        delimiter=sep,
+        data=data,
+        ragged=ragged,
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise UsageError(f"{path}: file not found")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, expected a CSV file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes (no BOM) and the encoding it was read with."""
+    if forced:
+        try:
+            codecs.lookup(forced)
+        except LookupError:
+            raise UsageError(f"--encoding {forced!r}: unknown encoding") from None
+        try:
+            text = raw.decode(forced)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: {_decode_position(raw, exc)} is not valid {forced}",
+                hint="check --encoding (or [input] encoding in cstool.toml)",
+            ) from None
+        return text.lstrip("\ufeff").encode("utf-8"), forced
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"{path}: starts with a {codec} byte-order mark but "
+                    f"{_decode_position(raw, exc)} is not valid {codec}"
+                ) from None
+            if codec == "utf-8-sig":
+                return raw[len(bom) :], "utf-8-sig"
+            return text.lstrip("\ufeff").encode("utf-8"), codec
+    try:
+        raw.decode("utf-8")
+        return raw, "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return raw.decode("gb18030").encode("utf-8"), "gb18030"
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{path}: {_decode_position(raw, utf8_error)} is neither UTF-8 nor GB18030",
+                hint="name the file's encoding with --encoding (e.g. --encoding latin-1 or cp1252)",
+            ) from None
+
+
+def _decode_position(raw: bytes, exc: UnicodeDecodeError) -> str:
+    line = raw.count(b"\n", 0, exc.start) + 1
+    return f"byte {exc.start} (line {line}, byte 0x{raw[exc.start]:02x})"
+
+
+def _delimiter(value: str) -> str:
+    value = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
+        value, value
+    )
+    if len(value) != 1 or value in '"\r\n':
+        raise UsageError(f"--delimiter {value!r}: expected one character such as , ; tab or |")
+    return value
+
+
+def sniff_delimiter(data: bytes) -> str:
+    """The delimiter that splits the header line most often (comma on a tie)."""
+    first = data[:65536].splitlines()[0] if data else b""
+    counts = {d: _count_outside_quotes(first, d.encode()) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] > 0 else ","
+
+
+def _count_outside_quotes(line: bytes, sep: bytes) -> int:
+    parts = line.split(b'"')
+    return sum(part.count(sep) for part in parts[::2])
+
+
+def _header(data: bytes, sep: str, path: Path) -> tuple[list[str], int]:
+    """The header cells and the byte offset where the body starts."""
+    text_start = data[:1_000_000].decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text_start, newline=""), delimiter=sep)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise DataError(f"{path}: line 1: cannot read the header row ({exc})") from None
+    header_lines = reader.line_num
+    offset = _offset_after_lines(data, header_lines)
+    cleaned = [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in header]
+    if not any(cleaned):
+        raise DataError(f"{path}: line 1: the header row is empty")
+    return cleaned, offset
+
+
+def _offset_after_lines(data: bytes, lines: int) -> int:
+    pos = 0
+    for _ in range(lines):
+        nxt = _next_line_break(data, pos)
+        if nxt < 0:
+            return len(data)
+        pos = nxt
+    return pos
+
+
+def _next_line_break(data: bytes, pos: int) -> int:
+    """Offset just after the next line break (\\r\\n, \\n or \\r) from `pos`, or -1."""
+    n = data.find(b"\n", pos)
+    r = data.find(b"\r", pos)
+    if r >= 0 and (n < 0 or r < n):
+        return r + 2 if data[r + 1 : r + 2] == b"\n" else r + 1
+    return n + 1 if n >= 0 else -1
+
+
+def _parse_body(
+    data: bytes, offset: int, sep: str, ncols: int, path: Path
+) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(ncols)]
+    body = data[offset:]
+    ragged: list[tuple[int, int]] = []
+    if not body.strip(b" \t\r\n" + sep.encode()):
+        raise DataError(f"{path}: has a header but no customer rows")
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
+        if row.text.strip(" \t\r\n" + sep):
+            ragged.append((-1, int(row.actual_columns)))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=b'"' in body,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid_row,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise DataError(
+            f"{path}: cannot be read as {_sep_name(sep)}-separated text: {exc}"
+        ) from None
+    text_dtype = pd.StringDtype("pyarrow")
+    frame = table.to_pandas(types_mapper=lambda _: text_dtype)
+    if body.count(b'"') % 2:
+        _check_unclosed_quote(data, sep, path)
+    if ragged:
+        # Only a few records are affected; exact line numbers come from a careful pass.
+        _, ragged = _record_starts(data, sep, ncols)
+    return frame, ragged
+
+
+def _check_unclosed_quote(data: bytes, sep: str, path: Path) -> None:
+    """An odd number of quotes may be a stray `5" screen`, or a quote never closed."""
+    last: tuple[int, list[str]] | None = None
+    for last in _records(data, sep):  # noqa: B007 - only the last record matters
+        pass
+    if last is not None and any("\n" in cell or "\r" in cell for cell in last[1]):
+        raise DataError(
+            f"{path}: line {last[0]}: a quoted field starts on this line and is never closed",
+            hint='close the quote (") or remove it; the rest of the file was read as one cell',
+        )
+
+
+def _sep_name(sep: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(sep, repr(sep))
+
+
+def _physical_lines(data: bytes) -> int:
+    """Lines in the file, counting \\r\\n, \\n and lone \\r as one break each."""
+    crlf = data.count(b"\r\n")
+    breaks = data.count(b"\n") + data.count(b"\r") - crlf
+    ends_with_break = data.endswith((b"\n", b"\r"))
+    return breaks + (0 if ends_with_break else 1)
+
+
+def _record_starts(data: bytes, sep: str, ncols: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Start line of each kept record, and (line, cell count) of ragged ones.
+
+    The slow, exact path: only used when the file has blank lines, quoted newlines or
+    ragged rows, so that every problem can still name its line.
+    """
+    starts: list[int] = []
+    ragged: list[tuple[int, int]] = []
+    for index, (start, record) in enumerate(_records(data, sep)):
+        if index == 0:
+            continue  # the header
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # blank line
+        if len(record) != ncols:
+            if any(cell.strip() for cell in record):
+                ragged.append((start, len(record)))
+            continue
+        starts.append(start)
+    return starts, ragged
+
+
+def ragged_records(raw: RawTable) -> dict[int, list[str]]:
+    """The cells of each ragged row, by line: for the rejects file only."""
+    wanted = {line for line, _ in raw.ragged}
+    return {start: rec for start, rec in _records(raw.data, raw.delimiter) if start in wanted}
+
+
+def _records(data: bytes, sep: str) -> Iterator[tuple[int, list[str]]]:
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    previous_end = 0
+    for record in reader:
+        yield previous_end + 1, record
+        previous_end = reader.line_num
+
+
+def normalise_header(text: str) -> str:
+    """Case- and separator-insensitive form of a header: `Customer_ID` → `customerid`."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def match_headers(header: list[str], settings: Settings) -> dict[str, int]:
+    """Canonical field -> column position, through exact names, the user's and built-in aliases."""
+    unknown = sorted(set(settings.columns) - set(FIELDS))
+    if unknown:
+        from cstool.errors import ConfigError
+
+        raise ConfigError(
+            f"[columns]: unknown field {unknown[0]!r}; expected one of: {', '.join(FIELDS)}"
+        )
+    normalised = [normalise_header(h) for h in header]
+    taken: set[int] = set()
+    found: dict[str, int] = {}
+    # Pass 1: the user's own aliases and the fields' own names win over built-in aliases.
+    for passes in ("own", "builtin"):
+        for name in FIELDS:
+            if name in found:
+                continue
+            if passes == "own":
+                candidates = [*settings.columns.get(name, []), name]
+            else:
+                candidates = list(ALIASES.get(name, ()))
+            for candidate in candidates:
+                key = normalise_header(candidate)
+                pos = next(
+                    (i for i, h in enumerate(normalised) if h == key and i not in taken), None
+                )
+                if pos is not None:
+                    found[name] = pos
+                    taken.add(pos)
+                    break
+    return found
+
+
+def missing_required(raw: RawTable) -> list[Problem]:
+    """A problem for each required field the header lacks, with the closest header."""
+    problems = []
+    unmatched = [h for i, h in enumerate(raw.header) if i not in raw.headers.values()]
+    for name in REQUIRED:
+        if name in raw.headers:
+            continue
+        wanted = [normalise_header(name), *(normalise_header(a) for a in ALIASES.get(name, ()))]
+        norm = {normalise_header(h): h for h in unmatched}
+        close = difflib.get_close_matches(wanted[0], list(norm), n=1, cutoff=0.6)
+        suggestion = f"; closest header: {norm[close[0]]!r}" if close else ""
+        problems.append(
+            Problem(
+                line=1,
+                column=name,
+                value=None,
+                expected=f"a column for {name} (found: {', '.join(raw.header)}){suggestion}",
+                file=str(raw.path),
+            )
+        )
+    return problems

@@ -1,0 +1,270 @@
+"""Terminal output of score, validate and explain."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cstool.render import message, stderr, stdout
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cstool.config import Settings, Workspace
+    from cstool.pipeline import Run, Table
+
+BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+
+
+@contextlib.contextmanager
+def progress() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    console = stderr()
+    with console.status("starting…") as status:
+
+        def step(text: str) -> None:
+            status.update(f"{text}…")
+
+        yield step
+
+
+def skipped(table: Table, rejects: Path | None) -> None:
+    """Say how many bad rows --skip-invalid left out (stderr)."""
+    if table.skipped:
+        where = f"; written to {rejects}" if rejects else "; add --rejects FILE to keep them"
+        message(
+            f"left out {table.skipped} invalid row{'s' if table.skipped != 1 else ''}"
+            f" of {table.source}{where}"
+        )
+
+
+def written(output: Path, frame: pd.DataFrame, settings: Settings) -> None:
+    """One summary line on stderr after --output."""
+    message(f"wrote {len(frame)} customers to {output} ({_summary_text(frame)})")
+
+
+def _summary_text(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "no customers"
+    counts = frame["band"].value_counts()
+    bands = ", ".join(f"{int(counts.get(b, 0))} {b}" for b in ("red", "yellow", "green"))
+    return (
+        f"mean satisfaction {frame['satisfaction'].mean():.1f}, "
+        f"mean health {frame['health'].mean():.1f}; {bands}"
+    )
+
+
+def _fmt_number(value: Any, digits: int = 1) -> str:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def _fmt_money(value: Any) -> str:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):,.0f}"
+
+
+def _fmt_date(value: Any) -> str:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "—"
+    return str(pd.Timestamp(value).date())
+
+
+def _text(value: Any) -> str:
+    import pandas as pd
+
+    return "—" if value is None or pd.isna(value) else str(value)
+
+
+def score_table(result: Run, order: np.ndarray) -> None:
+    """The scored customers as a rich table, with a footer summary."""
+    from rich.table import Table as RichTable
+
+    frame = result.frame.iloc[order]
+    has = set(result.table.headers)
+    table = RichTable(
+        title=f"{result.table.source.name} · as of {result.as_of}",
+        title_justify="left",
+        show_footer=False,
+        header_style="bold",
+    )
+    table.add_column("ID", no_wrap=True)
+    if "name" in has:
+        table.add_column("Name", max_width=28, overflow="ellipsis", no_wrap=True)
+    if "mrr" in has:
+        table.add_column("MRR", justify="right")
+    table.add_column("Satisf.", justify="right")
+    table.add_column("Health", justify="right")
+    table.add_column("Band")
+    if "segment" in frame.columns:
+        table.add_column("Segment")
+    table.add_column("Last touch", justify="right")
+
+    columns: list[list[str]] = [frame["customer_id"].astype(str).tolist()]
+    if "name" in has:
+        columns.append([_text(v) for v in frame["name"].tolist()])
+    if "mrr" in has:
+        columns.append([_fmt_money(v) for v in frame["mrr"].tolist()])
+    columns.append([_fmt_number(v) for v in frame["satisfaction"].tolist()])
+    columns.append([_fmt_number(v) for v in frame["health"].tolist()])
+    bands = frame["band"].astype(str).tolist()
+    columns.append([f"[{BAND_STYLE.get(b, '')}]{b}[/]" for b in bands])
+    if "segment" in frame.columns:
+        columns.append([_text(v) for v in frame["segment"].tolist()])
+    columns.append([_fmt_date(v) for v in frame["last_touch"].tolist()])
+    from rich.markup import escape
+
+    for row in zip(*columns, strict=True):
+        table.add_row(*(cell if "[" in cell[:1] else escape(cell) for cell in row))
+    console = stdout()
+    console.print(table)
+    total = len(result.frame)
+    shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
+    console.print(f"{shown} · {_summary_text(result.frame)}", markup=False)
+
+
+def valid(table: Table, workspace: Workspace) -> None:
+    """The verdict of `cstool validate` when all is well."""
+    config = workspace.config_path or "built-in defaults (no cstool.toml)"
+    columns = len(table.raw.columns)
+    message(
+        f"ok: {table.source}: {len(table.frame)} customers, {columns} columns "
+        f"({table.encoding}, {_delimiter_name(table.delimiter)}-separated); config: {config}"
+    )
+    unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
+    if unmatched:
+        message(f"passed through as they are: {', '.join(map(str, unmatched))}")
+
+
+def _delimiter_name(sep: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(sep, repr(sep))
+
+
+def explain(result: Run, index: int) -> None:
+    """One customer's scores, term by term, then segment and next follow-up."""
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    from cstool.schema import SCORE_INPUTS
+    from cstool.scoring import HEALTH_MEASURES
+
+    settings = result.workspace.settings
+    row = result.frame.iloc[index]
+    console = stdout()
+    name = _text(row["name"])
+    line = int(result.table.lines[index])
+    console.print(
+        f"[bold]{escape(str(row['customer_id']))}[/] {escape(name)}  "
+        f"[dim](line {line} of {escape(str(result.table.source))}, as of {result.as_of})[/]"
+    )
+    facts = []
+    for field, label in (("plan", "plan"), ("stage", "stage"), ("mrr", "MRR")):
+        if field in result.table.headers:
+            value = _fmt_money(row[field]) if field == "mrr" else _text(row[field])
+            facts.append(f"{label} {value}")
+    if facts:
+        console.print(escape(" · ".join(facts)))
+
+    scale = settings.scale
+    weights = settings.weights.normalised()
+    sat = RichTable(title="Satisfaction", title_justify="left", header_style="bold")
+    for col in ("input", "value", f"on 0–100 (scale {scale.min:g}–{scale.max:g})", "weight"):
+        sat.add_column(col, justify="right" if col != "input" else "left")
+    sat.add_column("contribution", justify="right")
+    for field in SCORE_INPUTS:
+        raw_value = float(row[field])
+        normalised = (raw_value - scale.min) / (scale.max - scale.min) * 100
+        sat.add_row(
+            result.table.headers.get(field, field),
+            f"{raw_value:g}",
+            f"{normalised:.1f}",
+            f"{weights[field]:.2f}",
+            f"{float(row[f'satisfaction_from_{field}']):.2f}",
+        )
+    sat.add_row("[bold]satisfaction[/]", "", "", "1.00", f"[bold]{row['satisfaction']:.2f}[/]")
+    console.print(sat)
+
+    health_weights = settings.health.weights.normalised()
+    measure_values = {
+        "satisfaction": (row["satisfaction"], f"{row['satisfaction']:.1f}"),
+        "recency": (
+            row["recency_score"],
+            f"{_fmt_number(row['days_since_touch'], 0)} days since {_fmt_date(row['last_touch'])}"
+            f" (expected ≤ {settings.health.expected_interval_days})",
+        ),
+        "nps": (row["nps_score"], f"NPS {_text(row['nps'])}"),
+        "support": (row["support_score"], f"{_text(row['open_tickets'])} open tickets"),
+    }
+    health = RichTable(title="Health", title_justify="left", header_style="bold")
+    for col in ("measure", "raw", "on 0–100", "weight", "used weight", "contribution"):
+        health.add_column(col, justify="left" if col in ("measure", "raw") else "right")
+    coverage = float(row["health_coverage"])
+    for measure in HEALTH_MEASURES:
+        value, raw_text = measure_values[measure]
+        missing = value is None or value != value
+        used = 0.0 if missing else health_weights[measure] / coverage
+        health.add_row(
+            measure,
+            escape(raw_text) if not missing else "[dim]missing: left out[/]",
+            "—" if missing else f"{float(value):.1f}",
+            f"{health_weights[measure]:.2f}",
+            f"{used:.2f}",
+            f"{float(row[f'health_from_{measure}']):.2f}",
+        )
+    health.add_row(
+        "[bold]health[/]",
+        f"coverage {coverage:.0%}",
+        "",
+        "",
+        "1.00",
+        f"[bold]{row['health']:.2f}[/]",
+    )
+    console.print(health)
+    band = str(row["band"])
+    bands = settings.bands
+    console.print(
+        f"band: [{BAND_STYLE.get(band, '')}]{band}[/]  "
+        f"[dim](red < {bands.red_below:g} ≤ yellow < {bands.green_from:g} ≤ green)[/]"
+    )
+    _explain_segment(result, index)
+    _explain_followup(result, index)
+
+
+def _explain_segment(result: Run, index: int) -> None:
+    from rich.markup import escape
+
+    from cstool.render.segment import explain_lines
+    from cstool.segments import explain_segment
+
+    checks = explain_segment(result.frame, index, result.workspace.settings.segments, result.as_of)
+    console = stdout()
+    row = result.frame.iloc[index]
+    console.print(
+        f"segment: [bold]{escape(str(row['segment']))}[/] · every {int(row['cadence_days'])} days"
+        f" · play: {escape(str(row['play']))}"
+    )
+    for text in explain_lines(checks):
+        console.print("  " + escape(text))
+
+
+def _explain_followup(result: Run, index: int) -> None:
+    from cstool.render.followups import explain_followup_lines
+
+    console = stdout()
+    for text in explain_followup_lines(result, index):
+        console.print(text, markup=False)

@@ -1,0 +1,217 @@
+"""Reading real-world exports: encodings, delimiters, line ends, headers, broken files."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+from tests.conftest import DATA
+
+from cstool.config import Settings, settings_from_dict
+from cstool.errors import DataError, UsageError
+from cstool.load import decode, match_headers, normalise_header, read_raw, sniff_delimiter
+from cstool.pipeline import ReadOptions, load_table
+
+
+def load(name: str, settings: Settings | None = None, **options: object):  # type: ignore[no-untyped-def]
+    return load_table(DATA / name, settings or Settings(), ReadOptions(**options))  # type: ignore[arg-type]
+
+
+def test_gbk_file_with_chinese_headers() -> None:
+    table = load("gbk_chinese_headers.csv")
+    assert table.encoding == "gb18030"
+    assert table.headers["customer_id"] == "客户ID"
+    assert table.headers["value_delivery"] == "价值交付"
+    assert table.frame["name"].tolist() == ["王芳", "李雷", "张伟"]
+    assert table.frame["mrr"].tolist()[:2] == [800.0, 1200.0]
+    assert table.frame["notes"].iloc[0] == "老客户"
+
+
+def test_excel_bom_semicolon_crlf_quoted_comma_newline_money() -> None:
+    table = load("excel_bom_semicolon_crlf.csv")
+    assert table.delimiter == ";"
+    assert table.encoding == "utf-8-sig"
+    frame = table.frame
+    assert frame["customer_id"].tolist() == ["E1", "E2", "E3"]
+    assert frame["name"].iloc[0] == "Müller, Hans"
+    assert frame["notes"].iloc[0] == "first line\r\nsecond line"
+    assert frame["mrr"].tolist() == [1200.5, 80.0, 1200.0]
+    assert frame["issue_resolution"].iloc[0] == 7.5  # decimal comma
+    # The quoted newline makes E2 start on line 4, not 3.
+    assert table.lines.tolist() == [2, 4, 5]
+
+
+def test_excel_unicode_text_utf16_tab() -> None:
+    table = load("excel_unicode_text.txt")
+    assert table.encoding == "utf-16"
+    assert table.delimiter == "\t"
+    assert table.frame["name"].tolist() == ["José", "王芳"]
+
+
+def test_utf16_big_endian_with_bom() -> None:
+    assert load("utf16_be_bom.csv").frame["customer_id"].tolist() == ["B1"]
+
+
+def test_cr_only_line_ends() -> None:
+    table = load("cr_line_endings.csv")
+    assert table.frame["customer_id"].tolist() == ["R1", "R2"]
+    assert table.lines.tolist() == [2, 3]
+
+
+def test_header_spellings_and_semicolons() -> None:
+    table = load("lowercase_spaced_headers.csv")
+    assert set(table.headers) >= {"customer_id", "value_delivery", "issue_resolution", "mrr"}
+    assert table.frame["growth_strategy"].tolist() == [6.0]
+
+
+def test_seed_headers_work_as_they_are() -> None:
+    table = load("seed_headers.csv")
+    assert table.headers == {
+        "customer_id": "Customer_ID",
+        "value_delivery": "Value_Delivery",
+        "issue_resolution": "Issue_Resolution",
+        "growth_strategy": "Growth_Strategy",
+    }
+
+
+def test_user_aliases_from_config(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("Account #,Value,Support,Growth Plan\nX1,8,7,6\n", encoding="utf-8")
+    settings = settings_from_dict(
+        {
+            "columns": {
+                "customer_id": "Account #",
+                "issue_resolution": ["Support"],
+                "growth_strategy": "growth plan",
+            }
+        }
+    )
+    table = load_table(path, settings)
+    assert table.headers["customer_id"] == "Account #"
+    assert table.headers["value_delivery"] == "Value"  # built-in alias
+    assert table.frame["issue_resolution"].tolist() == [7.0]
+
+
+def test_unknown_columns_pass_through_in_order() -> None:
+    table = load("excel_bom_semicolon_crlf.csv")
+    assert list(table.raw.columns) == [
+        "Customer ID",
+        "Name",
+        "Value Delivery",
+        "Issue Resolution",
+        "Growth Strategy",
+        "MRR",
+        "Notes",
+    ]
+    assert table.raw["MRR"].iloc[0] == "$1,200.50"  # the input's own text, unchanged
+
+
+def test_money_and_date_forms() -> None:
+    frame = load("money_and_dates.csv").frame
+    assert frame["mrr"].tolist()[:3] == [1200.5, 800.0, 1200.0]
+    assert frame["mrr"].isna().iloc[3]  # n/a means missing
+    assert str(frame["last_contact"].iloc[0].date()) == "2026-11-01"
+    assert str(frame["renewal_date"].iloc[0].date()) == "2026-12-01"  # time of day dropped
+    assert frame["last_contact"].isna().iloc[3]
+
+
+def test_date_format_setting(tmp_path: Path) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text(
+        "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy,Last_Contact\n"
+        "A,1,1,1,11/22/2026\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert "11/22/2026" in err.value.problems[0].describe()
+    settings = settings_from_dict({"input": {"date_format": "%m/%d/%Y"}})
+    assert str(load_table(path, settings).frame["last_contact"].iloc[0].date()) == "2026-11-22"
+
+
+def test_trailing_empty_spreadsheet_rows_are_ignored() -> None:
+    assert len(load("trailing_empty_rows.csv").frame) == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("empty.csv", "empty"),
+        ("header_only.csv", "no customer rows"),
+        ("nul_byte.csv", "NUL"),
+        ("latin1.csv", "--encoding"),
+        ("binary_garbage.bin", "--encoding"),
+        ("utf16_be_no_bom.csv", "NUL"),
+        ("unterminated_quote.csv", "never closed"),
+        ("not_customer_table.csv", "missing required"),
+        ("no_header.csv", "missing required"),
+    ],
+)
+def test_files_that_are_not_customer_tables(name: str, words: str) -> None:
+    with pytest.raises(DataError) as err:
+        load(name)
+    text = err.value.message + " ".join(p.describe() for p in err.value.problems)
+    text += err.value.hint or ""
+    assert words in text
+    assert name in err.value.message
+
+
+def test_latin1_loads_when_named() -> None:
+    table = load("latin1.csv", encoding="latin-1")
+    assert table.frame["name"].tolist() == ["José", "Zoë"]
+
+
+def test_missing_column_names_closest_header(tmp_path: Path) -> None:
+    path = tmp_path / "typo.csv"
+    path.write_text("Customer_ID,Value_Delivry,Issue_Resolution,Growth_Strategy\nA,1,1,1\n")
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    (problem,) = err.value.problems
+    assert problem.column == "value_delivery"
+    assert "Value_Delivry" in problem.expected  # the closest header
+    assert "found:" in problem.expected
+
+
+def test_missing_file_and_folder_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not found"):
+        load_table(tmp_path / "nope.csv", Settings())
+    with pytest.raises(UsageError, match="folder"):
+        load_table(tmp_path, Settings())
+
+
+def test_forced_delimiter_and_bad_encoding_name() -> None:
+    with pytest.raises(UsageError, match="unknown encoding"):
+        load("seed_headers.csv", encoding="klingon")
+    with pytest.raises(DataError):
+        load("seed_headers.csv", delimiter=";")  # one column: required ones missing
+
+
+def test_decode_is_strict_not_guessed() -> None:
+    data, used = decode("ä,ö\n".encode("gb18030"), Path("x.csv"))
+    assert used == "gb18030" and data.decode() == "ä,ö\n"
+    assert decode(codecs.BOM_UTF8 + b"a,b\n", Path("x"))[1] == "utf-8-sig"
+    assert decode(b"plain,ascii\n", Path("x"))[1] == "utf-8"
+
+
+def test_sniff_delimiter() -> None:
+    assert sniff_delimiter(b"a;b;c\n1;2;3") == ";"
+    assert sniff_delimiter(b"a\tb\tc\n") == "\t"
+    assert sniff_delimiter(b'"x,y";b;c\n') == ";"  # commas inside quotes do not count
+    assert sniff_delimiter(b"single\n") == ","
+
+
+def test_header_normalisation() -> None:
+    assert normalise_header("Customer_ID") == normalise_header("customer id")
+    assert normalise_header("customer-id") == "customerid"
+    assert normalise_header("MRR ($)") == "mrr"
+
+
+def test_first_matching_header_wins_and_rest_pass_through() -> None:
+    found = match_headers(["id", "Customer_ID", "Value_Delivery"], Settings())
+    assert found["customer_id"] == 1  # the field's own name beats an alias
+
+
+def test_read_raw_keeps_text_exactly() -> None:
+    raw = read_raw(DATA / "money_and_dates.csv", Settings())
+    assert raw.frame["c4"].tolist()[0] == "$1,200.50"

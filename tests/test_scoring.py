@@ -1,0 +1,161 @@
+"""Scores: the seed formula exactly, health with missing measures, bands."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from tests.conftest import AS_OF, DATA, EXAMPLE
+
+from cstool.config import Settings, settings_from_dict
+from cstool.pipeline import load_table
+from cstool.scoring import score
+
+
+def frame(**columns: object) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))  # type: ignore[arg-type]
+    base: dict[str, object] = {
+        "customer_id": pd.array([f"C{i}" for i in range(n)], dtype="string"),
+        "value_delivery": [5.0] * n,
+        "issue_resolution": [5.0] * n,
+        "growth_strategy": [5.0] * n,
+        "last_contact": pd.Series([pd.NaT] * n, dtype="datetime64[ns]"),
+        "nps": pd.array([pd.NA] * n, dtype="Int64"),
+        "open_tickets": pd.array([pd.NA] * n, dtype="Int64"),
+    }
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def seed_formula(vd: float, ir: float, gs: float) -> float:
+    return 0.5 * vd * 10 + 0.3 * ir * 10 + 0.2 * gs * 10
+
+
+@pytest.mark.parametrize("path", [DATA / "seed_headers.csv", EXAMPLE])
+def test_seed_formula_is_exact(path: object) -> None:
+    table = load_table(path, Settings())  # type: ignore[arg-type]
+    scored = score(table.frame, Settings(), AS_OF)
+    f = table.frame
+    expected = (
+        0.5 * f["value_delivery"] * 10
+        + 0.3 * f["issue_resolution"] * 10
+        + 0.2 * f["growth_strategy"] * 10
+    )
+    assert np.max(np.abs(scored["satisfaction"].to_numpy() - expected.to_numpy())) < 1e-9
+
+
+def test_weights_are_normalised() -> None:
+    f = frame(value_delivery=[10.0], issue_resolution=[0.0], growth_strategy=[0.0])
+    s = settings_from_dict(
+        {"weights": {"value_delivery": 5, "issue_resolution": 3, "growth_strategy": 2}}
+    )
+    assert score(f, s, AS_OF)["satisfaction"].iloc[0] == pytest.approx(50.0)
+
+
+def test_contributions_sum_to_the_scores() -> None:
+    table = load_table(EXAMPLE, Settings())
+    scored = score(table.frame, Settings(), AS_OF)
+    parts = scored[[c for c in scored.columns if c.startswith("satisfaction_from_")]].sum(axis=1)
+    assert np.allclose(parts, scored["satisfaction"])
+    health_parts = scored[[c for c in scored.columns if c.startswith("health_from_")]].sum(axis=1)
+    assert np.allclose(health_parts, scored["health"])
+
+
+def test_missing_measures_are_left_out_and_renormalised() -> None:
+    f = frame(value_delivery=[8.0], issue_resolution=[8.0], growth_strategy=[8.0])
+    scored = score(f, Settings(), AS_OF)
+    # Only satisfaction is known: health equals it, with half the weight present.
+    assert scored["health"].iloc[0] == pytest.approx(80.0)
+    assert scored["health_coverage"].iloc[0] == pytest.approx(0.5)
+
+
+def test_recency_nps_and_support() -> None:
+    f = frame(
+        value_delivery=[10.0, 10.0],
+        issue_resolution=[10.0, 10.0],
+        growth_strategy=[10.0, 10.0],
+        last_contact=pd.Series(pd.to_datetime(["2026-11-20", "2025-01-01"])),
+        nps=pd.array([10, 0], dtype="Int64"),
+        open_tickets=pd.array([0, 9], dtype="Int64"),
+    )
+    scored = score(f, Settings(), AS_OF)
+    assert scored["days_since_touch"].tolist() == [3.0, (AS_OF - date(2025, 1, 1)).days]
+    assert scored["recency_score"].tolist() == [100.0, 0.0]
+    assert scored["nps_score"].tolist() == [100.0, 0.0]
+    assert scored["support_score"].tolist() == [100.0, 0.0]
+    assert scored["health"].tolist() == pytest.approx([100.0, 50.0])
+    assert scored["health_coverage"].tolist() == [1.0, 1.0]
+
+
+def test_logged_touch_counts_as_last_touch() -> None:
+    f = frame(value_delivery=[5.0], last_contact=pd.Series(pd.to_datetime(["2025-01-01"])))
+    logged = pd.DataFrame(
+        {
+            "customer_id": pd.array(["C0"], dtype="string"),
+            "last_logged": pd.to_datetime(["2026-11-22"]),
+        }
+    )
+    scored = score(f, Settings(), AS_OF, last_logged=logged)
+    assert scored["days_since_touch"].iloc[0] == 1.0
+
+
+def test_bands_and_thresholds() -> None:
+    f = frame(
+        value_delivery=[0.0, 5.0, 7.5, 10.0],
+        issue_resolution=[0.0, 5.0, 7.5, 10.0],
+        growth_strategy=[0.0, 5.0, 7.5, 10.0],
+    )
+    assert score(f, Settings(), AS_OF)["band"].tolist() == ["red", "yellow", "green", "green"]
+    custom = settings_from_dict({"bands": {"red_below": 60, "green_from": 90}})
+    assert score(f, custom, AS_OF)["band"].tolist() == ["red", "red", "yellow", "green"]
+
+
+values = st.floats(min_value=0, max_value=10, allow_nan=False)
+
+
+@hsettings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            values,
+            values,
+            values,
+            st.one_of(st.none(), st.integers(0, 10)),
+            st.one_of(st.none(), st.integers(0, 50)),
+            st.one_of(st.none(), st.integers(-30, 2000)),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_scores_stay_in_range_and_ignore_row_order(rows: list[tuple], rnd: object) -> None:  # type: ignore[type-arg]
+    f = frame(
+        value_delivery=[r[0] for r in rows],
+        issue_resolution=[r[1] for r in rows],
+        growth_strategy=[r[2] for r in rows],
+        nps=pd.array([r[3] for r in rows], dtype="Int64"),
+        open_tickets=pd.array([r[4] for r in rows], dtype="Int64"),
+        last_contact=pd.Series(
+            [
+                pd.NaT if r[5] is None else pd.Timestamp(AS_OF) - pd.Timedelta(days=r[5])
+                for r in rows
+            ],
+            dtype="datetime64[ns]",
+        ),
+    )
+    scored = score(f, Settings(), AS_OF)
+    for column in ("satisfaction", "health"):
+        assert scored[column].between(0, 100).all()
+    assert scored["health_coverage"].between(0.5, 1).all()
+    order = list(range(len(rows)))
+    rnd.shuffle(order)  # type: ignore[attr-defined]
+    shuffled = score(f.iloc[order].reset_index(drop=True), Settings(), AS_OF)
+    back = shuffled.set_index("customer_id").loc[scored["customer_id"]]
+    assert np.allclose(back["health"].to_numpy(), scored["health"].to_numpy())
+    assert back["band"].tolist() == scored["band"].tolist()

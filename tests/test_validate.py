@@ -1,0 +1,140 @@
+"""Validation: every problem with line, column, value and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from tests.conftest import DATA, EXAMPLE
+
+from cstool.config import Settings
+from cstool.errors import DataError
+from cstool.pipeline import ReadOptions, load_table
+from cstool.validate import customers, parse_numbers
+
+
+def test_every_kind_of_bad_row_is_named() -> None:
+    with pytest.raises(DataError) as err:
+        load_table(DATA / "bad_rows.csv", Settings())
+    problems = err.value.problems
+    found = {(p.line, p.column) for p in problems}
+    assert found == {
+        (3, "Value_Delivery"),
+        (4, "Value_Delivery"),
+        (5, "Customer_ID"),
+        (6, "Customer_ID"),
+        (7, "Email"),
+        (8, "MRR"),
+        (9, "Signup_Date"),
+        (10, "NPS"),
+        (10, "Open_Tickets"),
+        (11, "Issue_Resolution"),
+    }
+    assert err.value.exit_code == 1
+    by_line = {p.line: p for p in problems}
+    assert by_line[3].value == "eight" and "number from 0 to 10" in by_line[3].expected
+    assert "line 2" in by_line[5].expected  # a duplicate names both lines
+    assert all(p.file and p.file.endswith("bad_rows.csv") for p in problems)
+    assert [p.line for p in problems] == sorted(p.line for p in problems)
+
+
+def test_skip_invalid_keeps_good_rows_and_rejects_file_keeps_bad(tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    table = load_table(
+        DATA / "bad_rows.csv", Settings(), ReadOptions(skip_invalid=True, rejects=rejects)
+    )
+    assert table.frame["customer_id"].tolist() == ["G1", "G2"]
+    assert table.skipped == 9
+    assert table.lines.tolist() == [2, 12]
+    rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert list(rejected.columns)[-1] == "reason"
+    assert len(rejected) == 9
+    original = pd.read_csv(DATA / "bad_rows.csv", dtype=str, keep_default_na=False)
+    # Rows are kept unchanged: the same cells as in the file.
+    assert rejected.iloc[0, :-1].tolist() == original.iloc[1].tolist()
+    assert "Value_Delivery" in rejected["reason"].iloc[0]
+
+
+def test_ragged_rows_are_rejected_with_their_lines(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load_table(DATA / "ragged_rows.csv", Settings())
+    assert [p.line for p in err.value.problems] == [3, 4]
+    rejects = tmp_path / "r.csv"
+    table = load_table(
+        DATA / "ragged_rows.csv", Settings(), ReadOptions(skip_invalid=True, rejects=rejects)
+    )
+    assert table.frame["customer_id"].tolist() == ["A1", "A4"]
+    assert table.lines.tolist() == [2, 5]
+    assert "cells" in rejects.read_text()
+
+
+def test_line_numbers_survive_blank_lines_and_quoted_newlines() -> None:
+    with pytest.raises(DataError) as err:
+        load_table(DATA / "blank_lines_quoted_newline.csv", Settings())
+    (problem,) = err.value.problems
+    assert (problem.line, problem.value) == (5, "oops")
+
+
+def test_problem_list_is_capped_but_counted(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    rows = "\n".join(f"C{i},x,1,1" for i in range(3000))
+    path.write_text("Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy\n" + rows + "\n")
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert err.value.total_problems == 3000
+    assert len(err.value.problems) <= 1000
+    assert "3000 problems" in err.value.message
+
+
+def test_rejects_never_overwrite_the_input() -> None:
+    from cstool.errors import UsageError
+
+    with pytest.raises(UsageError, match="input"):
+        load_table(
+            DATA / "bad_rows.csv",
+            Settings(),
+            ReadOptions(skip_invalid=True, rejects=DATA / "bad_rows.csv"),
+        )
+
+
+def test_scale_setting_changes_the_range(tmp_path: Path) -> None:
+    from cstool.config import settings_from_dict
+
+    path = tmp_path / "five.csv"
+    path.write_text(
+        "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy\nA,5,4,3\nB,6,1,1\n"
+    )
+    settings = settings_from_dict({"scale": {"min": 1, "max": 5}})
+    with pytest.raises(DataError) as err:
+        load_table(path, settings)
+    assert [(p.line, p.value) for p in err.value.problems] == [(3, "6")]
+    assert "from 1 to 5" in err.value.problems[0].expected
+
+
+def test_customers_gives_pydantic_records() -> None:
+    table = load_table(EXAMPLE, Settings())
+    records = customers(table.frame.head(5))
+    assert records[0].customer_id == table.frame["customer_id"].iloc[0]
+    assert all(0 <= r.value_delivery <= 10 for r in records)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=1, max_size=20))
+def test_plain_numbers_round_trip(values: list[float]) -> None:
+    text = pd.Series([repr(v) for v in values], dtype="string[pyarrow]")
+    missing = text.str.len().to_numpy() == 0
+    parsed, bad = parse_numbers(text, missing)
+    assert not bad.any()
+    assert parsed.tolist() == pytest.approx(values)
+
+
+def test_money_forms() -> None:
+    text = pd.Series(["$1,200.50", "¥800", "1 200", "€1.200,50", "12,5", "abc", ""], dtype="string")
+    missing = (text == "").to_numpy()
+    parsed, bad = parse_numbers(text, missing, money=True)
+    assert parsed[:5].tolist() == [1200.5, 800.0, 1200.0, 1200.5, 12.5]
+    assert bad.tolist() == [False] * 5 + [True, False]
