@@ -214,4 +214,4 @@ def test_first_matching_header_wins_and_rest_pass_through() -> None:
 
 def test_read_raw_keeps_text_exactly() -> None:
     raw = read_raw(DATA / "money_and_dates.csv", Settings())
-    assert raw.frame["c4"].tolist()[0] == "$1,200.50"
+    assert raw.table.column(4).to_pylist()[0] == "$1,200.50"

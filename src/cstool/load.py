@@ -25,7 +25,7 @@ from cstool.schema import ALIASES, FIELDS, REQUIRED
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
 
 DELIMITERS = (",", ";", "\t", "|")
 _BOMS = (
@@ -42,7 +42,7 @@ class RawTable:
     """A parsed CSV: every cell as text, the header as written, and where each row starts."""
 
     path: Path
-    frame: pd.DataFrame  # columns c0…cN (text), rows as parsed
+    table: pa.Table  # columns c0…cN (text), rows as parsed
     header: list[str]  # the header cells as written
     headers: dict[str, int]  # canonical field -> column position
     encoding: str
@@ -60,7 +60,7 @@ class RawTable:
         """File line (header = 1) where each row of `frame` starts."""
         import numpy as np
 
-        n = len(self.frame)
+        n = self.table.num_rows
         if not self.ragged and _physical_lines(self.data) == n + 1:
             return np.arange(2, n + 2, dtype=np.int64)
         starts, _ = _record_starts(self.data, self.delimiter, len(self.header))
@@ -94,11 +94,11 @@ def read_raw(
     )
     sep = _delimiter(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
     header, body_offset = _header(data, sep, path)
-    frame, ragged = _parse_body(data, body_offset, sep, len(header), path)
+    table, ragged = _parse_body(data, body_offset, sep, len(header), path)
     headers = match_headers(header, settings)
     return RawTable(
         path=path,
-        frame=frame,
+        table=table,
         header=header,
         headers=headers,
         encoding=used,
@@ -223,8 +223,7 @@ def _next_line_break(data: bytes, pos: int) -> int:
 
 def _parse_body(
     data: bytes, offset: int, sep: str, ncols: int, path: Path
-) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
-    import pandas as pd
+) -> tuple[pa.Table, list[tuple[int, int]]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -261,14 +260,12 @@ def _parse_body(
         raise DataError(
             f"{path}: cannot be read as {_sep_name(sep)}-separated text: {exc}"
         ) from None
-    text_dtype = pd.StringDtype("pyarrow")
-    frame = table.to_pandas(types_mapper=lambda _: text_dtype)
     if body.count(b'"') % 2:
         _check_unclosed_quote(data, sep, path)
     if ragged:
         # Only a few records are affected; exact line numbers come from a careful pass.
         _, ragged = _record_starts(data, sep, ncols)
-    return frame, ragged
+    return table, ragged
 
 
 def _check_unclosed_quote(data: bytes, sep: str, path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings
 
@@ -28,19 +28,20 @@ def score(
     the touches logged in the store to the CSV's last_contact.
     """
     import numpy as np
+    import pandas as pd
 
-    out = frame.copy(deep=False)
-    satisfaction = np.zeros(len(out))
+    out: dict[str, Any] = {}
+    satisfaction = np.zeros(len(frame))
     scale = settings.scale
     for name, weight in settings.weights.normalised().items():
-        values = out[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
         normalised = (values - scale.min) / (scale.max - scale.min) * 100.0
         contribution = weight * normalised
         out[f"satisfaction_from_{name}"] = contribution
         satisfaction = satisfaction + contribution
     out["satisfaction"] = satisfaction
 
-    last_touch = _last_touch(out, last_logged)
+    last_touch = _last_touch(frame, last_logged)
     as_of_ts = np.datetime64(as_of, "ns")
     elapsed = as_of_ts - last_touch.to_numpy(dtype="datetime64[ns]")
     seconds = elapsed.astype("timedelta64[s]").astype(np.float64)
@@ -52,8 +53,8 @@ def score(
     interval = float(health.expected_interval_days)
     # Fully in touch up to the expected interval, then down to 0 at three intervals.
     recency = np.clip(100.0 * (1.0 - (days - interval) / (2.0 * interval)), 0.0, 100.0)
-    nps = out["nps"].to_numpy(dtype=np.float64, na_value=np.nan)
-    tickets = out["open_tickets"].to_numpy(dtype=np.float64, na_value=np.nan)
+    nps = frame["nps"].to_numpy(dtype=np.float64, na_value=np.nan)
+    tickets = frame["open_tickets"].to_numpy(dtype=np.float64, na_value=np.nan)
     support = 100.0 * np.clip(1.0 - tickets / health.tickets_at_zero, 0.0, 1.0)
     out["recency_score"] = recency
     out["nps_score"] = nps * 10.0
@@ -66,12 +67,12 @@ def score(
         "support": support,
     }
     weights = health.weights.normalised()
-    present_weight = np.zeros(len(out))
+    present_weight = np.zeros(len(frame))
     for name, values in measures.items():
         present_weight += np.where(np.isnan(values), 0.0, weights[name])
     with np.errstate(invalid="ignore", divide="ignore"):
         scale_up = np.where(present_weight > 0, 1.0 / present_weight, np.nan)
-    total = np.zeros(len(out))
+    total = np.zeros(len(frame))
     for name, values in measures.items():
         contribution = np.where(np.isnan(values), 0.0, weights[name] * values * scale_up)
         out[f"health_from_{name}"] = contribution
@@ -79,19 +80,21 @@ def score(
     out["health"] = total
     out["health_coverage"] = present_weight
     out["band"] = health_band(total, settings)
-    return out
+    added = pd.DataFrame(out, index=frame.index, copy=False)
+    kept = frame.drop(columns=[c for c in out if c in frame.columns])
+    return pd.concat([kept, added], axis="columns")
 
 
 def health_band(health: np.ndarray, settings: Settings) -> pd.api.extensions.ExtensionArray:
     """red / yellow / green by the configured thresholds."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     bands = settings.bands
-    labels = np.select(
-        [health < bands.red_below, health < bands.green_from], ["red", "yellow"], "green"
-    )
-    return pd.array(labels, dtype="string")
+    codes = np.select([health < bands.red_below, health < bands.green_from], [0, 1], 2)
+    labels = pa.array(BANDS, type=pa.large_string()).take(pa.array(codes))
+    return pd.arrays.ArrowStringArray(labels)
 
 
 def _last_touch(frame: pd.DataFrame, last_logged: pd.DataFrame | None) -> pd.Series:

@@ -21,6 +21,7 @@ from cstool.schema import DATE_FIELDS, EMAIL_PATTERN, FIELDS, KIND, REQUIRED, Cu
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from cstool.pipeline import Table
 
@@ -66,6 +67,7 @@ def validate_table(
     """Check every cell column-wise; raise DataError with every problem unless skipping."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from cstool.pipeline import Table
 
@@ -80,40 +82,39 @@ def validate_table(
             'value_delivery = "Your Header"',
         )
 
-    cells = raw.frame
-    n = len(cells)
-    blank = _blank_rows(cells)
-    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    n = raw.table.num_rows
+    columns = {name: raw.table.column(pos) for name, pos in raw.headers.items()}
+    frame_columns: dict[str, Any] = {}
     checks: list[_Check] = []
     for name in FIELDS:
-        pos = raw.headers.get(name)
-        if pos is None:
-            frame[name] = _empty_column(name, n)
+        if name not in columns:
+            frame_columns[name] = _empty_column(name, n)
             continue
-        values, field_checks = _convert(name, cells[f"c{pos}"], settings)
-        frame[name] = values
+        values, field_checks = _convert(name, columns[name], settings)
+        frame_columns[name] = values
         checks.extend(field_checks)
 
-    ids = frame["customer_id"]
-    dup = np.asarray(ids.duplicated(keep="first").to_numpy(dtype=bool) & ~blank, dtype=bool)
+    id_empty = checks[0].mask  # the first check is always the empty-ID one
+    blank = _blank_rows(raw, id_empty)
+    ids = frame_columns["customer_id"]
+    dup = _duplicates(_trimmed(columns["customer_id"])) & ~blank
+    bad = dup.copy()
     for check in checks:
         check.mask = check.mask & ~blank
-    bad = np.zeros(n, dtype=bool)
-    for check in checks:
         bad |= check.mask
-    bad |= dup
 
     header_names = _unique_headers(raw.header)
-    passthrough = [i for i in range(len(raw.header)) if i not in raw.headers.values()]
-    for i in passthrough:
-        column = cells[f"c{i}"]
+    claimed = set(raw.headers.values())
+    for i in range(len(raw.header)):
+        if i in claimed:
+            continue
         name = header_names[i]
         if name in FIELDS or name in COMPUTED:
             name = f"{name}_input"
-        frame[name] = column.mask(column.str.strip() == "")
+        frame_columns[name] = _text(_trimmed(raw.table.column(i)))
+    frame = pd.DataFrame(frame_columns, copy=False)
 
     problem_count = int(sum(int(c.mask.sum()) for c in checks) + dup.sum()) + len(raw.ragged)
-    keep = ~(bad | blank)
     if problem_count and not skip_invalid:
         bad_rows = int(bad.sum()) + len(raw.ragged)
         problems = _problems(raw, header_names, checks, dup, ids)
@@ -127,9 +128,16 @@ def validate_table(
     if problem_count and rejects is not None:
         _write_rejects(raw, header_names, checks, dup, ids, bad, rejects)
 
+    keep = ~(bad | blank)
     rows = np.flatnonzero(keep)
     all_kept = len(rows) == n
-    raw_out = cells.set_axis(header_names, axis="columns")
+    raw_out = pd.DataFrame(
+        {
+            header_names[i]: pd.Series(raw.table.column(i), dtype=pd.ArrowDtype(pa.string()))
+            for i in range(len(raw.header))
+        },
+        copy=False,
+    )
     if not all_kept:
         frame = frame.iloc[rows].reset_index(drop=True)
         raw_out = raw_out.iloc[rows].reset_index(drop=True)
@@ -146,14 +154,64 @@ def validate_table(
     )
 
 
-def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(column)
+
+
+def _text(trimmed: pa.ChunkedArray) -> pd.Series:
+    """Text cells as a pandas string column, empty cells missing."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = pc.equal(trimmed, "")
+    values = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())))
+
+
+def _mask(values: Any) -> np.ndarray:
+    """An Arrow boolean (null = False) as a writable numpy mask."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return np.array(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _blank_rows(raw: RawTable, id_empty: np.ndarray) -> np.ndarray:
     """Rows where every cell is empty (spreadsheet exports end with `,,,,` lines)."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if cells.shape[1] == 0:
-        return np.zeros(len(cells), dtype=bool)
-    masks = [(cells[c].str.strip() == "").to_numpy(dtype=bool) for c in cells.columns]
-    return np.logical_and.reduce(masks)
+    blank = id_empty.copy()
+    if not blank.any():
+        return blank
+    candidates = pa.array(np.flatnonzero(blank))
+    for i in range(raw.table.num_columns):
+        cells = pc.take(raw.table.column(i), candidates)
+        still = _mask(pc.equal(pc.utf8_trim_whitespace(cells), ""))
+        blank[candidates.to_numpy()[~still]] = False
+    return blank
+
+
+def _duplicates(ids: pa.ChunkedArray) -> np.ndarray:
+    """Rows whose ID appeared on an earlier row (sort-based: no per-row Python)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = ids.combine_chunks()
+    dup = np.zeros(len(values), dtype=bool)
+    if len(values) < 2:
+        return dup
+    order = pc.sort_indices(values).to_numpy()  # stable: equal IDs keep file order
+    ordered = pc.take(values, pa.array(order))
+    same = _mask(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)))
+    if same.any():
+        dup[order[1:][same]] = True
+    return dup
 
 
 def _unique_headers(header: list[str]) -> list[str]:
@@ -181,27 +239,30 @@ def _empty_column(name: str, n: int) -> pd.Series:
     if kind == "date":
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
     if kind == "int":
-        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
-    return pd.Series(pd.array([pd.NA] * n, dtype="string"))
+        return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="Int64")
+    return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
 
 
-def _convert(name: str, text: pd.Series, settings: Settings) -> tuple[Any, list[_Check]]:
+def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[Any, list[_Check]]:
     """One column: typed values and the rows that break each rule."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     kind = KIND[name]
-    trimmed = text.str.strip()
-    missing = trimmed.str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
-    if kind in ("id", "text", "email"):
-        if kind == "id":
-            empty = (trimmed == "").to_numpy(dtype=bool)
-            return trimmed.astype("string"), [_Check(name, empty, "a non-empty customer ID")]
-        values = trimmed.mask(trimmed == "").astype("string")
+    trimmed = _trimmed(column)
+    if kind == "id":
+        empty = _mask(pc.equal(trimmed, ""))
+        ids = pd.Series(pd.arrays.ArrowStringArray(trimmed.cast(pa.large_string())))
+        return ids, [_Check(name, empty, "a non-empty customer ID")]
+    if kind in ("text", "email"):
+        values = _text(trimmed)
         if kind == "text":
             return values, []
-        ok = values.str.fullmatch(EMAIL_PATTERN).fillna(True).to_numpy(dtype=bool)
-        return values, [_Check(name, ~ok, "an email address like name@example.com")]
+        ok = pc.match_substring_regex(trimmed, f"^({EMAIL_PATTERN})?$")
+        return values, [_Check(name, ~_mask(ok), "an email address like name@example.com")]
+    missing = _mask(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(MISSING_TOKENS)))
     if kind == "date":
         dates, bad = parse_dates(trimmed, missing, settings.input.date_format)
         fmt = f", {settings.input.date_format}" if settings.input.date_format else ""
@@ -221,9 +282,21 @@ def _convert(name: str, text: pd.Series, settings: Settings) -> tuple[Any, list[
     if name in REQUIRED:
         checks.append(_Check(name, missing, _number_expectation(name, settings) + " (required)"))
     if kind == "int":
-        ints = pd.array(np.where(finite & ~out_of_range, numbers, np.nan), dtype="Float64")
-        return ints.astype("Int64"), checks
+        valid = finite & ~out_of_range
+        ints = pd.arrays.IntegerArray(np.where(valid, numbers, 0).astype(np.int64), ~valid)
+        return pd.Series(ints), checks
     return np.where(out_of_range, np.nan, numbers), checks
+
+
+def _arrow_text(values: Any) -> pa.ChunkedArray:
+    """A pandas text Series or an Arrow array as an Arrow chunked string array."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        return values
+    if isinstance(values, pa.Array):
+        return pa.chunked_array([values])
+    return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
 
 
 def _bounds(name: str, settings: Settings) -> tuple[float | None, float | None]:
@@ -247,7 +320,7 @@ def _fmt(x: float) -> str:
 
 
 def parse_numbers(
-    trimmed: pd.Series, missing: np.ndarray, *, money: bool = False
+    trimmed: Any, missing: np.ndarray, *, money: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Numbers column-wise: plain ones on a fast path; `$1,200.50`, `¥800`, `1 200`, `7,5` after.
 
@@ -257,10 +330,10 @@ def parse_numbers(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    candidate = trimmed.mask(missing)
-    arrow = pa.array(candidate, type=pa.string(), from_pandas=True)
+    text = _arrow_text(trimmed)
+    candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     try:
-        values = pc.cast(arrow, pa.float64()).to_numpy(zero_copy_only=False)
+        values = pc.cast(candidate, pa.float64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         values = _parse_messy_numbers(candidate, money=money)
     values = np.asarray(values, dtype=np.float64)
@@ -268,11 +341,11 @@ def parse_numbers(
     return np.where(bad, np.nan, values), bad
 
 
-def _parse_messy_numbers(candidate: pd.Series, *, money: bool) -> np.ndarray:
+def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
-    cleaned = candidate.str.replace(_SPACES, "", regex=True)
+    cleaned = pd.Series(candidate.to_pandas(), dtype="string").str.replace(_SPACES, "", regex=True)
     if money:
         cleaned = cleaned.str.replace(_CURRENCY, "", regex=True)
     # A comma before exactly 1–2 final digits is a decimal comma (7,5 · 1.200,50);
@@ -287,7 +360,7 @@ def _parse_messy_numbers(candidate: pd.Series, *, money: bool) -> np.ndarray:
 
 
 def parse_dates(
-    trimmed: pd.Series, missing: np.ndarray, extra_format: str | None = None
+    trimmed: Any, missing: np.ndarray, extra_format: str | None = None
 ) -> tuple[pd.Series, np.ndarray]:
     """Dates column-wise: ISO fast, then 2026/11/22, ISO with a time, the user's format."""
     import numpy as np
@@ -295,14 +368,14 @@ def parse_dates(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    candidate = trimmed.mask(missing)
-    arrow = pa.array(candidate, type=pa.string(), from_pandas=True)
-    parsed = pc.strptime(arrow, format="%Y-%m-%d", unit="s", error_is_null=True)
-    result = pd.Series(parsed.to_numpy(zero_copy_only=False)).astype("datetime64[ns]")
-    failed = result.isna().to_numpy() & ~missing
+    text = _arrow_text(trimmed)
+    candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
+    parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True)
+    result = np.asarray(parsed.cast(pa.timestamp("ns")).to_numpy(), dtype="datetime64[ns]")
+    failed = np.isnat(result) & ~missing
     if failed.any():
         idx = np.flatnonzero(failed)
-        subset = candidate.iloc[idx]
+        subset = pd.Series(pc.take(candidate, pa.array(idx)).to_pandas(), dtype="string")
         fixed = pd.Series(pd.NaT, index=subset.index, dtype="datetime64[ns]")
         formats = ["%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
         if extra_format:
@@ -316,9 +389,10 @@ def parse_dates(
                 source = source.str.slice(0, 19)
             attempt = pd.to_datetime(source.astype(object), format=fmt, errors="coerce")
             fixed[todo] = attempt.dt.normalize().astype("datetime64[ns]")
-        result.iloc[idx] = fixed.to_numpy()  # type: ignore[call-overload]
-        failed = result.isna().to_numpy() & ~missing
-    return result, failed
+        result = result.copy()
+        result[idx] = fixed.to_numpy(dtype="datetime64[ns]")
+        failed = np.isnat(result) & ~missing
+    return pd.Series(result, dtype="datetime64[ns]"), failed
 
 
 def _problems(
@@ -348,7 +422,7 @@ def _problems(
         if not len(idx):
             continue
         pos = raw.headers[check.field]
-        values = raw.frame[f"c{pos}"].iloc[idx].tolist()
+        values = raw.table.column(pos).take(idx).to_pylist()
         for i, value in zip(idx.tolist(), values, strict=True):
             line = int(lines[i])
             problems.append(
@@ -420,9 +494,11 @@ def _write_rejects(
         )
     rows: list[tuple[int, list[str], str]] = []
     bad_idx = np.flatnonzero(bad)
-    cells = raw.frame.iloc[bad_idx]
-    for i, values in zip(bad_idx.tolist(), cells.to_numpy(dtype=object).tolist(), strict=True):
-        rows.append((int(lines[i]), [str(v) for v in values], "; ".join(reasons.get(i, []))))
+    cells = raw.table.take(bad_idx).to_pydict()
+    columns = list(cells.values())
+    for k, i in enumerate(bad_idx.tolist()):
+        values = [str(column[k]) for column in columns]
+        rows.append((int(lines[i]), values, "; ".join(reasons.get(i, []))))
     width = len(raw.header)
     for line, record in ragged_records(raw).items():
         padded = (record + [""] * width)[:width]

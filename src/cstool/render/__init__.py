@@ -13,6 +13,7 @@ from cstool.errors import CstoolError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from rich.console import Console
 
 MAX_PROBLEMS_SHOWN = 50
@@ -88,13 +89,11 @@ def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     """UTF-8 CSV (BOM under `excel`), formula cells neutralised, written by pyarrow for speed."""
     import io
 
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     from cstool.write import neutralise_formulas
 
-    safe = _arrow_ready(neutralise_formulas(frame))
-    table = pa.Table.from_pandas(safe, preserve_index=False)
+    table = arrow_table(neutralise_formulas(frame))
     sink = io.BytesIO()
     if excel:
         sink.write(b"\xef\xbb\xbf")
@@ -102,22 +101,25 @@ def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     return sink.getvalue()
 
 
-def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as date32 (so CSV shows 2026-11-22, not a timestamp) and no mixed objects."""
-    import pandas as pd
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table, column by column without copies where possible.
 
-    out = frame
+    Dates become date32 (so a CSV shows 2026-11-22, not a timestamp).
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    arrays = []
     for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(col):
-            if out is frame:
-                out = frame.copy()
-            out[name] = col.dt.date.astype("date32[pyarrow]")
-        elif col.dtype == object:
-            if out is frame:
-                out = frame.copy()
-            out[name] = col.astype("string")
-    return out
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            stamps = pa.array(column.to_numpy(dtype="datetime64[ns]"), type=pa.timestamp("ns"))
+            arrays.append(stamps.cast(pa.date32()))
+        elif column.dtype == object:
+            arrays.append(pa.array(column.astype("string").array, from_pandas=True))
+        else:
+            arrays.append(pa.array(column.array, from_pandas=True))
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
