@@ -116,6 +116,7 @@ class Run:
     as_of: date
     db: Path
     logged: pd.DataFrame | None  # newest logged touch per customer, from the store
+    snoozes: pd.DataFrame | None  # the snooze in force per customer, from the store
 
 
 def run(
@@ -137,14 +138,15 @@ def run(
     step(f"reading {path.name}")
     table = load_table(path, workspace.settings, options)
     store_path = db_path(workspace, db)
-    logged = None
+    logged = snoozes = None
     store = open_store(store_path, create=False)
     if store is not None:
         with store:
-            logged = store.last_logged()
+            logged = store.last_logged(as_of)
+            snoozes = store.snoozes()
     step("scoring")
     frame = scored_frame(table, workspace.settings, as_of, logged)
-    return Run(workspace, table, frame, as_of, store_path, logged)
+    return Run(workspace, table, frame, as_of, store_path, logged, snoozes)
 
 
 def customer_index(frame: pd.DataFrame, customer_id: str) -> int:

@@ -130,8 +130,8 @@ def _first_byte_is_risky(text: pa.ChunkedArray) -> np.ndarray:
             continue
         _, offsets_buf, data_buf = chunk.buffers()
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset : chunk.offset + n + 1]
-        offsets = offsets.astype(np.int64)
+        raw_offsets = np.frombuffer(offsets_buf, dtype=width)
+        offsets: np.ndarray = raw_offsets[chunk.offset : chunk.offset + n + 1].astype(np.int64)
         data = (
             np.frombuffer(data_buf, dtype=np.uint8)
             if data_buf is not None

@@ -97,23 +97,29 @@ def score_table(result: Run, order: np.ndarray) -> None:
 
     frame = result.frame.iloc[order]
     has = set(result.table.headers)
+    from rich import box
+
     table = RichTable(
         title=f"{result.table.source.name} · as of {result.as_of}",
         title_justify="left",
-        show_footer=False,
         header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     table.add_column("ID", no_wrap=True)
     if "name" in has:
-        table.add_column("Name", max_width=28, overflow="ellipsis", no_wrap=True)
+        table.add_column("Name", max_width=24, overflow="ellipsis", no_wrap=True)
     if "mrr" in has:
-        table.add_column("MRR", justify="right")
-    table.add_column("Satisf.", justify="right")
-    table.add_column("Health", justify="right")
-    table.add_column("Band")
+        table.add_column("MRR", justify="right", no_wrap=True)
+    table.add_column("Satisf.", justify="right", no_wrap=True)
+    table.add_column("Health", justify="right", no_wrap=True)
+    table.add_column("Band", no_wrap=True)
     if "segment" in frame.columns:
-        table.add_column("Segment")
-    table.add_column("Last touch", justify="right")
+        table.add_column("Segment", no_wrap=True)
+    console = stdout()
+    wide = console.width >= 96
+    if wide:
+        table.add_column("Last touch", justify="right", no_wrap=True)
 
     columns: list[list[str]] = [frame["customer_id"].astype(str).tolist()]
     if "name" in has:
@@ -126,12 +132,12 @@ def score_table(result: Run, order: np.ndarray) -> None:
     columns.append([f"[{BAND_STYLE.get(b, '')}]{b}[/]" for b in bands])
     if "segment" in frame.columns:
         columns.append([_text(v) for v in frame["segment"].tolist()])
-    columns.append([_fmt_date(v) for v in frame["last_touch"].tolist()])
+    if wide:
+        columns.append([_fmt_date(v) for v in frame["last_touch"].tolist()])
     from rich.markup import escape
 
     for row in zip(*columns, strict=True):
         table.add_row(*(cell if "[" in cell[:1] else escape(cell) for cell in row))
-    console = stdout()
     console.print(table)
     total = len(result.frame)
     shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
@@ -204,15 +210,17 @@ def explain(result: Run, index: int) -> None:
         "satisfaction": (row["satisfaction"], f"{row['satisfaction']:.1f}"),
         "recency": (
             row["recency_score"],
-            f"{_fmt_number(row['days_since_touch'], 0)} days since {_fmt_date(row['last_touch'])}"
-            f" (expected ≤ {settings.health.expected_interval_days})",
+            f"{_fmt_number(row['days_since_touch'], 0)} days ago "
+            f"(≤ {settings.health.expected_interval_days} is full marks)",
         ),
         "nps": (row["nps_score"], f"NPS {_text(row['nps'])}"),
         "support": (row["support_score"], f"{_text(row['open_tickets'])} open tickets"),
     }
     health = RichTable(title="Health", title_justify="left", header_style="bold")
-    for col in ("measure", "raw", "on 0–100", "weight", "used weight", "contribution"):
-        health.add_column(col, justify="left" if col in ("measure", "raw") else "right")
+    for col in ("measure", "raw", "on 0–100", "weight", "used", "contribution"):
+        health.add_column(
+            col, justify="left" if col in ("measure", "raw") else "right", no_wrap=col != "raw"
+        )
     coverage = float(row["health_coverage"])
     for measure in HEALTH_MEASURES:
         value, raw_text = measure_values[measure]
@@ -263,8 +271,27 @@ def _explain_segment(result: Run, index: int) -> None:
 
 
 def _explain_followup(result: Run, index: int) -> None:
-    from cstool.render.followups import explain_followup_lines
+    from rich.markup import escape
 
+    from cstool.followups import next_followup
+
+    customer_id = str(result.frame["customer_id"].iloc[index])
+    settings = result.workspace.settings
+    upcoming = next_followup(
+        result.frame, settings, result.as_of, customer_id, result.logged, result.snoozes
+    )
+    if upcoming is None:
+        return
     console = stdout()
-    for text in explain_followup_lines(result, index):
-        console.print(text, markup=False)
+    when = "due today" if upcoming.due <= result.as_of else f"next due {upcoming.due}"
+    if upcoming.days_overdue > 0:
+        when = f"overdue by {upcoming.days_overdue} days (since {upcoming.due})"
+    console.print(f"follow-up: [bold]{when}[/] · {escape(upcoming.reason)}")
+    if upcoming.snoozed_until is not None and upcoming.snoozed_until > result.as_of:
+        console.print(f"  snoozed until {upcoming.snoozed_until}")
+    terms = " + ".join(
+        f"{name.removeprefix('priority_')} {points:.1f}"
+        for name, points in upcoming.terms.items()
+        if points
+    )
+    console.print(f"  priority {upcoming.priority:.1f} = {terms or '0'}", markup=False)
