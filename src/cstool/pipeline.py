@@ -167,7 +167,8 @@ def customer_index(frame: pd.DataFrame, customer_id: str) -> int:
     lengths = ids.str.len().to_numpy(dtype=np.int64, na_value=0)
     near = ids[np.abs(lengths - len(customer_id)) <= 2]
     pool = near.iloc[:50_000].tolist()
-    close = difflib.get_close_matches(customer_id, pool, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(customer_id, pool, n=20, cutoff=0.5)
+    close = sorted(close, key=lambda c: (_edit_distance(customer_id, c), c))[:3]
     hint = f"did you mean {', '.join(close)}?" if close else None
     raise UsageError(f"unknown customer ID {customer_id!r}", hint=hint)
 
@@ -248,3 +249,14 @@ def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = Non
     passthrough = [c for c in table.frame.columns if c not in FIELDS]
     columns = [*FIELDS, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
     return scored[columns].reset_index(drop=True)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, to rank a few "did you mean" candidates."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -87,6 +87,7 @@ def write_bytes_stdout(data: bytes) -> None:
 
 def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     """UTF-8 CSV (BOM under `excel`), formula cells neutralised, written by pyarrow for speed."""
+    import csv
     import io
 
     import pyarrow.csv as pacsv
@@ -94,10 +95,14 @@ def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     from cstool.write import neutralise_formulas
 
     table = arrow_table(neutralise_formulas(frame))
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(table.column_names)
     sink = io.BytesIO()
     if excel:
         sink.write(b"\xef\xbb\xbf")
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    sink.write(header.getvalue().encode("utf-8"))
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    pacsv.write_csv(table, sink, write_options=options)
     return sink.getvalue()
 
 

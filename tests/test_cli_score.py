@@ -1,0 +1,250 @@
+"""score, validate and explain through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.conftest import DATA, EXAMPLE
+from typer.testing import CliRunner
+
+from cstool.cli import app
+
+runner = CliRunner()
+AS_OF = ["--as-of", "2026-11-23"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_score_table_has_footer_and_bands() -> None:
+    code, out, _ = run("score", str(EXAMPLE), *AS_OF)
+    assert code == 0
+    assert "200 customers" in out
+    assert "mean satisfaction" in out and "red" in out and "green" in out
+
+
+def test_score_json_shape() -> None:
+    code, out, err = run("score", str(EXAMPLE), "--format", "json", *AS_OF)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 200
+    first = rows[0]
+    for key in (
+        "customer_id",
+        "name",
+        "mrr",
+        "satisfaction",
+        "health",
+        "health_coverage",
+        "band",
+        "segment",
+        "play",
+        "last_contact",
+    ):
+        assert key in first
+    assert isinstance(first["satisfaction"], float)
+    assert first["last_contact"] is None or len(first["last_contact"]) == 10  # ISO date
+    assert any(r["mrr"] is None for r in rows)  # missing as null
+
+
+def test_score_csv_keeps_input_columns_then_appends(tmp_path: Path) -> None:
+    code, out, _ = run("score", str(EXAMPLE), "--format", "csv", *AS_OF)
+    assert code == 0
+    header = out.splitlines()[0].split(",")
+    original = EXAMPLE.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[: len(original)] == original
+    assert header[len(original) :][:4] == ["satisfaction", "health", "health_coverage", "band"]
+
+
+def test_output_is_atomic_enriched_and_input_untouched(tmp_path: Path) -> None:
+    source = tmp_path / "customers.csv"
+    shutil.copy(DATA / "formula_injection.csv", source)
+    before = source.read_bytes()
+    out = tmp_path / "scored.csv"
+    code, stdout, err = run("score", str(source), "--output", str(out), *AS_OF)
+    assert code == 0, err
+    assert stdout == ""  # no table with --output
+    assert "wrote 4 customers" in err
+    assert source.read_bytes() == before
+    scored = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert scored["Name"].tolist() == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "'＝1+1", "Plain"]
+    assert scored["Notes"].tolist() == ["'+1+1", "'-2+3", "-42", "'\tindent"]
+    for column in scored.columns:
+        for cell in scored[column]:
+            assert not cell.startswith(("=", "+", "@", "＝", "＋", "＠", "\t")), (column, cell)
+
+
+def test_output_refuses_to_overwrite_input(tmp_path: Path) -> None:
+    source = tmp_path / "c.csv"
+    shutil.copy(DATA / "seed_headers.csv", source)
+    code, _, err = run("score", str(source), "--output", str(source), *AS_OF)
+    assert code == 2
+    assert "input" in err
+    assert source.read_bytes() == (DATA / "seed_headers.csv").read_bytes()
+
+
+def test_excel_flag_writes_bom(tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    assert run("score", str(DATA / "seed_headers.csv"), "-o", str(out), "--excel", *AS_OF)[0] == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_sort_desc_and_top() -> None:
+    code, out, _ = run(
+        "score",
+        str(EXAMPLE),
+        "--format",
+        "json",
+        "--sort",
+        "health",
+        "--desc",
+        "--top",
+        "5",
+        *AS_OF,
+    )
+    assert code == 0
+    health = [r["health"] for r in json.loads(out)]
+    assert len(health) == 5 and health == sorted(health, reverse=True)
+
+
+def test_unknown_sort_column_is_usage_error() -> None:
+    code, _, err = run("score", str(EXAMPLE), "--sort", "helth", *AS_OF)
+    assert code == 2 and "did you mean" in err
+
+
+def test_bad_rows_exit_1_naming_every_line() -> None:
+    code, out, err = run("score", str(DATA / "bad_rows.csv"), *AS_OF)
+    assert code == 1
+    assert out == ""
+    for line in range(3, 12):
+        assert f"line {line}" in err
+    assert "Traceback" not in err
+
+
+def test_skip_invalid_with_rejects(tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        "score",
+        str(DATA / "bad_rows.csv"),
+        "--skip-invalid",
+        "--rejects",
+        str(rejects),
+        "--format",
+        "json",
+        *AS_OF,
+    )
+    assert code == 0, err
+    assert [r["customer_id"] for r in json.loads(out)] == ["G1", "G2"]
+    assert "left out 9 invalid rows" in err
+    assert rejects.exists()
+
+
+def test_rejects_without_skip_invalid_is_usage_error(tmp_path: Path) -> None:
+    code, _, err = run("score", str(EXAMPLE), "--rejects", str(tmp_path / "r.csv"))
+    assert code == 2 and "--skip-invalid" in err
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "empty.csv",
+        "nul_byte.csv",
+        "latin1.csv",
+        "ragged_rows.csv",
+        "binary_garbage.bin",
+        "not_customer_table.csv",
+        "unterminated_quote.csv",
+        "utf16_be_no_bom.csv",
+    ],
+)
+def test_validate_never_tracebacks(name: str) -> None:
+    code, _, err = run("validate", str(DATA / name))
+    assert code == 1
+    assert "error:" in err and name in err
+    assert "Traceback" not in err
+
+
+def test_validate_ok_file() -> None:
+    code, _, err = run("validate", str(DATA / "gbk_chinese_headers.csv"))
+    assert code == 0
+    assert "ok:" in err and "3 customers" in err and "gb18030" in err
+
+
+def test_missing_file_is_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("validate", str(tmp_path / "nope.csv"))
+    assert code == 2 and "not found" in err
+
+
+def test_no_file_no_default_explains_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("score")
+    assert code == 2
+    assert "cstool init" in err
+
+
+def test_default_customers_file_from_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "mine.csv")
+    (tmp_path / "cstool.toml").write_text('customers = "mine.csv"\n')
+    sub = tmp_path / "notes"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    code, out, _ = run("score", "--format", "json", *AS_OF)
+    assert code == 0 and len(json.loads(out)) == 200
+
+
+def test_bad_config_is_exit_2_and_validate_checks_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cstool.toml").write_text("[bands]\nred_bellow = 40\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("validate", str(EXAMPLE))
+    assert code == 2
+    assert "red_bellow" in err and "cstool.toml" in err
+
+
+def test_bad_as_of_lists_forms() -> None:
+    code, _, err = run("score", str(EXAMPLE), "--as-of", "someday")
+    assert code == 2 and "+3d" in err
+
+
+def test_explain_shows_terms_and_band() -> None:
+    code, out, err = run("explain", "C1004", str(EXAMPLE), *AS_OF)
+    assert code == 0, err
+    for words in (
+        "Satisfaction",
+        "Health",
+        "contribution",
+        "coverage",
+        "band:",
+        "segment:",
+        "follow-up:",
+        "Value_Delivery",
+    ):
+        assert words in out
+
+
+def test_explain_unknown_id_suggests() -> None:
+    code, _, err = run("explain", "C10O4", str(EXAMPLE), *AS_OF)
+    assert code == 2
+    assert "did you mean" in err and "C1004" in err
+
+
+def test_same_input_same_output_byte_for_byte() -> None:
+    a = run("score", str(EXAMPLE), "--format", "csv", *AS_OF)[1]
+    b = run("score", str(EXAMPLE), "--format", "csv", *AS_OF)[1]
+    assert a == b
+
+
+def test_help_lists_commands() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for name in ("score", "validate", "explain"):
+        assert name in out

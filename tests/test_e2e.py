@@ -1,0 +1,114 @@
+"""The installed `cstool` as a real process: example data, a real store file, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import DATA, EXAMPLE
+
+
+def cstool_command() -> list[str]:
+    script = Path(sys.executable).parent / "cstool"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("cstool")
+    return [found] if found else [sys.executable, "-m", "cstool"]
+
+
+def cstool(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+    return subprocess.run(
+        [*cstool_command(), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['cstool', '--help']\n"
+        "from cstool.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'pyarrow', 'matplotlib') if m in sys.modules]\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stderr.strip().endswith("[]"), result.stderr
+    assert "score" in result.stdout
+
+
+def test_score_example_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "scored.csv"
+    result = cstool("score", str(EXAMPLE), "--output", str(out), "--as-of", "2026-11-23")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "wrote 200 customers" in result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 201
+    assert lines[0].startswith("Customer_ID,Name,Email")
+
+
+def test_json_on_stdout_messages_on_stderr(tmp_path: Path) -> None:
+    rejects = tmp_path / "bad.csv"
+    result = cstool(
+        "score",
+        str(DATA / "bad_rows.csv"),
+        "--format",
+        "json",
+        "--skip-invalid",
+        "--rejects",
+        str(rejects),
+        "--as-of",
+        "2026-11-23",
+    )
+    assert result.returncode == 0
+    assert len(json.loads(result.stdout)) == 2  # stdout is data alone
+    assert "left out 9" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("bad_rows.csv", 1), ("empty.csv", 1), ("nul_byte.csv", 1), ("latin1.csv", 1)],
+)
+def test_exit_codes_and_no_traceback(name: str, code: int) -> None:
+    result = cstool("validate", str(DATA / name))
+    assert result.returncode == code
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    assert name in result.stderr
+
+
+def test_python_m_cstool_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cstool", "validate", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "200 customers" in result.stderr
+
+
+def test_workspace_config_and_store_file(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "customer_data.csv")
+    (tmp_path / "cstool.toml").write_text('customers = "customer_data.csv"\n')
+    logged = cstool("log", "C1001", "--note", "called", "--date", "2026-11-22", cwd=tmp_path)
+    assert logged.returncode == 0, logged.stderr
+    db = tmp_path / ".cstool" / "cstool.db"
+    assert db.exists()
+    assert (db.stat().st_mode & 0o777) == 0o600
+    explained = cstool("explain", "C1001", "--as-of", "2026-11-23", cwd=tmp_path)
+    assert explained.returncode == 0, explained.stderr
+    assert "1 days ago" in explained.stdout  # the logged touch counts as the last touch
