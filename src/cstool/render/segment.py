@@ -1,0 +1,219 @@
+"""Output of `cstool segment`, and the segment lines of `cstool explain`.
+
+Tables for people go to stdout through rich; machine formats are data alone on stdout.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from cstool.render import csv_bytes, json_text, stdout
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cstool.segments import RuleCheck
+
+# `--format json`: one object per customer under canonical names.
+CUSTOMER_FIELDS = (
+    "customer_id",
+    "name",
+    "mrr",
+    "satisfaction",
+    "health",
+    "band",
+    "segment",
+    "cadence_days",
+    "play",
+)
+# `--format csv`: the input's own columns, then these.
+APPENDED_FIELDS = ("satisfaction", "health", "band", "segment", "cadence_days", "play")
+BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+
+
+# ---------------------------------------------------------------------------- explain
+
+
+def format_value(value: Any) -> str:
+    """A value as a person reads it in an explanation: missing, 12, 0.83, "green", 2026-01-31."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "missing"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.2f}" if abs(value) >= 0.01 else f"{value:.4g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return '"' + str(value).replace('"', '\\"') + '"'
+
+
+def explain_lines(checks: list[RuleCheck]) -> list[str]:
+    """Plain-text lines: each rule tried in order, ✓ for the one that matched, ✗ before it.
+
+    Under each rule: its conditions (when it has several) and the values it used.
+    """
+    lines: list[str] = []
+    for check in checks:
+        mark = "✓" if check.matched else "✗"
+        rule = check.rule or "(no rule matched)"
+        lines.append(f"{mark} {check.segment}: {' '.join(rule.split())}")
+        if len(check.conditions) > 1:
+            for text, truth in check.conditions:
+                lines.append(f"    {'✓' if truth else '✗'} {' '.join(text.split())}")
+        if check.values:
+            shown = ", ".join(f"{k} = {format_value(v)}" for k, v in check.values.items())
+            lines.append(f"    {shown}")
+    return lines
+
+
+# ---------------------------------------------------------------------------- machine formats
+
+
+def customers_json(frame: pd.DataFrame) -> str:
+    """Per-customer segments as a JSON array under canonical names."""
+    return json_text(frame[[c for c in CUSTOMER_FIELDS if c in frame.columns]])
+
+
+def customers_csv(raw: pd.DataFrame, frame: pd.DataFrame, *, excel: bool = False) -> bytes:
+    """The input's own columns as they were, then satisfaction … play appended.
+
+    An appended name that the input already uses (in any case) is written as `cstool_<name>`.
+    """
+    import pandas as pd
+
+    out = raw.reset_index(drop=True).copy(deep=False)
+    taken = {str(c).casefold() for c in raw.columns}
+    for name in APPENDED_FIELDS:
+        if name not in frame.columns:
+            continue
+        header = name if name.casefold() not in taken else f"cstool_{name}"
+        out[header] = pd.Series(frame[name].array, copy=False)
+    return csv_bytes(out, excel=excel)
+
+
+def summary_json(summary: pd.DataFrame) -> str:
+    """The per-segment summary as a JSON array."""
+    return json_text(summary)
+
+
+def summary_csv(summary: pd.DataFrame, *, excel: bool = False) -> bytes:
+    """The per-segment summary as CSV."""
+    return csv_bytes(summary, excel=excel)
+
+
+# ---------------------------------------------------------------------------- tables for people
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def print_customers(frame: pd.DataFrame, order: list[str]) -> None:
+    """One row per customer, grouped by segment in rule order, then by customer ID."""
+    import numpy as np
+    import pandas as pd
+    from rich.table import Table
+
+    codes = pd.Categorical(frame["segment"].astype("string"), categories=order).codes
+    position = np.where(codes < 0, len(order), codes)
+    sorter = pd.DataFrame(
+        {"rank": position, "id": frame["customer_id"].astype("string").to_numpy()}
+    )
+    rows = frame.iloc[sorter.sort_values(["rank", "id"], kind="stable").index.to_numpy()]
+    table = Table(title="Segments", title_justify="left")
+    for header, justify in (
+        ("customer", "left"),
+        ("name", "left"),
+        ("segment", "left"),
+        ("cadence", "right"),
+        ("band", "left"),
+        ("health", "right"),
+        ("MRR", "right"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+
+    def texts(name: str) -> list[str]:
+        if name not in rows.columns:
+            return [""] * len(rows)
+        return [str(v) for v in rows[name].astype("string").fillna("").tolist()]
+
+    def numbers(name: str, digits: int) -> list[str]:
+        if name not in rows.columns:
+            return ["—"] * len(rows)
+        values = pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return [_number(v, digits) for v in values.tolist()]
+
+    bands = texts("band")
+    for cid, name, segment, cadence, band, health, mrr in zip(
+        texts("customer_id"),
+        texts("name"),
+        texts("segment"),
+        texts("cadence_days"),
+        bands,
+        numbers("health", 1),
+        numbers("mrr", 0),
+        strict=True,
+    ):
+        style = BAND_STYLE.get(band, "")
+        band_cell = f"[{style}]{band}[/]" if style else band
+        table.add_row(
+            _plain(cid),
+            _plain(name),
+            _plain(segment),
+            f"{cadence} d",
+            band_cell,
+            health,
+            mrr,
+        )
+    stdout().print(table)
+
+
+def print_summary(summary: pd.DataFrame) -> None:
+    """One row per segment: customers, share, MRR, mean satisfaction and health, band mix."""
+    from rich.table import Table
+
+    table = Table(title="Segment summary", title_justify="left")
+    for header, justify in (
+        ("segment", "left"),
+        ("customers", "right"),
+        ("share", "right"),
+        ("MRR", "right"),
+        ("satisfaction", "right"),
+        ("health", "right"),
+        ("red", "right"),
+        ("yellow", "right"),
+        ("green", "right"),
+        ("cadence", "right"),
+        ("play", "left"),
+    ):
+        table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in summary.to_dict("records"):
+        table.add_row(
+            _plain(str(row["segment"])),
+            f"{int(row['customers']):,}",
+            f"{float(row['share']) * 100:.1f}%",
+            _number(row["mrr"]),
+            _number(row["mean_satisfaction"], 1),
+            _number(row["mean_health"], 1),
+            str(int(row["red"])),
+            str(int(row["yellow"])),
+            str(int(row["green"])),
+            f"{int(row['cadence_days'])} d",
+            _plain(str(row["play"])),
+        )
+    stdout().print(table)
+
+
+def _plain(text: str) -> str:
+    """User text shown verbatim (no rich markup from a customer name)."""
+    from rich.markup import escape
+
+    return escape(text)
