@@ -40,17 +40,23 @@ class CommandFailed(RuntimeError):
 
 @dataclass
 class Timing:
-    """Every run of one command: wall seconds and peak resident memory in bytes."""
+    """Every run of one command: wall seconds, CPU seconds and peak resident memory in bytes."""
 
     name: str
     argv: list[str]
     seconds: list[float] = field(default_factory=list)
     peak_bytes: list[int] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
     @property
     def median_s(self) -> float:
         """Median wall time in seconds."""
         return statistics.median(self.seconds)
+
+    @property
+    def median_cpu_s(self) -> float:
+        """Median CPU time (user + system, all threads) in seconds."""
+        return statistics.median(self.cpu_seconds)
 
     @property
     def peak_mib(self) -> float:
@@ -90,19 +96,19 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 elapsed = time.perf_counter() - start
 with open(result, "w") as handle:
-    handle.write(f"{elapsed} {usage.ru_maxrss}")
+    handle.write(f"{elapsed} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 """
 
 
-def run_once(
+def run_measured(
     command: Command,
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
-) -> tuple[float, int]:
-    """Run a command once in a fresh process; return (wall seconds, peak RSS bytes).
+) -> tuple[float, int, float]:
+    """Run a command once in a fresh process; return (wall s, peak RSS bytes, CPU s).
 
     stdout is discarded; stderr is kept and shown if the command fails.
     """
@@ -122,8 +128,19 @@ def run_once(
                 stderr.seek(0)
                 tail = stderr.read().decode("utf-8", "replace")[-2000:]
                 raise CommandFailed(f"{shlex.join(argv)} exited {code}:\n{tail}")
-        elapsed, maxrss = result.read_text().split()
-    return float(elapsed), _maxrss_bytes(int(maxrss))
+        elapsed, maxrss, cpu = result.read_text().split()
+    return float(elapsed), _maxrss_bytes(int(maxrss)), float(cpu)
+
+
+def run_once(
+    command: Command,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[float, int]:
+    """Run a command once in a fresh process; return (wall seconds, peak RSS bytes)."""
+    seconds, peak, _ = run_measured(command, env=env, cwd=cwd)
+    return seconds, peak
 
 
 def time_command(
@@ -160,14 +177,16 @@ def compare(
     for round_no in range(warmup + runs):
         counted = round_no >= warmup
         for timing in timings:
-            seconds, peak = run_once(timing.argv, env=env, cwd=cwd)
+            seconds, peak, cpu = run_measured(timing.argv, env=env, cwd=cwd)
             if counted:
                 timing.seconds.append(seconds)
                 timing.peak_bytes.append(peak)
+                timing.cpu_seconds.append(cpu)
             if progress:
                 label = f"run {round_no - warmup + 1}/{runs}" if counted else "warm-up"
                 print(
-                    f"  {label:<10} {timing.name:<28} {seconds:8.3f} s  {peak / 2**20:7.0f} MiB",
+                    f"  {label:<10} {timing.name:<28} {seconds:8.3f} s  "
+                    f"(CPU {cpu:7.3f} s) {peak / 2**20:7.0f} MiB",
                     file=sys.stderr,
                 )
     return timings
@@ -179,19 +198,21 @@ def markdown_table(
     baseline: str,
     input_bytes: int | None = None,
 ) -> str:
-    """A markdown table: median seconds, ratio to `baseline`, peak MiB (and ÷ input size)."""
+    """A markdown table: median wall and CPU seconds, ratio of wall medians to `baseline`,
+    peak MiB (and peak ÷ input size)."""
     base = next((t for t in timings if t.name == baseline), None)
     if base is None:
         raise ValueError(f"baseline {baseline!r} is not among {[t.name for t in timings]}")
-    header = f"| command | median s | ÷ {baseline} | peak MiB |"
-    rule = "|---|---:|---:|---:|"
+    header = f"| command | median s | ÷ {baseline} | CPU s | peak MiB |"
+    rule = "|---|---:|---:|---:|---:|"
     if input_bytes:
         header += " peak ÷ file size |"
         rule += "---:|"
     lines = [header, rule]
     for t in timings:
         row = (
-            f"| {t.name} | {t.median_s:.3f} | {t.median_s / base.median_s:.2f} | {t.peak_mib:.0f} |"
+            f"| {t.name} | {t.median_s:.3f} | {t.median_s / base.median_s:.2f} "
+            f"| {t.median_cpu_s:.3f} | {t.peak_mib:.0f} |"
         )
         if input_bytes:
             row += f" {max(t.peak_bytes) / input_bytes:.2f} |"
