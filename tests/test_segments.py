@@ -67,7 +67,7 @@ def test_value_and_health_put_customers_in_different_built_in_segments() -> None
     }
     cadence = dict(zip(out["segment"], out["cadence_days"], strict=False))
     assert cadence == {r.name: r.cadence_days for r in DEFAULT_SEGMENTS if r.name in cadence}
-    assert out.loc[out["segment"] == "Rescue", "play"].str.startswith("Rescue").all()
+    assert out.loc[out["segment"] == "Rescue", "play"].str.startswith("Call this week").all()
 
 
 def test_output_columns_and_types_and_the_input_is_untouched() -> None:
@@ -278,7 +278,7 @@ def test_explain_shows_the_matching_rule_with_its_values_and_the_misses_before_i
     assert rescue.conditions == [("pct_rank(mrr) >= 0.5", True), ('band != "green"', True)]
     assert checks[0].values == {"days_since(signup_date)": 1057.0}
     assert checks[1].conditions == [("pct_rank(mrr) >= 0.5", True), ('band == "green"', False)]
-    assert rescue.cadence_days == 7 and rescue.play.startswith("Rescue")
+    assert rescue.cadence_days == 7 and rescue.play.startswith("Call this week")
     lines = explain_lines(checks)
     assert lines[0] == "✗ Onboarding: days_since(signup_date) <= 90"
     assert "    days_since(signup_date) = 1057" in lines

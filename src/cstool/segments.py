@@ -34,38 +34,35 @@ DEFAULT_SEGMENTS: list[SegmentRule] = [
         name="Onboarding",
         when="days_since(signup_date) <= 90",
         cadence_days=7,
-        play="Onboard: check in weekly until they are live; confirm setup, first value "
-        "and a success plan.",
+        play="Check in weekly until they are live: confirm setup, first value and a success plan.",
         description="new customers: signed up within the last 90 days",
     ),
     SegmentRule(
         name="Champions",
         when='pct_rank(mrr) >= 0.5 and band == "green"',
         cadence_days=30,
-        play="Delight and expand: ask for a referral, review or case study; offer the "
-        "next plan or add-on.",
+        play="Ask for a referral, review or case study; offer the next plan or an add-on.",
         description="high value (upper half by MRR) and healthy (band green)",
     ),
     SegmentRule(
         name="Grow",
         when='band == "green"',
         cadence_days=45,
-        play="Grow value: share tips and features they do not use yet; look for an upgrade path.",
+        play="Share tips and features they do not use yet; look for an upgrade path.",
         description="healthy, lower or unknown value (the high-value healthy ones are Champions)",
     ),
     SegmentRule(
         name="Rescue",
         when='pct_rank(mrr) >= 0.5 and band != "green"',
         cadence_days=7,
-        play="Rescue: call this week, find the problem, agree on a fix plan and follow "
-        "up until green.",
+        play="Call this week: find the problem, agree on a fix plan, follow up until green.",
         description="high value (upper half by MRR) and not healthy (band yellow or red)",
     ),
     SegmentRule(
         name="Nurture",
         when="true",
         cadence_days=30,
-        play="Nurture: light-touch check-in with something useful; watch for changes.",
+        play="Light-touch check-in with something useful; watch for changes.",
         description="everyone else: lower or unknown value and not healthy",
     ),
 ]

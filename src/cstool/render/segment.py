@@ -116,11 +116,23 @@ def _number(value: Any, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def print_customers(frame: pd.DataFrame, order: list[str]) -> None:
+def _table(title: str) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+
+
+def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segments") -> None:
     """One row per customer, grouped by segment in rule order, then by customer ID."""
     import numpy as np
     import pandas as pd
-    from rich.table import Table
 
     codes = pd.Categorical(frame["segment"].astype("string"), categories=order).codes
     position = np.where(codes < 0, len(order), codes)
@@ -128,17 +140,14 @@ def print_customers(frame: pd.DataFrame, order: list[str]) -> None:
         {"rank": position, "id": frame["customer_id"].astype("string").to_numpy()}
     )
     rows = frame.iloc[sorter.sort_values(["rank", "id"], kind="stable").index.to_numpy()]
-    table = Table(title="Segments", title_justify="left")
-    for header, justify in (
-        ("customer", "left"),
-        ("name", "left"),
-        ("segment", "left"),
-        ("cadence", "right"),
-        ("band", "left"),
-        ("health", "right"),
-        ("MRR", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table = _table(title)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Name", max_width=24, overflow="ellipsis", no_wrap=True)
+    table.add_column("Segment", no_wrap=True)
+    table.add_column("Every", justify="right", no_wrap=True)
+    table.add_column("Band", no_wrap=True)
+    table.add_column("Health", justify="right", no_wrap=True)
+    table.add_column("MRR", justify="right", no_wrap=True)
 
     def texts(name: str) -> list[str]:
         if name not in rows.columns:
@@ -151,51 +160,41 @@ def print_customers(frame: pd.DataFrame, order: list[str]) -> None:
         values = pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return [_number(v, digits) for v in values.tolist()]
 
-    bands = texts("band")
     for cid, name, segment, cadence, band, health, mrr in zip(
         texts("customer_id"),
         texts("name"),
         texts("segment"),
         texts("cadence_days"),
-        bands,
+        texts("band"),
         numbers("health", 1),
         numbers("mrr", 0),
         strict=True,
     ):
         style = BAND_STYLE.get(band, "")
-        band_cell = f"[{style}]{band}[/]" if style else band
         table.add_row(
             _plain(cid),
             _plain(name),
             _plain(segment),
             f"{cadence} d",
-            band_cell,
+            f"[{style}]{band}[/]" if style else _plain(band),
             health,
             mrr,
         )
     stdout().print(table)
 
 
-def print_summary(summary: pd.DataFrame) -> None:
-    """One row per segment: customers, share, MRR, mean satisfaction and health, band mix."""
-    from rich.table import Table
-
-    table = Table(title="Segment summary", title_justify="left")
-    for header, justify in (
-        ("segment", "left"),
-        ("customers", "right"),
-        ("share", "right"),
-        ("MRR", "right"),
-        ("satisfaction", "right"),
-        ("health", "right"),
-        ("red", "right"),
-        ("yellow", "right"),
-        ("green", "right"),
-        ("cadence", "right"),
-        ("play", "left"),
-    ):
-        table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for row in summary.to_dict("records"):
+def print_summary(summary: pd.DataFrame, *, title: str = "Segment summary") -> None:
+    """One row per segment (customers, share, MRR, mean scores, band mix), then each play."""
+    table = _table(title)
+    table.add_column("Segment", no_wrap=True)
+    for header in ("Customers", "Share", "MRR", "Satisf.", "Health"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column(
+        "[bold red]R[/]·[yellow]Y[/]·[green]G[/]", justify="right", no_wrap=True
+    )  # band mix
+    table.add_column("Every", justify="right", no_wrap=True)
+    records = summary.to_dict("records")
+    for row in records:
         table.add_row(
             _plain(str(row["segment"])),
             f"{int(row['customers']):,}",
@@ -203,13 +202,16 @@ def print_summary(summary: pd.DataFrame) -> None:
             _number(row["mrr"]),
             _number(row["mean_satisfaction"], 1),
             _number(row["mean_health"], 1),
-            str(int(row["red"])),
-            str(int(row["yellow"])),
-            str(int(row["green"])),
+            " ".join(f"[{BAND_STYLE[c]}]{int(row[c])}[/]" for c in ("red", "yellow", "green")),
             f"{int(row['cadence_days'])} d",
-            _plain(str(row["play"])),
         )
-    stdout().print(table)
+    console = stdout()
+    console.print(table)
+    total = int(sum(int(r["customers"]) for r in records))
+    console.print(f"{total:,} customers in {len(records)} segments", markup=False)
+    for row in records:
+        if row["play"]:
+            console.print(f"[bold]{_plain(str(row['segment']))}[/]: {_plain(str(row['play']))}")
 
 
 def _plain(text: str) -> str:
