@@ -130,6 +130,9 @@ def test_band_migrations_name_who_moved() -> None:
         ["D", "green", "red", "down"],
         ["B", "red", "green", "up"],
     ]
+    assert moved["name"].tolist() == ["Name D", "Name B"]
+    # Snapshots keep no names: a churned customer's name is missing, a new one's is known.
+    assert compare(BEFORE.drop(columns="name"), AFTER).new["name"].tolist() == ["Name E"]
 
 
 def test_compare_with_an_empty_earlier_table_has_no_rates() -> None:

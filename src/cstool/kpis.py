@@ -8,6 +8,7 @@ are percentages (0–100); money is in the table's own currency; `None` means "n
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,8 @@ from cstool.config import Goal, Settings
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    from cstool.store import Store
 
 KpiKind = Literal["count", "money", "percent", "score", "nps"]
 Better = Literal["up", "down", "neutral"]
@@ -244,18 +247,21 @@ def _change_kpis(
     then, now = np.atleast_2d(then), np.atleast_2d(now)
     start = (kept | gone).sum(axis=-1).astype(float)
     start_mrr = np.where(kept | gone, then, 0.0).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        customers = np.where(start > 0, 100.0 / start, np.nan)
-        revenue = np.where(start_mrr > 0, 100.0 / start_mrr, np.nan)
-        return {
-            "retention_rate": kept.sum(axis=-1) * customers,
-            "logo_churn": gone.sum(axis=-1) * customers,
-            "gross_revenue_retention": np.where(kept, np.minimum(then, now), 0.0).sum(axis=-1)
-            * revenue,
-            "net_revenue_retention": np.where(kept, now, 0.0).sum(axis=-1) * revenue,
-            "new_customers": came.sum(axis=-1).astype(float),
-            "churned_customers": gone.sum(axis=-1).astype(float),
-        }
+
+    def percent(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan)
+
+    return {
+        "retention_rate": percent(kept.sum(axis=-1), start),
+        "logo_churn": percent(gone.sum(axis=-1), start),
+        "gross_revenue_retention": percent(
+            np.where(kept, np.minimum(then, now), 0.0).sum(axis=-1), start_mrr
+        ),
+        "net_revenue_retention": percent(np.where(kept, now, 0.0).sum(axis=-1), start_mrr),
+        "new_customers": came.sum(axis=-1).astype(float),
+        "churned_customers": gone.sum(axis=-1).astype(float),
+    }
 
 
 def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
@@ -267,7 +273,8 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
     import numpy as np
     import pandas as pd
 
-    before = _id_frame(previous, ("mrr", "band"))
+    # Names come from the later table (snapshots do not keep them), else the earlier one.
+    before = _id_frame(previous, ("mrr", "band")).rename(columns={"name": "name_then"})
     after = _id_frame(current, ("mrr", "band"))
     joined = before.merge(
         after, on="customer_id", how="outer", suffixes=("_then", "_now"), indicator=True
@@ -292,11 +299,10 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
     changed = both.loc[both["band_then"].ne(both["band_now"]).fillna(False).astype(bool)]
     rank_then = changed["band_then"].map(rank).astype("float64")
     rank_now = changed["band_now"].map(rank).astype("float64")
-    name_col = "name_now" if "name_now" in changed.columns else None
     moved = pd.DataFrame(
         {
             "customer_id": changed["customer_id"],
-            "name": changed[name_col] if name_col else pd.Series(pd.NA, index=changed.index),
+            "name": _names(changed),
             "from_band": changed["band_then"],
             "to_band": changed["band_now"],
             "direction": np.where(rank_now.to_numpy() > rank_then.to_numpy(), "up", "down"),
@@ -316,9 +322,9 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
         .reset_index(drop=True)
     )
 
-    def _listing(mask: np.ndarray, suffix: str) -> pd.DataFrame:
+    def _listing(mask: np.ndarray, suffix: str) -> pd.DataFrame:  # suffix: which table's mrr
         part = joined.loc[mask]
-        names = part.get(f"name{suffix}", pd.Series(pd.NA, index=part.index))
+        names = _names(part)
         listing = pd.DataFrame(
             {"customer_id": part["customer_id"], "name": names, "mrr": part[f"mrr{suffix}"]}
         )
@@ -333,6 +339,25 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> Comparison:
         new=_listing(came, "_now"),
         churned=_listing(gone, "_then"),
     )
+
+
+def _names(joined: pd.DataFrame) -> pd.Series:
+    """Each row's name from the later table, else the earlier one (missing when neither)."""
+    import pandas as pd
+
+    missing = pd.Series(pd.NA, index=joined.index, dtype="string")
+    now = joined["name"] if "name" in joined.columns else missing
+    then = joined["name_then"] if "name_then" in joined.columns else missing
+    return now.fillna(then)
+
+
+def _frames_by_date(snapshots: pd.DataFrame) -> dict[date, pd.DataFrame]:
+    """Stored snapshots split into one frame per as-of date."""
+    if snapshots.empty:
+        return {}
+    codes, dates = _snapshot_dates(snapshots)
+    groups = snapshots.groupby(codes.to_numpy()).indices
+    return {day: snapshots.iloc[groups[i]].reset_index(drop=True) for i, day in enumerate(dates)}
 
 
 def _snapshot_dates(snapshots: pd.DataFrame) -> tuple[pd.Series, list[date]]:
@@ -498,6 +523,100 @@ def goal_progress(
     )
 
 
+KPI_VERSION = 1  # bump when a KPI's definition changes: cached rows then no longer apply
+
+
+def kpi_variant(settings: Settings) -> str:
+    """What cached KPI rows depend on: the definitions' version and the settings they read."""
+    return f"kpis-v{KPI_VERSION};satisfied>={settings.kpis.satisfied_threshold!r}"
+
+
+def snapshot_kpis(frame: pd.DataFrame, previous: pd.DataFrame | None, settings: Settings) -> Kpis:
+    """One trend row: a snapshot's level KPIs and its change KPIs against the one before."""
+    kpis = portfolio_kpis(frame, settings)
+    if previous is None:
+        kpis.update(dict.fromkeys(CHANGE_KPIS))
+    else:
+        kpis.update(compare(previous, frame).kpis)
+    return kpis
+
+
+def trend_frame(rows: dict[date, Kpis]) -> pd.DataFrame:
+    """KPI rows by date as a trend frame: sorted `as_of` index, one float column per KPI."""
+    import numpy as np
+    import pandas as pd
+
+    columns = list(LEVEL_KPIS) + list(CHANGE_KPIS)
+    days = sorted(rows)
+    values = [[np.nan if rows[d].get(k) is None else rows[d][k] for k in columns] for d in days]
+    trend = pd.DataFrame(values, columns=columns, dtype="float64")
+    trend.index = pd.Index(days, name="as_of")
+    return trend
+
+
+@dataclass(frozen=True)
+class History:
+    """What stored snapshots tell: one KPI row per snapshot date (change KPIs against the
+    snapshot before it) and the snapshot frames at hand (at least the latest and the one to
+    compare with), keyed by date."""
+
+    trend: pd.DataFrame
+    frames: dict[date, pd.DataFrame]
+
+    @classmethod
+    def from_snapshots(cls, snapshots: pd.DataFrame | None, settings: Settings) -> History:
+        """All of it from snapshots in memory (as `Store.load_snapshots` returns them)."""
+        if snapshots is None or snapshots.empty:
+            return cls(trend_frame({}), {})
+        return cls(kpi_trend(snapshots, settings), _frames_by_date(snapshots))
+
+    @classmethod
+    def from_store(
+        cls, store: Store, settings: Settings, as_of: date, since: date | None = None
+    ) -> History:
+        """The snapshots stored before `as_of`, reading only what the KPI cache lacks.
+
+        KPI rows come from the store's cache when they are there (a stored snapshot never
+        changes); the rest are computed from their snapshots and cached. Loaded in full: the
+        latest snapshot and the one to compare with (`since`).
+        """
+        from cstool.errors import UsageError
+
+        dates = [d for d in store.snapshot_dates() if d < as_of]
+        if not dates:
+            return cls(trend_frame({}), {})
+        variant = kpi_variant(settings)
+        cached = store.snapshot_kpis(variant)
+        rows: dict[date, Kpis] = {}
+        missing: list[tuple[date, date | None]] = []
+        for i, day in enumerate(dates):  # one step per snapshot date
+            key = (day, dates[i - 1] if i else None)
+            if key in cached:
+                rows[day] = {k: _as_float(v) for k, v in cached[key].items()}
+            else:
+                missing.append(key)
+        compared = compared_date(dates, as_of, since)
+        wanted = {dates[-1], *(d for d, _ in missing), *(p for _, p in missing if p)}
+        if compared is not None:
+            wanted.add(compared)
+        frames = _frames_by_date(store.load_snapshots(sorted(wanted)))
+        fresh = [
+            (day, before, snapshot_kpis(frames[day], frames[before] if before else None, settings))
+            for day, before in missing
+        ]
+        rows.update({day: values for day, _, values in fresh})
+        if fresh:
+            # A read-only or busy store: the cache is only a shortcut, go on without it.
+            with contextlib.suppress(UsageError):
+                store.save_snapshot_kpis(variant, fresh)
+        return cls(trend_frame(rows), frames)
+
+    def before(self, as_of: date) -> History:
+        """Only the snapshots dated before `as_of`."""
+        keep = [d for d in self.trend.index if d < as_of]
+        return History(self.trend.loc[keep], {d: f for d, f in self.frames.items() if d < as_of})
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """Everything the report shows about the whole customer base on one date."""
@@ -507,15 +626,30 @@ class Portfolio:
     kpis: Kpis  # level KPIs now, plus change KPIs against `compared_with`
     previous: Kpis | None  # the same KPIs at `compared_with`
     comparison: Comparison | None
-    trend: pd.DataFrame  # one row per snapshot date ≤ as_of plus as_of itself
+    trend: pd.DataFrame  # one row per snapshot date before as_of, plus as_of itself
     goals: list[GoalProgress]
+
+
+def compared_date(dates: list[date], as_of: date, since: date | None) -> date | None:
+    """The snapshot to compare with: `since` (which must be stored), else the latest."""
+    from cstool.errors import UsageError
+
+    if since is None:
+        return dates[-1] if dates else None
+    if since not in dates:
+        shown = ", ".join(d.isoformat() for d in dates[-5:]) or "none"
+        raise UsageError(
+            f"--since: no snapshot on {since.isoformat()} before {as_of.isoformat()}",
+            hint=f"snapshots stored: {shown}; take one with `cstool snapshot --as-of DATE`",
+        )
+    return since
 
 
 def portfolio(
     frame: pd.DataFrame,
     settings: Settings,
     as_of: date,
-    snapshots: pd.DataFrame | None = None,
+    snapshots: pd.DataFrame | History | None = None,
     since: date | None = None,
 ) -> Portfolio:
     """KPIs on `as_of`, the change since the snapshot at `since` (default: the latest before
@@ -523,61 +657,31 @@ def portfolio(
 
     Snapshots dated on or after `as_of` are left out, so back-filled reports reproduce.
     """
-    import numpy as np
     import pandas as pd
 
-    from cstool.errors import UsageError
-
-    if snapshots is None or snapshots.empty:
-        earlier = pd.DataFrame(columns=["as_of", "customer_id", "mrr", "band"])
-        trend = kpi_trend(earlier, settings)
-        dates: list[date] = []
-    else:
-        codes, all_dates = _snapshot_dates(snapshots)
-        keep_codes = [i for i, d in enumerate(all_dates) if d < as_of]
-        earlier = snapshots.loc[codes.isin(keep_codes).to_numpy()]
-        trend = kpi_trend(earlier, settings)
-        dates = [d for d in all_dates if d < as_of]
-
-    compared_with: date | None
-    if since is not None:
-        if since not in dates:
-            shown = ", ".join(d.isoformat() for d in dates[-5:]) or "none"
-            raise UsageError(
-                f"--since: no snapshot on {since.isoformat()} before {as_of.isoformat()}",
-                hint=f"latest snapshots: {shown}; take one with `cstool snapshot --as-of DATE`",
-            )
-        compared_with = since
-    else:
-        compared_with = dates[-1] if dates else None
+    if not isinstance(snapshots, History):
+        snapshots = History.from_snapshots(snapshots, settings)
+    past = snapshots.before(as_of)
+    dates: list[date] = list(past.trend.index)
+    compared_with = compared_date(dates, as_of, since)
 
     kpis = portfolio_kpis(frame, settings)
     comparison: Comparison | None = None
     previous: Kpis | None = None
     if compared_with is not None:
-        codes, all_dates = _snapshot_dates(earlier)
-        base = earlier.loc[(codes == all_dates.index(compared_with)).to_numpy()]
-        comparison = compare(base, frame)
-        previous = portfolio_kpis(base, settings)
-        if compared_with in trend.index:
-            row = trend.loc[compared_with]
-            previous.update({k: _as_float(row[k]) for k in CHANGE_KPIS})
+        comparison = compare(past.frames[compared_with], frame)
+        row = past.trend.loc[compared_with]
+        previous = {k: _as_float(row[k]) for k in past.trend.columns}
         kpis.update(comparison.kpis)
     else:
         kpis.update(dict.fromkeys(CHANGE_KPIS))
 
-    now_row = pd.DataFrame(
-        [[np.nan if kpis[k] is None else kpis[k] for k in trend.columns]],
-        columns=trend.columns,
-        index=pd.Index([as_of], name="as_of"),
-    )
-    # The trend's change KPIs run snapshot to snapshot; today's row compares with the last one.
+    # Today's trend row: its change KPIs run from the latest snapshot, like every other row.
+    today = dict(kpis)
     if dates and compared_with != dates[-1]:
-        latest = earlier.loc[(_snapshot_dates(earlier)[0] == len(dates) - 1).to_numpy()]
-        step = compare(latest, frame).kpis
-        for k in CHANGE_KPIS:
-            now_row.loc[as_of, k] = np.nan if step[k] is None else step[k]
-    full_trend = pd.concat([trend, now_row]) if len(trend) else now_row
+        today.update(compare(past.frames[dates[-1]], frame).kpis)
+    now_row = trend_frame({as_of: today})
+    full_trend = pd.concat([past.trend, now_row]) if len(past.trend) else now_row
     full_trend = full_trend.astype("float64")
     trend_dates: list[date] = [*dates, as_of]
 
@@ -585,7 +689,6 @@ def portfolio(
     for goal in settings.goals:
         values = full_trend[goal.metric].tolist() if goal.metric in full_trend.columns else []
         history = [(d, float(v)) for d, v in zip(trend_dates, values, strict=False) if d < as_of]
-        # Today's value from the trend row, so change KPIs run from the latest snapshot.
         current = _as_float(values[-1]) if values else None
         goals.append(goal_progress(goal, history, current, as_of))
 

@@ -72,6 +72,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX snapshots_by_customer ON snapshots (customer_id, as_of)",
     ),
+    (  # 3: KPIs computed from stored snapshots, so trends need not reload every snapshot
+        """CREATE TABLE snapshot_kpis (
+            as_of TEXT NOT NULL,
+            previous TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            kpis TEXT NOT NULL,
+            PRIMARY KEY (as_of, previous, variant)
+        ) WITHOUT ROWID""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -439,6 +448,41 @@ class Store:
         with self._errors():
             rows = self.conn.execute(sql + " ORDER BY as_of, customer_id", params).fetchall()
         return _snapshot_frame(rows)
+
+    def snapshot_kpis(self, variant: str) -> dict[tuple[date, date | None], dict[str, Any]]:
+        """Cached KPI rows: (as_of, previous snapshot date or None) -> {kpi: value}.
+
+        `variant` names the KPI definitions and settings the values were computed with;
+        snapshots never change once stored, so a cached row stays right for its variant.
+        """
+        import json
+
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT as_of, previous, kpis FROM snapshot_kpis WHERE variant = ?", (variant,)
+            ).fetchall()
+        return {(date.fromisoformat(r[0]), _opt_date(r[1])): dict(json.loads(r[2])) for r in rows}
+
+    def save_snapshot_kpis(
+        self, variant: str, rows: Sequence[tuple[date, date | None, dict[str, Any]]]
+    ) -> None:
+        """Cache KPI rows computed from stored snapshots (one transaction)."""
+        import json
+
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO snapshot_kpis (as_of, previous, variant, kpis) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        day.isoformat(),
+                        previous.isoformat() if previous else "",
+                        variant,
+                        json.dumps(values, sort_keys=True),
+                    )
+                    for day, previous, values in rows
+                ],
+            )
 
     def customer_snapshots(self, customer_id: str) -> pd.DataFrame:
         """One customer's snapshots, oldest first (for `history`)."""
