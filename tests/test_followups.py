@@ -197,7 +197,7 @@ def test_nps_detractor_until_a_touch_is_logged() -> None:
     )
     got = due_followups(df, S, TODAY, TODAY)
     assert list(got["customer_id"]) == ["DET"]
-    assert got["reason"][0] == "NPS 6 (detractor), no touch logged since"
+    assert got["reason"][0] == "NPS 6 (detractor)"
     assert got["due"][0] == pd.Timestamp(ago(2))
     assert due_ids(df, logged=logged([("DET", ago(1), None)])) == []
     assert due_ids(df, logged=logged([("DET", ago(2), None)])) == []  # same day counts
@@ -295,7 +295,7 @@ def test_all_reasons_on_one_row() -> None:
     assert len(got) == 1
     assert got["reason"][0] == (
         f"renews in 5 days ({ahead(5)}); band red (health 40); "
-        "NPS 2 (detractor), no touch logged since; last touch 60 days ago (every 30 days)"
+        "NPS 2 (detractor); last touch 60 days ago (every 30 days)"
     )
     assert got["triggers"][0] == "renewal,red,detractor,cadence"
     assert got["due"][0] == pd.Timestamp(ago(60))  # the earliest reason

@@ -32,6 +32,7 @@ Priority, like taskwarrior's urgency, is a sum of terms that `explain` shows:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ from cstool.errors import UsageError
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    from cstool.store import Snooze, Touch
 
 RED_RECHECK_DAYS = 7
 DETRACTOR_MAX = 6
@@ -115,12 +118,15 @@ def due_followups(
     snoozes: pd.DataFrame | None = None,
     *,
     limit: int | None = None,
+    segments: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Customers due on or before `until`, one row each with all its reasons.
 
     `frame` is the scored and segmented table (docs/FRAME.md); `logged` is
     `Store.last_logged()`, `snoozes` is `Store.snoozes()`. Sorted by priority (highest
-    first), ties by customer_id; `limit` keeps the first N (reasons are only built for them).
+    first), ties by customer_id. `segments` keeps only those segments; `limit` keeps the
+    first N (reasons are only built for them). `result.attrs["due_total"]` is how many
+    were due before the limit.
     """
     import numpy as np
 
@@ -128,11 +134,16 @@ def due_followups(
     horizon = _day(until)
     due = plan.due_by(horizon)
     terms = _priority_terms(plan, due)
-    rows = np.flatnonzero(due <= horizon)
+    selected = due <= horizon
+    if segments is not None:
+        selected &= np.isin(_text(plan.frame, "segment"), list(segments))
+    rows = np.flatnonzero(selected)
     order = _priority_order(plan, terms, rows)
     if limit is not None and limit >= 0:
         order = order[:limit]
-    return _result(plan, due, terms, order, horizon)
+    result = _result(plan, due, terms, order, horizon)
+    result.attrs["due_total"] = len(rows)
+    return result
 
 
 def next_followup(
@@ -450,7 +461,7 @@ def _reasons(
         ),
         dtype="string",
     )
-    detractor_text = "NPS " + num(plan.nps[order]) + " (detractor), no touch logged since"
+    detractor_text = "NPS " + num(plan.nps[order]) + " (detractor)"
     onboarding_text = "onboarding check-in (day " + num(plan.checkin_day[order]) + ")"
     texts = {
         "renewal": renewal_text,
@@ -561,3 +572,85 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or bool(pd.isna(value))
+
+
+# --------------------------------------------------------------------------- history
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry of a customer's history."""
+
+    day: date
+    kind: str
+    detail: str
+    source: str  # "csv", "store" or "snapshot"
+
+
+def timeline(
+    customer: Mapping[str, Any] | None,
+    touches: Sequence[Touch],
+    snoozes: Sequence[Snooze],
+    snapshots: pd.DataFrame | None = None,
+    *,
+    limit: int | None = None,
+) -> list[TimelineEvent]:
+    """A customer's whole timeline, newest first: the CSV's dates, logged touches,
+    snoozes, and score changes between snapshots. `limit` keeps the newest N."""
+    import pandas as pd
+
+    events: list[tuple[date, int, int, TimelineEvent]] = []
+
+    def add(day: date, rank: int, seq: int, kind: str, detail: str, source: str) -> None:
+        events.append((day, rank, seq, TimelineEvent(day, kind, detail, source)))
+
+    if customer is not None:
+        for field, kind in (
+            ("signup_date", "signed up"),
+            ("last_contact", "last contact"),
+            ("renewal_date", "renewal date"),
+        ):
+            value = customer.get(field)
+            if value is not None and not pd.isna(value):
+                add(pd.Timestamp(value).date(), 0, 0, kind, "from the customer file", "csv")
+    for touch in touches:
+        detail = touch.note
+        if touch.next_due:
+            detail += ("; " if detail else "") + f"next follow-up {touch.next_due.isoformat()}"
+        add(touch.touched_on, 1, touch.id, f"{touch.channel}", detail, "store")
+    for snooze in snoozes:
+        detail = f"until {snooze.until.isoformat()}" + (f"; {snooze.note}" if snooze.note else "")
+        add(snooze.set_on, 2, snooze.id, "snoozed", detail, "store")
+    if snapshots is not None and not snapshots.empty:
+        for seq, (day, text) in enumerate(_score_changes(snapshots)):
+            add(day, 3, seq, "scores", text, "snapshot")
+    events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
+    kept = events if limit is None else events[: max(limit, 0)]
+    return [e[3] for e in kept]
+
+
+def _score_changes(snapshots: pd.DataFrame) -> list[tuple[date, str]]:
+    """The first snapshot, then each one where health moved a point or band/segment changed."""
+    import pandas as pd
+
+    out: list[tuple[date, str]] = []
+    previous: dict[str, Any] | None = None
+    for row in snapshots.sort_values("as_of").to_dict("records"):
+        day = pd.Timestamp(row["as_of"]).date()
+        health = row.get("health")
+        shown = {
+            "health": None if health is None or pd.isna(health) else round(float(health)),
+            "band": None if pd.isna(row.get("band")) else str(row.get("band")),
+            "segment": None if pd.isna(row.get("segment")) else str(row.get("segment")),
+        }
+        if previous is None:
+            parts = [f"{k} {v}" for k, v in shown.items() if v is not None]
+            out.append((day, "first snapshot: " + (", ".join(parts) or "no scores")))
+        else:
+            changes = [
+                f"{k} {previous[k]} → {v}"
+                for k, v in shown.items()
+                if v != previous[k] and not (v is None and previous[k] is None)
+            ]
+            if changes:
+                out.append((day, ", ".join(changes)))
+        previous = shown
+    return out

@@ -1,0 +1,185 @@
+"""cstool init: a commented cstool.toml that lists every setting and loads back as written."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import typing
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from tests.conftest import DATA, EXAMPLE
+from typer.testing import CliRunner
+
+from cstool.cli import app
+from cstool.config import Settings, load_settings
+from cstool.segments import DEFAULT_SEGMENTS
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The model a field holds: `X`, `list[X]` or `list[X] | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every setting as a dotted path (nested sections and lists of tables walked)."""
+    keys = []
+    for name, info in model.model_fields.items():
+        inner = _model_in(info.annotation)
+        if inner is not None:
+            keys += leaf_keys(inner, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copy(EXAMPLE, tmp_path / "customer_data.csv")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_init_writes_a_config_that_loads_back(folder: Path) -> None:
+    code, _, err = run("init")
+    assert code == 0, err
+    assert "15 of 15 columns recognised" in err
+    path = folder / "cstool.toml"
+    settings = load_settings(path)
+    assert settings.customers == "customer_data.csv"
+    assert settings.columns["customer_id"] == ["Customer_ID"]
+    assert settings.columns["last_contact"] == ["Last_Contact"]
+    assert settings.segments == list(DEFAULT_SEGMENTS)
+    # Everything else is the built-in default.
+    expected = Settings(customers="customer_data.csv", columns=settings.columns)
+    assert settings.model_dump(exclude={"segments"}) == expected.model_dump(exclude={"segments"})
+    # And the workspace works without naming the file.
+    code, out, err = run("followups", "--as-of", "2026-11-23", "--format", "json")
+    assert code == 0, err
+    assert out.startswith("[{")
+
+
+def test_every_setting_is_listed_and_commented(folder: Path) -> None:
+    run("init")
+    text = (folder / "cstool.toml").read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    section = ""
+    present: set[str] = set()
+    for raw in lines:
+        line = raw.lstrip("# ")  # commented examples count: they show the key to use
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]") + "."
+            continue
+        body = line.split("=")[0].strip()
+        if "=" in line and body.isidentifier():
+            present.add(section + body)
+    for key in leaf_keys(Settings):
+        if key == "columns":
+            assert "columns.customer_id" in present
+        else:
+            assert key in present, f"{key} is not in the cstool.toml that init writes"
+    assert text.count("#") > 40  # commented
+    assert "# tags = " in text  # a field the file lacks, to fill in
+
+
+def test_never_overwrites_without_force(folder: Path) -> None:
+    (folder / "cstool.toml").write_text("# mine\n")
+    code, _, err = run("init")
+    assert code == 2 and "already exists" in err and "--force" in err
+    assert (folder / "cstool.toml").read_text() == "# mine\n"
+    code, _, _ = run("init", "--force")
+    assert code == 0
+    assert "customers = " in (folder / "cstool.toml").read_text()
+
+
+def test_chinese_headers_in_gbk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(DATA / "gbk_chinese_headers.csv", tmp_path / "客户.csv")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init")
+    assert code == 0, err
+    settings = load_settings(tmp_path / "cstool.toml")
+    assert settings.customers == "客户.csv"
+    assert settings.columns["customer_id"] == ["客户ID"]
+    assert settings.columns["mrr"] == ["月收入"]
+    assert "备注" in (tmp_path / "cstool.toml").read_text(encoding="utf-8")
+
+
+def test_utf16_and_explicit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sub = tmp_path / "exports"
+    sub.mkdir()
+    shutil.copy(DATA / "excel_unicode_text.txt", sub / "export.txt")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init", "exports/export.txt")
+    assert code == 0, err
+    settings = load_settings(tmp_path / "cstool.toml")
+    assert settings.customers == "exports/export.txt"
+    assert settings.columns["growth_strategy"] == ["Growth_Strategy"]
+
+
+def test_header_values_that_need_escaping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "c.csv").write_text(
+        'ID,"Name ""quoted"" \\ back",Value,Resolution,Growth\nA,b,1,2,3\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run("init")[0] == 0
+    data = tomllib.loads((tmp_path / "cstool.toml").read_text(encoding="utf-8"))
+    assert data["columns"]["customer_id"] == "ID"
+    assert 'Name \\"quoted\\" \\\\ back' in (tmp_path / "cstool.toml").read_text()
+
+
+def test_missing_required_columns_are_pointed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "c.csv").write_text("Kunde,Wert\nA,1\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init")
+    assert code == 0
+    assert "not found: customer_id" in err
+    text = (tmp_path / "cstool.toml").read_text()
+    assert '# customer_id = "Your header"    # required' in text
+    load_settings(tmp_path / "cstool.toml")  # still a valid config
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([], "no CSV file"),
+        (["a.csv", "b.csv"], "several CSV files"),
+    ],
+)
+def test_which_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[str], message: str
+) -> None:
+    for name in files:
+        shutil.copy(EXAMPLE, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("init")
+    assert code == 2 and message in err and "Traceback" not in out + err
+    assert not (tmp_path / "cstool.toml").exists()
+
+
+def test_bad_file_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init", "nope.csv")
+    assert code == 2 and "not found" in err
+    (tmp_path / "empty.csv").write_text("")
+    code, _, err = run("init", "empty.csv")
+    assert code == 1 and "empty" in err
+    shutil.copy(DATA / "binary_garbage.bin", tmp_path / "bin.csv")
+    code, out, err = run("init", "bin.csv")
+    assert code in (1, 2) and "Traceback" not in out + err
+    assert not (tmp_path / "cstool.toml").exists()
