@@ -338,15 +338,16 @@ class Store:
     def last_logged(self, as_of: date | None = None) -> pd.DataFrame:
         """Newest logged touch per customer and the `--next` date it set, in one query.
 
-        Columns: customer_id (string), last_logged, next_due (datetime64[ns]). With `as_of`,
-        touches dated after it are left out, so a past as-of date sees the store as it was.
+        Columns: customer_id (string), last_logged, next_due (datetime64[ns]), sorted by
+        customer_id. With `as_of`, touches dated after it are left out, so a past as-of date
+        sees the store as it was.
         """
-        sql = (
-            "SELECT customer_id, touched_on, next_due FROM ("
-            " SELECT customer_id, touched_on, next_due, row_number() OVER ("
-            "  PARTITION BY customer_id ORDER BY touched_on DESC, id DESC) AS newest"
-            " FROM touches{where}) WHERE newest = 1 ORDER BY customer_id"
-        )
+        import numpy as np
+
+        # One ordered scan of the (customer_id, touched_on, id) index; the newest touch is
+        # the last row of each customer, picked column-wise (faster than a window function).
+        sql = "SELECT customer_id, touched_on, next_due FROM touches{where} "
+        sql += "ORDER BY customer_id, touched_on, id"
         params: tuple[Any, ...] = ()
         if as_of is not None:
             sql = sql.format(where=" WHERE touched_on <= ?")
@@ -355,6 +356,11 @@ class Store:
             sql = sql.format(where="")
         with self._errors():
             rows = self.conn.execute(sql, params).fetchall()
+        if rows:
+            ids = np.array([r[0] for r in rows], dtype=object)
+            newest = np.ones(len(ids), dtype=bool)
+            newest[:-1] = ids[:-1] != ids[1:]
+            rows = [rows[i] for i in np.flatnonzero(newest)]
         return _frame(
             rows,
             ("customer_id", "last_logged", "next_due"),
@@ -512,16 +518,19 @@ def _frame(rows: list[Any], names: tuple[str, ...], *, dates: tuple[str, ...] = 
     data: dict[str, Any] = {}
     for name, values in zip(names, columns, strict=True):
         if name in dates:
-            data[name] = _dates(pd.Series(values, dtype="object"))
+            data[name] = _dates(values)
         else:
             data[name] = pd.Series(values, dtype="string")
     return pd.DataFrame(data)
 
 
-def _dates(text: pd.Series) -> pd.Series:
+def _dates(values: Sequence[str | None]) -> pd.Series:
+    """ISO date text (None for missing) as datetime64[ns], parsed in C by numpy."""
+    import numpy as np
     import pandas as pd
 
-    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    parsed = np.array(values, dtype="datetime64[D]").astype("datetime64[ns]")
+    return pd.Series(parsed, dtype="datetime64[ns]")
 
 
 def _snapshot_frame(rows: list[Any]) -> pd.DataFrame:
@@ -532,7 +541,7 @@ def _snapshot_frame(rows: list[Any]) -> pd.DataFrame:
     raw = dict(zip(names, columns, strict=True))
     return pd.DataFrame(
         {
-            "as_of": _dates(pd.Series(raw["as_of"], dtype="object")),
+            "as_of": _dates(raw["as_of"]),
             "customer_id": pd.Series(raw["customer_id"], dtype="string"),
             "mrr": pd.Series(raw["mrr"], dtype="float64"),
             "satisfaction": pd.Series(raw["satisfaction"], dtype="float64"),
