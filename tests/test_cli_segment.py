@@ -171,9 +171,9 @@ cadence_days = 7
     code, out, err = run("segment", str(EXAMPLE), "--config", str(config), *AS_OF)
     assert code == 2
     assert out == ""
-    assert (
-        "segment 'Rescue'" in err and "unknown field 'mrrr'" in err and "did you mean 'mrr'" in err
-    )
+    flat = " ".join(err.split())
+    assert f"{config}: segment 'Rescue', key `when`: unknown field 'mrrr'" in flat
+    assert "did you mean 'mrr'" in err
     lines = err.splitlines()
     rule_line = next(i for i, line in enumerate(lines) if 'band == "red" and mrrr >= 500' in line)
     caret = lines[rule_line + 1]

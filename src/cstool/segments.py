@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -111,7 +112,17 @@ def as_rules(rules: Sequence[SegmentRule | Mapping[str, Any]] | None) -> list[Se
 
 
 def _context(rule: SegmentRule) -> str:
-    return f"segment {rule.name!r} (rule `when`)"
+    return f"segment {rule.name!r}, key `when`"
+
+
+def locate_error(exc: ConfigError, config_path: Path | None) -> ConfigError:
+    """The same error with the config file's path in front (when the rules came from one)."""
+    if config_path is None:
+        return exc
+    if isinstance(exc, RuleError):
+        where = f"{config_path}: {exc.context}" if exc.context else str(config_path)
+        return exc.within(where)
+    return ConfigError(f"{config_path}: {exc.message}", hint=exc.hint)
 
 
 def compile_segments(
@@ -185,12 +196,11 @@ def segment(
     return out
 
 
-def _take_text(values: list[str], codes: np.ndarray[Any, Any]) -> pd.api.extensions.ExtensionArray:
-    """`values[codes]` as a pandas string array, built by Arrow without a Python loop."""
-    import pyarrow as pa
-
-    taken: Any = pa.array(values, type=pa.large_string()).take(pa.array(codes))
-    return cast("pd.api.extensions.ExtensionArray", pd.array(taken.cast(pa.string()), "string"))
+def _take_text(values: list[str], codes: np.ndarray[Any, Any]) -> pd.Categorical:
+    """`values[codes]` as a categorical: one small code per customer, not a string each."""
+    categories = list(dict.fromkeys(values))
+    remap = np.asarray([categories.index(v) for v in values], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=categories)
 
 
 @dataclass(frozen=True)
@@ -215,11 +225,11 @@ def explain_segment(
     rules: Sequence[SegmentRule | Mapping[str, Any]] | None,
     as_of: date,
 ) -> list[RuleCheck]:
-    """The rules tried for the customer in row `index` (a position, as pipeline.customer_index
-    gives), in order, up to the one that matched.
+    """Each rule tried for the customer in row position `index`, in order, up to the match.
 
-    The last check is the matching rule (or "Unsegmented" when none matched); functions such
-    as pct_rank are computed over the whole frame, as when segmenting.
+    `index` is a position (as pipeline.customer_index gives). The last check is the matching
+    rule (or "Unsegmented" when none matched); functions such as pct_rank are computed over
+    the whole frame, as when segmenting.
     """
     checked = compile_segments(rules, _frame_types(frame))
     if not isinstance(index, int | np.integer) or not 0 <= int(index) < len(frame):
@@ -380,6 +390,7 @@ __all__ = [
     "check_rules",
     "compile_segments",
     "explain_segment",
+    "locate_error",
     "segment",
     "segment_names",
     "segment_summary",

@@ -51,19 +51,24 @@ def segment_command(
     """
     from cstool import pipeline, render
     from cstool.config import load_workspace
+    from cstool.errors import ConfigError
     from cstool.render import score as show
     from cstool.render import segment as out
-    from cstool.segments import check_rules, segment_summary
+    from cstool.segments import check_rules, locate_error, segment_summary
 
     day = resolve_as_of(as_of)
     options = read_options(encoding, delimiter, skip_invalid, rejects)
-    # A rule with a syntax error fails now, before a big file is read.
-    check_rules(load_workspace(config).settings.segments, None)
-    with show.progress() as step:
-        result = pipeline.run(file, day, config=config, db=db, options=options, on_step=step)
-        show.skipped(result.table, rejects)
-        step("summarising")
-        table = segment_summary(result.frame, result.workspace.settings.segments)
+    workspace = load_workspace(config)
+    try:
+        # A rule with a syntax error fails now, before a big file is read.
+        check_rules(workspace.settings.segments, None)
+        with show.progress() as step:
+            result = pipeline.run(file, day, config=config, db=db, options=options, on_step=step)
+            show.skipped(result.table, rejects)
+            step("summarising")
+            table = segment_summary(result.frame, result.workspace.settings.segments)
+    except ConfigError as exc:
+        raise locate_error(exc, workspace.config_path) from None
     if fmt is TableFormat.json:
         render.write_stdout(
             out.summary_json(table) if summary else out.customers_json(result.frame)
