@@ -43,9 +43,9 @@ def segment_command(
 ) -> None:
     """Put every customer in a segment (first matching rule) with its cadence and play.
 
-    Prints each customer's segment and a summary per segment: customers, share, MRR,
-    mean satisfaction and health, band mix. Rules come from [[segments]] in cstool.toml,
-    else the built-in Onboarding, Champions, Grow, Rescue, Nurture.
+    Prints each customer's segment, then a summary per segment (customers, MRR, band mix).
+
+    Rules: \\[\\[segments]] in cstool.toml, else Onboarding, Champions, Grow, Rescue, Nurture.
 
     [dim]Example: cstool segment customers.csv --summary[/]
     """
