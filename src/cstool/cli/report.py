@@ -39,7 +39,10 @@ EXPORT_FILES = (
     "kpis.json",
     "report.html",
 )
-FOLLOWUP_COLUMNS = ("customer_id", "name", "due", "reason", "priority", "segment", "play")
+
+
+# A calendar of every due follow-up of a big customer base would help nobody (and take long).
+CALENDAR_EVENTS = 100
 
 
 class ReportFormat(StrEnum):
@@ -68,11 +71,10 @@ def _read_options(
 
 @dataclass
 class _Portfolio:
-    """A pipeline run plus what the store adds: snapshots, snoozes, the portfolio."""
+    """A pipeline run plus what the stored snapshots add: the portfolio."""
 
     run: Run
     result: Portfolio
-    snoozes: pd.DataFrame | None
 
 
 def _since(text: str | None, as_of: date) -> date | None:
@@ -88,23 +90,19 @@ def _portfolio(run: Run, since: date | None) -> _Portfolio:
 
     settings = run.workspace.settings
     history = None
-    snoozes = None
     store = open_store(run.db, create=False)
     if store is not None:
         with store:
             history = History.from_store(store, settings, run.as_of, since)
-            snoozes = store.snoozes()
     result = portfolio(run.frame, settings, run.as_of, history, since)
-    return _Portfolio(run, result, snoozes)
+    return _Portfolio(run, result)
 
 
-def _followups(data: _Portfolio, until: date) -> pd.DataFrame:
+def _followups(run: Run, until: date) -> pd.DataFrame:
     from cstool.followups import due_followups
 
-    run = data.run
-    return due_followups(
-        run.frame, run.workspace.settings, run.as_of, until, run.logged, data.snoozes
-    )
+    settings = run.workspace.settings
+    return due_followups(run.frame, settings, run.as_of, until, run.logged, run.snoozes)
 
 
 def _segments(run: Run) -> pd.DataFrame:
@@ -189,7 +187,7 @@ def report_command(
     data = _portfolio(run, since_day)
     settings = run.workspace.settings
     segments = _segments(run)
-    followups = _followups(data, day)
+    followups = _followups(run, day)
     if html is not None:
         page = html_report(data.result, run.frame, settings, segments=segments, followups=followups)
         write_text(html, page, protect=run.table.source)
@@ -253,6 +251,15 @@ def export_command(
     due: Annotated[
         str, typer.Option("--due", help="Follow-ups due by: today, overdue, week, DATE or +Nd.")
     ] = "today",
+    calendar: Annotated[
+        int,
+        typer.Option(
+            "--calendar",
+            min=0,
+            help="followups.ics holds this many of the most urgent follow-ups "
+            "(followups.csv has them all).",
+        ),
+    ] = CALENDAR_EVENTS,
     excel: Annotated[
         bool, typer.Option("--excel", help="CSVs with a UTF-8 BOM, so Excel reads them right.")
     ] = False,
@@ -276,6 +283,7 @@ def export_command(
     from cstool import pipeline
     from cstool.followups import due_until
     from cstool.render import csv_bytes
+    from cstool.render.followups import ics_bytes, machine_frame
     from cstool.report import html_report, report_json
     from cstool.write import write_bytes
 
@@ -287,13 +295,12 @@ def export_command(
     settings = run.workspace.settings
     data = _portfolio(run, None)
     segments = _segments(run)
-    followups = _followups(data, until)
-    listing = followups[[c for c in FOLLOWUP_COLUMNS if c in followups.columns]]
+    followups = _followups(run, until)
     files: dict[str, bytes] = {
         "customers_scored.csv": csv_bytes(pipeline.csv_frame(run.table, run.frame), excel=excel),
         "segments.csv": csv_bytes(segments, excel=excel),
-        "followups.csv": csv_bytes(listing, excel=excel),
-        "followups.ics": _ics(listing, day),
+        "followups.csv": csv_bytes(machine_frame(followups), excel=excel),
+        "followups.ics": ics_bytes(followups.head(calendar), day),
         "kpis.json": report_json(data.result, settings).encode("utf-8"),
         "report.html": html_report(
             data.result, run.frame, settings, segments=segments, followups=followups
@@ -314,9 +321,3 @@ def _export_folder(out: Path) -> Path:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot make the folder: {exc.strerror or exc}") from None
     return out
-
-
-def _ics(followups: pd.DataFrame, as_of: date) -> bytes:
-    from cstool.render.followups import ics_bytes
-
-    return ics_bytes(followups, as_of)
