@@ -75,9 +75,11 @@ def test_output_columns_and_types_and_the_input_is_untouched() -> None:
     before = frame.copy()
     out = segment(frame, None, AS_OF)
     assert list(out.columns) == [*frame.columns, "segment", "cadence_days", "play"]
-    assert isinstance(out["segment"].dtype, pd.StringDtype)
+    # one small code per customer, the rule names and plays as categories
+    assert isinstance(out["segment"].dtype, pd.CategoricalDtype)
+    assert list(out["segment"].cat.categories[:2]) == ["Onboarding", "Champions"]
     assert out["cadence_days"].dtype == np.int64
-    assert isinstance(out["play"].dtype, pd.StringDtype)
+    assert isinstance(out["play"].dtype, pd.CategoricalDtype)
     pd.testing.assert_frame_equal(frame, before)
     assert list(segment(out, None, AS_OF)["segment"]) == list(out["segment"])  # re-segmenting
 
