@@ -438,3 +438,18 @@ def test_properties(specs: list[dict[str, Any]], horizon: int, rnd: Any) -> None
     # Touching everyone today clears today's list.
     everyone = logged([(c, TODAY.isoformat(), None) for c in df["customer_id"]])
     assert due_followups(df, S, TODAY, TODAY, logged=everyone).empty
+
+
+def test_arrow_and_categorical_columns_give_the_same_list() -> None:
+    """The loader hands over Arrow strings; band and segment may come as categoricals."""
+    import pyarrow as pa
+
+    other = BOOK.copy()
+    for name in ("customer_id", "name"):
+        other[name] = other[name].astype(pd.ArrowDtype(pa.string()))
+    for name in ("band", "segment", "play"):
+        other[name] = other[name].astype("category")
+    until = TODAY + timedelta(days=10)
+    pd.testing.assert_frame_equal(
+        due_followups(other, S, TODAY, until), due_followups(BOOK, S, TODAY, until)
+    )

@@ -32,7 +32,7 @@ Priority, like taskwarrior's urgency, is a sum of terms that `explain` shows:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,8 +43,6 @@ from cstool.errors import UsageError
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-
-    from cstool.store import Snooze, Touch
 
 RED_RECHECK_DAYS = 7
 DETRACTOR_MAX = 6
@@ -595,85 +593,3 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or bool(pd.isna(value))
-
-
-# --------------------------------------------------------------------------- history
-@dataclass(frozen=True)
-class TimelineEvent:
-    """One entry of a customer's history."""
-
-    day: date
-    kind: str
-    detail: str
-    source: str  # "csv", "store" or "snapshot"
-
-
-def timeline(
-    customer: Mapping[str, Any] | None,
-    touches: Sequence[Touch],
-    snoozes: Sequence[Snooze],
-    snapshots: pd.DataFrame | None = None,
-    *,
-    limit: int | None = None,
-) -> list[TimelineEvent]:
-    """A customer's whole timeline, newest first: the CSV's dates, logged touches,
-    snoozes, and score changes between snapshots. `limit` keeps the newest N."""
-    import pandas as pd
-
-    events: list[tuple[date, int, int, TimelineEvent]] = []
-
-    def add(day: date, rank: int, seq: int, kind: str, detail: str, source: str) -> None:
-        events.append((day, rank, seq, TimelineEvent(day, kind, detail, source)))
-
-    if customer is not None:
-        for field, kind in (
-            ("signup_date", "signed up"),
-            ("last_contact", "last contact"),
-            ("renewal_date", "renewal date"),
-        ):
-            value = customer.get(field)
-            if value is not None and not pd.isna(value):
-                add(pd.Timestamp(value).date(), 0, 0, kind, "from the customer file", "csv")
-    for touch in touches:
-        detail = touch.note
-        if touch.next_due:
-            detail += ("; " if detail else "") + f"next follow-up {touch.next_due.isoformat()}"
-        add(touch.touched_on, 1, touch.id, f"{touch.channel}", detail, "store")
-    for snooze in snoozes:
-        detail = f"until {snooze.until.isoformat()}" + (f"; {snooze.note}" if snooze.note else "")
-        add(snooze.set_on, 2, snooze.id, "snoozed", detail, "store")
-    if snapshots is not None and not snapshots.empty:
-        for seq, (day, text) in enumerate(_score_changes(snapshots)):
-            add(day, 3, seq, "scores", text, "snapshot")
-    events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
-    kept = events if limit is None else events[: max(limit, 0)]
-    return [e[3] for e in kept]
-
-
-def _score_changes(snapshots: pd.DataFrame) -> list[tuple[date, str]]:
-    """The first snapshot, then each one where health moved a point or band/segment changed."""
-    import pandas as pd
-
-    out: list[tuple[date, str]] = []
-    previous: dict[str, Any] | None = None
-    for row in snapshots.sort_values("as_of").to_dict("records"):
-        day = pd.Timestamp(row["as_of"]).date()
-        health = row.get("health")
-        shown = {
-            "health": None if health is None or pd.isna(health) else round(float(health)),
-            "band": None if pd.isna(row.get("band")) else str(row.get("band")),
-            "segment": None if pd.isna(row.get("segment")) else str(row.get("segment")),
-        }
-        if previous is None:
-            parts = [f"{k} {v}" for k, v in shown.items() if v is not None]
-            out.append((day, "first snapshot: " + (", ".join(parts) or "no scores")))
-        else:
-            changes = [
-                f"{k} {previous[k]} → {v}"
-                for k, v in shown.items()
-                if v != previous[k] and not (v is None and previous[k] is None)
-            ]
-            if changes:
-                out.append((day, ", ".join(changes)))
-        previous = shown
-    return out

@@ -329,7 +329,7 @@ def history_command(
     from cstool import render
     from cstool.config import load_workspace
     from cstool.errors import UsageError
-    from cstool.followups import timeline
+    from cstool.history import timeline
     from cstool.pipeline import ReadOptions, customer_index, customers_file, load_table
     from cstool.render import followups as show
     from cstool.store import db_path, open_store

@@ -12,7 +12,7 @@ from cstool.render import message, stdout
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cstool.followups import TimelineEvent
+    from cstool.history import TimelineEvent
     from cstool.ids import FoundCustomer
     from cstool.store import Snooze, Touch
 
