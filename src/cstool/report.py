@@ -346,6 +346,7 @@ def _trend_chart(trend: pd.DataFrame) -> str:
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         concise = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+        concise.show_offset = False  # the year sits in the tick labels where it changes
         ax.xaxis.set_major_formatter(concise)
         if KPIS[name].kind in ("count", "money"):
             ax.yaxis.set_major_formatter("{x:,.0f}")
@@ -398,6 +399,9 @@ def _band_badge(band: object) -> str:
     return f'<span class="band {_e(text)}">{_e(text)}</span>' if text in BANDS else _e(text)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _cell(name: str, value: Any) -> str:
     if name in ("band", "from_band", "to_band"):
         return f"<td>{_band_badge(value)}</td>"
@@ -406,8 +410,13 @@ def _cell(name: str, value: Any) -> str:
     if isinstance(value, int | float):
         if math.isnan(value):
             return "<td></td>"
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+        if name == "share":  # a segment's share of the customers, 0–1
+            text = f"{100 * value:.0f} %"
+        else:
+            text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
         return f'<td class="num">{_e(text)}</td>'
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return f'<td class="day">{_e(value)}</td>'
     return f"<td>{_e(value)}</td>"
 
 
@@ -532,6 +541,10 @@ def html_report(
     if segments is not None and not segments.empty:
         seg_rows, _ = _frame_rows(segments, 100)
         seg_columns = list(segments.columns)
+        if {"segment", "customers", "mrr"} <= set(segments.columns):
+            # The chart in the table's (rule) order, so colours and rows line up.
+            mix = segments.loc[segments["customers"] > 0, ["segment", "customers", "mrr"]]
+            mix = mix.fillna({"mrr": 0.0}).reset_index(drop=True)
     else:
         seg_rows, _ = _frame_rows(mix, 100)
         seg_columns = list(mix.columns)
