@@ -211,6 +211,12 @@ def _style(ax: Any) -> None:
     ax.set_axisbelow(True)
 
 
+def _title(ax: Any, text: str, *, color: str = "#1d2330", x: float = 0.0, ha: str = "left") -> None:
+    """A title above the axes; plain text, since `set_title` would measure the whole axes
+    to place itself (a third of a chart's drawing time)."""
+    ax.text(x, 1.04, text, transform=ax.transAxes, fontsize=10, color=color, ha=ha, va="bottom")
+
+
 _SVG_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _SVG_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
@@ -303,8 +309,8 @@ def _segment_chart(mix: pd.DataFrame) -> str:
     left, right = fig.subplots(1, 2, sharey=True)
     left.barh(names, mix["customers"].tolist()[::-1], color=colours)
     right.barh(names, mix["mrr"].tolist()[::-1], color=colours)
-    left.set_title("customers", fontsize=10, color="#5f6b7a")
-    right.set_title("MRR", fontsize=10, color="#5f6b7a")
+    _title(left, "customers", color="#5f6b7a", x=0.5, ha="center")
+    _title(right, "MRR", color="#5f6b7a", x=0.5, ha="center")
     for ax in (left, right):
         _style(ax)
         ax.grid(axis="x", color="#e9edf3", linewidth=0.8)
@@ -342,7 +348,7 @@ def _trend_chart(trend: pd.DataFrame) -> str:
     for ax, name in zip(axes, TREND_KPIS, strict=True):
         values = trend[name].to_numpy(dtype=float) if name in trend.columns else np.array([])
         ax.plot(days, values, color=ACCENT, marker="o", markersize=3.5, linewidth=1.6)
-        ax.set_title(KPIS[name].label, fontsize=10, color="#1d2330", loc="left")
+        _title(ax, KPIS[name].label)
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         concise = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]

@@ -117,6 +117,8 @@ def _save_snapshot(run: Run) -> bool:
     store = open_store(run.db, create=True)
     assert store is not None  # create=True always gives a store
     with store:
+        if run.as_of in store.snapshot_dates():  # stored already: skip building the rows
+            return False
         return store.save_snapshot(run.as_of, run.frame, source=str(run.table.source))
 
 
