@@ -157,7 +157,7 @@ def report_command(
     since: SinceOpt = None,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Also write the report as one self-contained HTML page."),
+        typer.Option("--html", help="Write the report as one self-contained HTML page instead."),
     ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="table, or json (kpis.json) on stdout.")
