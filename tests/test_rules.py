@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -123,6 +124,28 @@ def test_string_columns_with_nan_missing_are_still_missing() -> None:
     assert truth('plan != "pro"', frame) == [False, False, True]
     assert truth('plan not in ["pro"]', frame) == [False, False, True]
     assert truth("is_missing(plan)", frame) == [False, True, False]
+
+
+TEXT_DTYPES = {
+    "string": lambda v: pd.Series(v, dtype="string"),
+    "str (NaN-backed)": lambda v: pd.Series(v, dtype="str"),
+    "categorical": lambda v: pd.Series(v, dtype="category"),
+    "arrow string": lambda v: pd.Series(v, dtype=pd.ArrowDtype(pa.string())),
+    "object": lambda v: pd.Series(v, dtype=object),
+}
+
+
+@pytest.mark.parametrize("make", TEXT_DTYPES.values(), ids=TEXT_DTYPES.keys())
+def test_text_comparisons_agree_for_every_text_dtype(make: Any) -> None:
+    frame = pd.DataFrame({"band": make(["red", None, "green", "red"])})
+    frame["band2"] = make(["red", "red", None, "green"])
+    assert truth('band == "red"', frame) == [True, False, False, True]
+    assert truth('band != "red"', frame) == [False, False, True, False]
+    assert truth('band in ["green", "yellow"]', frame) == [False, False, True, False]
+    assert truth('band not in ["green"]', frame) == [True, False, False, True]
+    assert truth("is_missing(band)", frame) == [False, True, False, False]
+    assert truth("band == band2", frame) == [True, False, False, False]
+    assert truth("band2 != band", frame) == [False, False, False, True]
 
 
 def test_object_and_text_columns_work_for_library_frames() -> None:
@@ -494,7 +517,7 @@ def customer_frames(draw: st.DrawFn) -> pd.DataFrame:
             "mrr": np.array([math.nan if v is None else v for v in draw(rows)], dtype=float),
             "health": np.array([math.nan if v is None else v for v in draw(rows)], dtype=float),
             "nps": pd.array(nps, dtype="Int64"),
-            "plan": pd.array(plans, dtype="string"),
+            "plan": TEXT_DTYPES[draw(st.sampled_from(sorted(TEXT_DTYPES)))](plans),
             "band": pd.array(bands, dtype="string"),
             "signup_date": pd.to_datetime(
                 [None if d is None else pd.Timestamp(AS_OF) - pd.Timedelta(days=d) for d in days]

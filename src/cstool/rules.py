@@ -1026,7 +1026,35 @@ def _as_days(col: pd.Series) -> Array:
 
 
 def _as_text(col: pd.Series) -> pd.Series:
-    return col if isinstance(col.dtype, pd.StringDtype) else col.astype("string")
+    """Text as it is when it already is text (strings, Arrow strings, text categoricals)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return col
+    if isinstance(dtype, pd.CategoricalDtype) and (
+        pd.api.types.is_string_dtype(dtype.categories.dtype)
+        or pd.api.types.is_object_dtype(dtype.categories.dtype)
+    ):
+        return col  # tested per category, see _text_mask
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        if pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype):
+            return col
+    return col.astype("string")
+
+
+def _text_mask(text: pd.Series, test: Any) -> Array:
+    """`test(series)` as a numpy bool array, missing counting as false.
+
+    A categorical (such as `band`) is tested once per category and read off its codes,
+    so a million rows cost as much as three values.
+    """
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        categories = pd.Series(text.cat.categories.astype(str), dtype="string")
+        per_category = np.asarray(pd.Series(test(categories)).to_numpy(dtype=bool, na_value=False))
+        codes = np.asarray(text.cat.codes.to_numpy())
+        return np.append(per_category, False)[codes]  # code -1 (missing) reads the False
+    return np.asarray(pd.Series(test(text)).to_numpy(dtype=bool, na_value=False))
 
 
 def _as_bool(col: pd.Series) -> Array:
@@ -1196,19 +1224,18 @@ class Evaluator:
             return (left == right) if op == "==" else (left != right)
         if not isinstance(left, pd.Series):
             left, right = right, left
-        result = (left == right) if op == "==" else (left != right)
-        truth = np.asarray(pd.Series(result).to_numpy(dtype=bool, na_value=False))
-        if op == "!=":
-            truth = truth & _present(left)
-            if isinstance(right, pd.Series):
-                truth = truth & _present(right)
-        return truth
+        if isinstance(right, pd.Series):  # two columns: compare as plain strings
+            left, right = left.astype("string"), right.astype("string")
+            truth = _text_mask(left, lambda s: (s == right) if op == "==" else (s != right))
+            return truth & _present(left) & _present(right)
+        truth = _text_mask(left, lambda s: (s == right) if op == "==" else (s != right))
+        return truth & _present(left) if op == "!=" else truth
 
     def in_list(self, node: InList) -> Any:
         left = self.eval(node.left)
         values = [item.value for item in node.items]
         if isinstance(left, pd.Series):
-            hit = np.asarray(left.isin(values).to_numpy(dtype=bool, na_value=False))
+            hit = _text_mask(left, lambda s: s.isin(values))
             if node.negated:
                 return ~hit & _present(left)
             return hit
@@ -1224,6 +1251,8 @@ class Evaluator:
 
 
 def _present(text: pd.Series) -> Array:
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        return np.asarray(text.cat.codes.to_numpy()) >= 0
     return np.asarray(text.notna().to_numpy(dtype=bool))
 
 

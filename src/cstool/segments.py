@@ -196,11 +196,11 @@ def segment(
     return out
 
 
-def _take_text(values: list[str], codes: np.ndarray[Any, Any]) -> pd.Categorical:
+def _take_text(values: list[str], codes: np.ndarray[Any, Any]) -> pd.Categorical[str]:
     """`values[codes]` as a categorical: one small code per customer, not a string each."""
     categories = list(dict.fromkeys(values))
     remap = np.asarray([categories.index(v) for v in values], dtype=np.int64)
-    return pd.Categorical.from_codes(remap[codes], categories=categories)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(categories))
 
 
 @dataclass(frozen=True)
