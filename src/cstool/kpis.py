@@ -596,14 +596,24 @@ class History:
             else:
                 missing.append(key)
         compared = compared_date(dates, as_of, since)
-        wanted = {dates[-1], *(d for d, _ in missing), *(p for _, p in missing if p)}
-        if compared is not None:
-            wanted.add(compared)
-        frames = _frames_by_date(store.load_snapshots(sorted(wanted)))
-        fresh = [
-            (day, before, snapshot_kpis(frames[day], frames[before] if before else None, settings))
-            for day, before in missing
-        ]
+        keep = {dates[-1]} | ({compared} if compared else set())
+        missing_days = {day for day, _ in missing}
+        wanted = keep | missing_days | {before for _, before in missing if before}
+        # One snapshot in memory at a time (plus those kept), walking the dates in order.
+        frames: dict[date, pd.DataFrame] = {}
+        fresh: list[tuple[date, date | None, Kpis]] = []
+        earlier: pd.DataFrame | None = None
+        for i, day in enumerate(dates):
+            if day not in wanted:
+                earlier = None
+                continue
+            frame = store.load_snapshot(day)
+            if day in missing_days:
+                before = dates[i - 1] if i else None
+                fresh.append((day, before, snapshot_kpis(frame, earlier, settings)))
+            if day in keep:
+                frames[day] = frame
+            earlier = frame
         rows.update({day: values for day, _, values in fresh})
         if fresh:
             # A read-only or busy store: the cache is only a shortcut, go on without it.
@@ -615,6 +625,22 @@ class History:
         """Only the snapshots dated before `as_of`."""
         keep = [d for d in self.trend.index if d < as_of]
         return History(self.trend.loc[keep], {d: f for d, f in self.frames.items() if d < as_of})
+
+
+def cache_snapshot_kpis(store: Store, settings: Settings, result: Portfolio) -> None:
+    """Cache the KPI row of the snapshot just stored from the table `result` describes.
+
+    `result`'s last trend row is that table's KPIs, its change KPIs against the latest
+    snapshot before it: exactly the row `History.from_store` would compute later.
+    """
+    from cstool.errors import UsageError
+
+    days: list[date] = list(result.trend.index)
+    before = days[-2] if len(days) > 1 else None
+    last = result.trend.iloc[-1]
+    row = {str(name): _as_float(last[name]) for name in result.trend.columns}
+    with contextlib.suppress(UsageError):
+        store.save_snapshot_kpis(kpi_variant(settings), [(result.as_of, before, row)])
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,9 @@ def _segments(run: Run) -> pd.DataFrame:
     return segment_summary(run.frame, run.workspace.settings.segments)
 
 
-def _save_snapshot(run: Run) -> bool:
+def _save_snapshot(run: Run, result: Portfolio | None = None) -> bool:
+    """Store the run's table for its as-of date (once); with `result`, its KPI row too."""
+    from cstool.kpis import cache_snapshot_kpis
     from cstool.store import open_store
 
     store = open_store(run.db, create=True)
@@ -119,7 +121,10 @@ def _save_snapshot(run: Run) -> bool:
     with store:
         if run.as_of in store.snapshot_dates():  # stored already: skip building the rows
             return False
-        return store.save_snapshot(run.as_of, run.frame, source=str(run.table.source))
+        saved = store.save_snapshot(run.as_of, run.frame, source=str(run.table.source))
+        if saved and result is not None:
+            cache_snapshot_kpis(store, run.workspace.settings, result)
+        return saved
 
 
 @command("snapshot")
@@ -310,7 +315,7 @@ def export_command(
     }
     for name in EXPORT_FILES:
         write_bytes(folder / name, files[name], protect=run.table.source)
-    _save_snapshot(run)
+    _save_snapshot(run, data.result)
 
 
 def _export_folder(out: Path) -> Path:
