@@ -114,12 +114,34 @@ def _number(value: Any) -> float | None:
 # Data (kpis.json) -----------------------------------------------------------------------------
 
 
+LISTINGS = ("moved", "new", "churned")
+
+
 def _listing(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None:
         return []
     from cstool.render import records
 
     return records(frame)
+
+
+def _listing_lines(frame: pd.DataFrame) -> list[str]:
+    """One JSON object per row, written by pandas' C encoder (no Python call per row)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = out[name].dt.strftime("%Y-%m-%d")
+    text = out.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    return text.splitlines()
+
+
+def _kpi_value(name: str, value: float | None) -> float | int | None:
+    """Counts as integers in JSON (`200`, not `200.0`); everything else as it is."""
+    if value is not None and name in KPIS and KPIS[name].kind == "count":
+        return round(value)
+    return value
 
 
 def _goal_record(goal: GoalProgress) -> dict[str, Any]:
@@ -141,13 +163,24 @@ def _goal_record(goal: GoalProgress) -> dict[str, Any]:
 
 def report_data(result: Portfolio, settings: Settings) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-ready data (missing as None)."""
+    data = _report_data(result, settings)
+    comparison = result.comparison
+    for key in LISTINGS:
+        data[key] = _listing(getattr(comparison, key) if comparison else None)
+    return data
+
+
+def _report_data(result: Portfolio, settings: Settings) -> dict[str, Any]:
+    """report_data with the customer listings left as frames (or None)."""
     names = list(LEVEL_KPIS) + list(CHANGE_KPIS)
     previous = result.previous
     change: dict[str, float | None] = {}
     for name in names:
         now = result.kpis.get(name)
         then = previous.get(name) if previous else None
-        change[name] = now - then if now is not None and then is not None else None
+        change[name] = _kpi_value(
+            name, now - then if now is not None and then is not None else None
+        )
     comparison = result.comparison
     migrations = None
     if comparison is not None:
@@ -157,28 +190,54 @@ def report_data(result: Portfolio, settings: Settings) -> dict[str, Any]:
             a: {b: int(counts[i][j]) for j, b in enumerate(BANDS)} for i, a in enumerate(BANDS)
         }
     trend = [
-        {"as_of": day.isoformat(), **{k: _number(row[k]) for k in result.trend.columns}}
+        {
+            "as_of": day.isoformat(),
+            **{k: _kpi_value(k, _number(row[k])) for k in result.trend.columns},
+        }
         for day, row in zip(result.trend.index, result.trend.to_dict("records"), strict=True)
     ]
     return {
         "as_of": result.as_of.isoformat(),
         "compared_with": result.compared_with.isoformat() if result.compared_with else None,
         "satisfied_threshold": settings.kpis.satisfied_threshold,
-        "kpis": {name: result.kpis.get(name) for name in names},
-        "previous": {name: previous.get(name) for name in names} if previous else None,
+        "kpis": {name: _kpi_value(name, result.kpis.get(name)) for name in names},
+        "previous": (
+            {name: _kpi_value(name, previous.get(name)) for name in names} if previous else None
+        ),
         "change": change,
         "band_migrations": migrations,
-        "moved": _listing(comparison.moved if comparison else None),
-        "new": _listing(comparison.new if comparison else None),
-        "churned": _listing(comparison.churned if comparison else None),
+        **{key: getattr(comparison, key) if comparison else None for key in LISTINGS},
         "goals": [_goal_record(g) for g in result.goals],
         "trend": trend,
     }
 
 
 def report_json(result: Portfolio, settings: Settings) -> str:
-    """kpis.json: the report's data, stable key order, full precision, null for missing."""
-    return json.dumps(report_data(result, settings), ensure_ascii=False, indent=2) + "\n"
+    """kpis.json: the report's data, stable key order, full precision, null for missing.
+
+    Indented like `json.dumps(indent=2)`, except that each item of a list sits on one line:
+    as readable, and C encoders do the work (a 100k-customer list takes ~0.1 s, not 1 s).
+    """
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    def items(lines: list[str]) -> str:
+        return "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+
+    parts = []
+    for key, value in _report_data(result, settings).items():
+        if key in LISTINGS:
+            text = items(_listing_lines(value) if value is not None else [])
+        elif isinstance(value, list):
+            text = items([dump(item) for item in value])
+        elif isinstance(value, dict):
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=2)
+            text = text.replace("\n", "\n  ")
+        else:
+            text = dump(value)
+        parts.append(f"  {dump(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 # Charts ---------------------------------------------------------------------------------------
