@@ -126,15 +126,16 @@ def test_customers_gives_pydantic_records() -> None:
 @given(st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=1, max_size=20))
 def test_plain_numbers_round_trip(values: list[float]) -> None:
     text = pd.Series([repr(v) for v in values], dtype="string[pyarrow]")
-    missing = text.str.len().to_numpy() == 0
-    parsed, bad = parse_numbers(text, missing)
-    assert not bad.any()
+    parsed, missing, bad = parse_numbers(text)
+    assert not bad.any() and not missing.any()
     assert parsed.tolist() == pytest.approx(values)
 
 
 def test_money_forms() -> None:
-    text = pd.Series(["$1,200.50", "¥800", "1 200", "€1.200,50", "12,5", "abc", ""], dtype="string")
-    missing = (text == "").to_numpy()
-    parsed, bad = parse_numbers(text, missing, money=True)
+    text = pd.Series(
+        ["$1,200.50", "¥800", "1 200", "€1.200,50", "12,5", "abc", "", "n/a"], dtype="string"
+    )
+    parsed, missing, bad = parse_numbers(text, money=True)
     assert parsed[:5].tolist() == [1200.5, 800.0, 1200.0, 1200.5, 12.5]
-    assert bad.tolist() == [False] * 5 + [True, False]
+    assert bad.tolist() == [False] * 5 + [True, False, False]
+    assert missing.tolist() == [False] * 6 + [True, True]

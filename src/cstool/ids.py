@@ -56,13 +56,20 @@ def read_headers(
     path: Path, settings: Settings, *, encoding: str | None = None, delimiter: str | None = None
 ) -> Header:
     """The header of a customer file, decoded strictly like the loader does (for `init`)."""
-    from cstool.load import _delimiter, _header, _read_bytes, decode, match_headers, sniff_delimiter
+    from cstool.reader import (
+        decode,
+        delimiter_option,
+        match_headers,
+        read_bytes,
+        read_header,
+        sniff_delimiter,
+    )
 
-    data, used = decode(_read_bytes(path), path, encoding)
+    data, used = decode(read_bytes(path), path, encoding)
     if not data.strip(b" \t\r\n,;|"):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
-    sep = _delimiter(delimiter) if delimiter else sniff_delimiter(data)
-    cells, _ = _header(data, sep, path)
+    sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)
+    cells, _ = read_header(data, sep, path)
     return Header(cells, match_headers(cells, settings), sep, (used,))
 
 
@@ -110,7 +117,7 @@ def _fast_find(
 def _read_header(
     head: bytes, settings: Settings, forced: str | None, forced_sep: str | None
 ) -> Header | None:
-    from cstool.load import _delimiter, _header, match_headers, sniff_delimiter
+    from cstool.reader import delimiter_option, match_headers, read_header, sniff_delimiter
 
     if head.startswith(_UTF16_32_BOMS):
         return None
@@ -139,9 +146,9 @@ def _read_header(
         # UTF-8 so far; the rest of the file decides, so look for both spellings.
         encodings = ("utf-8", "gb18030")
     data = text.encode("utf-8")
-    sep = _delimiter(forced_sep) if forced_sep else sniff_delimiter(data)
+    sep = delimiter_option(forced_sep) if forced_sep else sniff_delimiter(data)
     try:
-        cells, _ = _header(data, sep, Path("?"))
+        cells, _ = read_header(data, sep, Path("?"))
     except DataError:
         return None
     return Header(cells, match_headers(cells, settings), sep, encodings)
@@ -195,8 +202,8 @@ def _slow_find(
     """Parse the file (no validation) and look the ID up, folding case; else "did you mean"."""
     import pandas as pd
 
-    from cstool.load import read_raw
     from cstool.pipeline import customer_index
+    from cstool.reader import read_raw
 
     raw = read_raw(path, settings, encoding=forced, delimiter=forced_sep)
     if "customer_id" not in raw.headers:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from cstool.load import RawTable
+    from cstool.reader import RawTable
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = N
 
 def load_table(path: Path, settings: Settings, options: ReadOptions | None = None) -> Table:
     """Read and validate a customer table; raises DataError listing every problem."""
-    from cstool.load import read_raw
+    from cstool.reader import read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
@@ -217,7 +217,7 @@ def _column_for(frame: pd.DataFrame, name: str) -> str:
 
     if name in frame.columns:
         return name
-    from cstool.load import normalise_header
+    from cstool.reader import normalise_header
 
     wanted = normalise_header(name)
     for column in frame.columns:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings
 from cstool.errors import DataError, Problem
-from cstool.load import RawTable, missing_required, ragged_records
+from cstool.reader import RawTable, missing_required, ragged_records
 from cstool.schema import DATE_FIELDS, EMAIL_PATTERN, FIELDS, KIND, REQUIRED, Customer, bounds
+from cstool.textbytes import WHITESPACE_FIRST, WHITESPACE_LAST, edge_bytes_in
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 MISSING_TOKENS = ("", "na", "n/a", "null", "none", "nan", "-", "—", "#n/a", "nil")
 _CURRENCY = r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥￥₩₹元円])"
 _SPACES = r"[\s\u00a0\u2009\u202f']"
-PROBLEM_DETAIL_LIMIT = 1000  # Problem objects built; the count is always exact
+PROBLEM_DETAIL_LIMIT = 1000
+# Problem objects built; the count is always exact
 
 # Columns cstool adds; an input column with one of these names is kept as `<name>_input`.
 COMPUTED = (
@@ -141,6 +143,7 @@ def validate_table(
     if not all_kept:
         frame = frame.iloc[rows].reset_index(drop=True)
         raw_out = raw_out.iloc[rows].reset_index(drop=True)
+    pa.default_memory_pool().release_unused()  # the checks' temporary arrays
     return Table(
         frame=frame,
         raw=raw_out,
@@ -154,21 +157,39 @@ def validate_table(
     )
 
 
+def text_dtype() -> pd.ArrowDtype:
+    """The dtype of text columns: Arrow strings, shared with the reader without a copy."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.ArrowDtype(pa.string())
+
+
 def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells without surrounding spaces (a copy only when some cell has them)."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    maybe = np.flatnonzero(edge_bytes_in(column, WHITESPACE_FIRST, WHITESPACE_LAST))
+    if not len(maybe):
+        return column
+    cells = pc.take(column, pa.array(maybe))
+    if not pc.any(pc.not_equal(pc.utf8_trim_whitespace(cells), cells)).as_py():
+        return column
     return pc.utf8_trim_whitespace(column)
 
 
 def _text(trimmed: pa.ChunkedArray) -> pd.Series:
-    """Text cells as a pandas string column, empty cells missing."""
+    """Text cells as a pandas string column (Arrow-backed, no copy), empty cells missing."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     empty = pc.equal(trimmed, "")
-    values = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
-    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())))
+    if pc.any(empty).as_py():
+        trimmed = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(trimmed, dtype=text_dtype())
 
 
 def _mask(values: Any) -> np.ndarray:
@@ -232,6 +253,7 @@ def _unique_headers(header: list[str]) -> list[str]:
 def _empty_column(name: str, n: int) -> pd.Series:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     kind = KIND[name]
     if kind in ("score", "money"):
@@ -240,21 +262,20 @@ def _empty_column(name: str, n: int) -> pd.Series:
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
     if kind == "int":
         return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="Int64")
-    return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
+    return pd.Series(pa.nulls(n, pa.string()), dtype=text_dtype())
 
 
 def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[Any, list[_Check]]:
     """One column: typed values and the rows that break each rule."""
     import numpy as np
     import pandas as pd
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     kind = KIND[name]
     trimmed = _trimmed(column)
     if kind == "id":
         empty = _mask(pc.equal(trimmed, ""))
-        ids = pd.Series(pd.arrays.ArrowStringArray(trimmed.cast(pa.large_string())))
+        ids = pd.Series(trimmed, dtype=text_dtype())
         return ids, [_Check(name, empty, "a non-empty customer ID")]
     if kind in ("text", "email"):
         values = _text(trimmed)
@@ -262,12 +283,11 @@ def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[An
             return values, []
         ok = pc.match_substring_regex(trimmed, f"^({EMAIL_PATTERN})?$")
         return values, [_Check(name, ~_mask(ok), "an email address like name@example.com")]
-    missing = _mask(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(MISSING_TOKENS)))
     if kind == "date":
-        dates, bad = parse_dates(trimmed, missing, settings.input.date_format)
+        dates, missing, bad = parse_dates(trimmed, settings.input.date_format)
         fmt = f", {settings.input.date_format}" if settings.input.date_format else ""
         return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}")]
-    numbers, bad = parse_numbers(trimmed, missing, money=kind == "money")
+    numbers, missing, bad = parse_numbers(trimmed, money=kind == "money")
     checks = [_Check(name, bad, _number_expectation(name, settings))]
     finite = np.isfinite(numbers)
     lo, hi = _bounds(name, settings)
@@ -319,18 +339,34 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def missing_cells(text: pa.ChunkedArray) -> np.ndarray:
+    """Cells that mean "no value": empty, n/a, null, -, … (decided here, not by the reader)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return _mask(pc.is_in(pc.utf8_lower(text), value_set=pa.array(MISSING_TOKENS)))
+
+
 def parse_numbers(
-    trimmed: Any, missing: np.ndarray, *, money: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
+    trimmed: Any, *, money: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numbers column-wise: plain ones on a fast path; `$1,200.50`, `¥800`, `1 200`, `7,5` after.
 
-    Returns float values (NaN where missing or bad) and the mask of bad cells.
+    Returns float values (NaN where missing or bad), the missing cells and the bad ones.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _arrow_text(trimmed)
+    try:  # the common case: every cell a plain number
+        values = np.asarray(pc.cast(text, pa.float64()).to_numpy(), dtype=np.float64)
+        missing = np.isnan(values)  # "nan" is a missing-value token too
+        bad = np.isinf(values)
+        return np.where(bad, np.nan, values), missing, bad
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    missing = missing_cells(text)
     candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     try:
         values = pc.cast(candidate, pa.float64()).to_numpy()
@@ -338,7 +374,7 @@ def parse_numbers(
         values = _parse_messy_numbers(candidate, money=money)
     values = np.asarray(values, dtype=np.float64)
     bad = ~missing & ~np.isfinite(values)
-    return np.where(bad, np.nan, values), bad
+    return np.where(bad, np.nan, values), missing, bad
 
 
 def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarray:
@@ -360,28 +396,33 @@ def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarr
 
 
 def parse_dates(
-    trimmed: Any, missing: np.ndarray, extra_format: str | None = None
-) -> tuple[pd.Series, np.ndarray]:
-    """Dates column-wise: ISO fast, then 2026/11/22, ISO with a time, the user's format."""
+    trimmed: Any, extra_format: str | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Dates column-wise: ISO fast, then 2026/11/22, ISO with a time, the user's format.
+
+    Returns the dates (NaT where missing or bad), the missing cells and the bad ones.
+    """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _arrow_text(trimmed)
-    candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
-    parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True)
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
     result = np.asarray(parsed.cast(pa.timestamp("ns")).to_numpy(), dtype="datetime64[ns]")
-    failed = np.isnat(result) & ~missing
+    missing = np.zeros(len(result), dtype=bool)
+    failed = np.isnat(result)
     if failed.any():
         idx = np.flatnonzero(failed)
-        subset = pd.Series(pc.take(candidate, pa.array(idx)).to_pandas(), dtype="string")
+        subset_text = pc.take(text, pa.array(idx))
+        missing[idx] = missing_cells(subset_text)
+        subset = pd.Series(subset_text.to_pandas(), dtype="string")
         fixed = pd.Series(pd.NaT, index=subset.index, dtype="datetime64[ns]")
         formats = ["%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
         if extra_format:
             formats.insert(0, extra_format)
         for fmt in formats:
-            todo = fixed.isna()
+            todo = fixed.isna() & ~pd.Series(missing[idx], index=subset.index)
             if not todo.any():
                 break
             source = subset[todo]
@@ -392,7 +433,7 @@ def parse_dates(
         result = result.copy()
         result[idx] = fixed.to_numpy(dtype="datetime64[ns]")
         failed = np.isnat(result) & ~missing
-    return pd.Series(result, dtype="datetime64[ns]"), failed
+    return pd.Series(result, dtype="datetime64[ns]"), missing, failed
 
 
 def _problems(

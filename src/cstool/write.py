@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from cstool.errors import UsageError
+from cstool.textbytes import edge_bytes_in
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
 # Text that a spreadsheet would run as a formula starts with one of these.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -75,6 +74,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for name in frame.columns:
         column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            fixed_categories = _neutralised(pd.Series(column.cat.categories.astype(str)))
+            if fixed_categories is not None:
+                if out is frame:
+                    out = frame.copy(deep=False)
+                out[name] = column.cat.rename_categories(fixed_categories.tolist())
+            continue
         if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
             continue
         fixed = _neutralised(column)
@@ -85,7 +91,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_RISKY_FIRST_BYTES = frozenset(b"=+-@\t\r\n") | {0xEF}  # 0xEF starts ＝＋－＠ in UTF-8
+_RISKY_FIRST_BYTES = b"=+-@\t\r\n\xef"  # 0xEF starts ＝＋－＠ in UTF-8
 _FORMULA_START = "^[=+\\-@\t\r\n＝＋－＠]"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
@@ -100,7 +106,7 @@ def _neutralised(column: pd.Series) -> pd.Series | None:
     text = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         text = text.cast(pa.string())
-    candidates = np.flatnonzero(_first_byte_is_risky(text))
+    candidates = np.flatnonzero(edge_bytes_in(text, first=_RISKY_FIRST_BYTES))
     if not len(candidates):
         return None
     cells = pc.take(text, pa.array(candidates))
@@ -114,33 +120,3 @@ def _neutralised(column: pd.Series) -> pd.Series | None:
     values = column.astype("string").copy()
     values.iloc[hits] = "'" + values.iloc[hits]
     return values
-
-
-def _first_byte_is_risky(text: pa.ChunkedArray) -> np.ndarray:
-    """For each cell, whether its first UTF-8 byte could start a formula (buffers, no copy)."""
-    import numpy as np
-    import pyarrow as pa
-
-    parts = []
-    risky_table = np.zeros(256, dtype=bool)
-    risky_table[list(_RISKY_FIRST_BYTES)] = True
-    for chunk in text.chunks:
-        n = len(chunk)
-        if n == 0:
-            continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        raw_offsets = np.frombuffer(offsets_buf, dtype=width)
-        offsets: np.ndarray = raw_offsets[chunk.offset : chunk.offset + n + 1].astype(np.int64)
-        data = (
-            np.frombuffer(data_buf, dtype=np.uint8)
-            if data_buf is not None
-            else np.zeros(1, np.uint8)
-        )
-        starts = offsets[:-1]
-        nonempty = offsets[1:] > starts
-        first = (
-            data[np.minimum(starts, max(len(data) - 1, 0))] if len(data) else np.zeros(n, np.uint8)
-        )
-        parts.append(nonempty & risky_table[first])
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)

@@ -79,7 +79,7 @@ def score_command(
     """
     from cstool import pipeline, render
     from cstool.render import score as show
-    from cstool.write import write_bytes
+    from cstool.write import atomic
 
     day = resolve_as_of(as_of)
     with show.progress() as step:
@@ -95,10 +95,9 @@ def score_command(
         order = pipeline.sort_order(result.frame, sort, descending=desc, top=top)
         if output is not None:
             step(f"writing {output.name}")
-            data = render.csv_bytes(
-                pipeline.csv_frame(result.table, result.frame, order), excel=excel
-            )
-            write_bytes(output, data, protect=result.table.source)
+            enriched = pipeline.csv_frame(result.table, result.frame, order)
+            with atomic(output, protect=result.table.source) as handle:
+                render.write_csv(enriched, handle, excel=excel)
     if output is not None:
         show.written(output, result.frame.iloc[order], result.workspace.settings)
         return

@@ -7,7 +7,7 @@ terminal, never with NO_COLOR (rich honours it).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cstool.errors import CstoolError
 
@@ -86,7 +86,16 @@ def write_bytes_stdout(data: bytes) -> None:
 
 
 def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
-    """UTF-8 CSV (BOM under `excel`), formula cells neutralised, written by pyarrow for speed."""
+    """UTF-8 CSV (BOM under `excel`), formula cells neutralised, as bytes."""
+    import io
+
+    sink = io.BytesIO()
+    write_csv(frame, sink, excel=excel)
+    return sink.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, sink: IO[bytes], *, excel: bool = False) -> None:
+    """Stream a frame as UTF-8 CSV into `sink`: formula cells neutralised, pyarrow for speed."""
     import csv
     import io
 
@@ -97,13 +106,11 @@ def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     table = arrow_table(neutralise_formulas(frame))
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(table.column_names)
-    sink = io.BytesIO()
     if excel:
         sink.write(b"\xef\xbb\xbf")
     sink.write(header.getvalue().encode("utf-8"))
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     pacsv.write_csv(table, sink, write_options=options)
-    return sink.getvalue()
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:

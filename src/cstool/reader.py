@@ -12,6 +12,7 @@ import codecs
 import csv
 import difflib
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,8 +48,16 @@ class RawTable:
     headers: dict[str, int]  # canonical field -> column position
     encoding: str
     delimiter: str
-    data: bytes = field(repr=False)  # the file as UTF-8 bytes, for exact line numbers
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of bad rows
+    physical_lines: int = 0  # line breaks in the file (+1 when the last line has none)
+
+    @cached_property
+    def data(self) -> bytes:
+        """The file as UTF-8 bytes, read again only when exact line numbers are needed.
+
+        Not kept from the first read, so a large file is not held in memory twice.
+        """
+        return _as_utf8(read_bytes(self.path), self.encoding)
 
     @property
     def header_names(self) -> dict[str, str]:
@@ -61,7 +70,7 @@ class RawTable:
         import numpy as np
 
         n = self.table.num_rows
-        if not self.ragged and _physical_lines(self.data) == n + 1:
+        if not self.ragged and self.physical_lines == n + 1:
             return np.arange(2, n + 2, dtype=np.int64)
         starts, _ = _record_starts(self.data, self.delimiter, len(self.header))
         return np.asarray(starts, dtype=np.int64)
@@ -76,10 +85,11 @@ def read_raw(
 ) -> RawTable:
     """Read a customer CSV into text cells, matching its headers to cstool's fields."""
     path = Path(path)
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
     data, used = decode(raw, path, forced)
-    if not data.strip(b" \t\r\n,;|"):
+    del raw
+    if not re.search(rb"[^\s,;|]", data):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -92,8 +102,8 @@ def read_raw(
     forced_delimiter = delimiter or (
         settings.input.delimiter if settings.input.delimiter != "auto" else None
     )
-    sep = _delimiter(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
-    header, body_offset = _header(data, sep, path)
+    sep = delimiter_option(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
+    header, body_offset = read_header(data, sep, path)
     table, ragged = _parse_body(data, body_offset, sep, len(header), path)
     headers = match_headers(header, settings)
     return RawTable(
@@ -103,12 +113,12 @@ def read_raw(
         headers=headers,
         encoding=used,
         delimiter=sep,
-        data=data,
         ragged=ragged,
+        physical_lines=_physical_lines(data),
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise UsageError(f"{path}: file not found")
     if path.is_dir():
@@ -147,7 +157,7 @@ def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, st
                 return raw[len(bom) :], "utf-8-sig"
             return text.lstrip("\ufeff").encode("utf-8"), codec
     try:
-        raw.decode("utf-8")
+        _check_utf8(raw)
         return raw, "utf-8"
     except UnicodeDecodeError as utf8_error:
         try:
@@ -159,12 +169,34 @@ def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, st
             ) from None
 
 
+def _check_utf8(raw: bytes, chunk: int = 1 << 23) -> None:
+    """Raise UnicodeDecodeError unless all of `raw` is UTF-8, without a full-size copy."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raw.decode("utf-8")  # the error again, with its position in the whole file
+        raise
+
+
+def _as_utf8(raw: bytes, encoding: str) -> bytes:
+    """The file's bytes as UTF-8, given the encoding it was read with."""
+    if encoding == "utf-8":
+        return raw
+    if encoding == "utf-8-sig":
+        return raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    return raw.decode(encoding).lstrip("\ufeff").encode("utf-8")
+
+
 def _decode_position(raw: bytes, exc: UnicodeDecodeError) -> str:
     line = raw.count(b"\n", 0, exc.start) + 1
     return f"byte {exc.start} (line {line}, byte 0x{raw[exc.start]:02x})"
 
 
-def _delimiter(value: str) -> str:
+def delimiter_option(value: str) -> str:
     value = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
         value, value
     )
@@ -186,7 +218,7 @@ def _count_outside_quotes(line: bytes, sep: bytes) -> int:
     return sum(part.count(sep) for part in parts[::2])
 
 
-def _header(data: bytes, sep: str, path: Path) -> tuple[list[str], int]:
+def read_header(data: bytes, sep: str, path: Path) -> tuple[list[str], int]:
     """The header cells and the byte offset where the body starts."""
     text_start = data[:1_000_000].decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text_start, newline=""), delimiter=sep)
@@ -228,10 +260,10 @@ def _parse_body(
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(ncols)]
-    body = data[offset:]
     ragged: list[tuple[int, int]] = []
-    if not body.strip(b" \t\r\n" + sep.encode()):
+    if not re.compile(rb"[^\s" + re.escape(sep.encode()) + rb"]").search(data, offset):
         raise DataError(f"{path}: has a header but no customer rows")
+    body = pa.BufferReader(pa.py_buffer(data).slice(offset))
 
     def on_invalid_row(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
         if row.text.strip(" \t\r\n" + sep):
@@ -240,13 +272,13 @@ def _parse_body(
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            body,
             read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
                 quote_char='"',
                 double_quote=True,
-                newlines_in_values=b'"' in body,
+                newlines_in_values=data.find(b'"', offset) >= 0,
                 ignore_empty_lines=True,
                 invalid_row_handler=on_invalid_row,
             ),
@@ -260,8 +292,10 @@ def _parse_body(
         raise DataError(
             f"{path}: cannot be read as {_sep_name(sep)}-separated text: {exc}"
         ) from None
-    if body.count(b'"') % 2:
+    if data.count(b'"', offset) % 2:
         _check_unclosed_quote(data, sep, path)
+    # The threaded parse leaves freed blocks in Arrow's pool; hand them back to the system.
+    pa.default_memory_pool().release_unused()
     if ragged:
         # Only a few records are affected; exact line numbers come from a careful pass.
         _, ragged = _record_starts(data, sep, ncols)

@@ -10,8 +10,8 @@ from tests.conftest import DATA
 
 from cstool.config import Settings, settings_from_dict
 from cstool.errors import DataError, UsageError
-from cstool.load import decode, match_headers, normalise_header, read_raw, sniff_delimiter
 from cstool.pipeline import ReadOptions, load_table
+from cstool.reader import decode, match_headers, normalise_header, read_raw, sniff_delimiter
 
 
 def load(name: str, settings: Settings | None = None, **options: object):  # type: ignore[no-untyped-def]
@@ -215,3 +215,17 @@ def test_first_matching_header_wins_and_rest_pass_through() -> None:
 def test_read_raw_keeps_text_exactly() -> None:
     raw = read_raw(DATA / "money_and_dates.csv", Settings())
     assert raw.table.column(4).to_pylist()[0] == "$1,200.50"
+
+
+def test_cells_are_trimmed(tmp_path: Path) -> None:
+    path = tmp_path / "spaces.csv"
+    path.write_text(
+        "Customer_ID,Name,Value_Delivery,Issue_Resolution,Growth_Strategy,NPS\n"
+        " A1 ,\u00a0Zoë\u3000, 8 ,7,6, 9\nA2,王芳,1,1,1,\n",
+        encoding="utf-8",
+    )
+    frame = load_table(path, Settings()).frame
+    assert frame["customer_id"].tolist() == ["A1", "A2"]
+    assert frame["name"].tolist() == ["Zoë", "王芳"]
+    assert frame["value_delivery"].tolist() == [8.0, 1.0]
+    assert frame["nps"].tolist()[0] == 9
