@@ -129,10 +129,11 @@ def test_page_without_snapshots_or_goals_says_so() -> None:
 
 
 def test_big_portfolio_page_stays_small() -> None:
-    """100k customers and 12 snapshots: the tables are capped, the charts aggregate."""
-    current = scored(100_000, shift=12 * 2000)
+    """100k customers: the tables are capped, the charts aggregate (benchmarks/bench_export.py
+    measures the page with 12 snapshots)."""
+    current = scored(100_000, shift=3 * 2000)
     settings = settings_from_dict(GOALS)
-    result = portfolio(current, settings, AS_OF, stored(100_000, 12))
+    result = portfolio(current, settings, AS_OF, stored(100_000, 3))
     followups = current[["customer_id", "name"]].assign(due="2026-11-23", reason="r", priority=1)
     page = html_report(result, current, settings, followups=followups)
     assert len(page.encode("utf-8")) < 1_000_000
