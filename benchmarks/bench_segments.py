@@ -169,12 +169,15 @@ def main(argv: list[str] | None = None) -> None:
     table = markdown_table(timings, baseline="score, catch-all", input_bytes=data.stat().st_size)
     overhead = ratio(timings, "score, ten + built-in", "score, catch-all") - 1
     built_in = ratio(timings, "score, built-in", "score, catch-all") - 1
+    cpu = {t.name: statistics.median(t.cpu_seconds) for t in timings}
+    cpu_overhead = cpu["score, ten + built-in"] / cpu["score, catch-all"] - 1
+    cpu_built_in = cpu["score, built-in"] / cpu["score, catch-all"] - 1
     steps = in_process(data, configs, repeats=max(3, args.runs))
     step_lines = "\n".join(f"| {name} | {seconds:.3f} |" for name, seconds in steps)
     mix_lines = "\n".join(
         f"| {row['segment']} | {row['customers']:,} | {row['share'] * 100:.1f} % |" for row in mix
     )
-    verdict = "meets" if overhead <= TARGET_OVERHEAD else "MISSES"
+    verdict = "met" if overhead <= TARGET_OVERHEAD else "MISSED"
     body = f"""`python benchmarks/bench_segments.py --rows {args.rows} --runs {args.runs}`
 ({args.rows:,} customers, {machine_line()})
 
@@ -185,9 +188,10 @@ before the built-in five).
 {table}
 
 Segmenting with the built-in set adds **{built_in * 100:+.0f} %** and with ten configured
-rules plus the built-in set **{overhead * 100:+.0f} %** to the catch-all run
-(target ≤ {TARGET_OVERHEAD * 100:.0f} %: {verdict}). The difference includes writing the
-longer `segment` / `play` text into the output CSV.
+rules plus the built-in set **{overhead * 100:+.0f} %** of wall time to the catch-all run
+(target ≤ {TARGET_OVERHEAD * 100:.0f} %: {verdict}); by CPU time, which other jobs on a shared
+machine disturb less, {cpu_built_in * 100:+.0f} % and {cpu_overhead * 100:+.0f} %. The difference
+includes writing the `segment` / `play` columns into the output CSV.
 
 In one process (median seconds; the segment step alone on the scored frame):
 
