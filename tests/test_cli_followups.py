@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from tests.conftest import DATA, EXAMPLE
 from typer.testing import CliRunner
 
 from cstool.cli import app
@@ -21,6 +20,7 @@ from cstool.config import Settings
 from cstool.errors import UsageError
 from cstool.ids import find_customer
 from cstool.store import open_store
+from tests.conftest import DATA, EXAMPLE
 
 runner = CliRunner()
 AS_OF = "2026-06-01"  # a Monday

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import EXAMPLE
 from typer.testing import CliRunner
 
 from cstool.cli import app
 from cstool.cli.report import EXPORT_FILES
 from cstool.store import open_store
+from tests.conftest import EXAMPLE
 
 runner = CliRunner()
 AS_OF = "2026-11-23"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import DATA, EXAMPLE
 from typer.testing import CliRunner
 
 from cstool.cli import app
+from tests.conftest import DATA, EXAMPLE
 
 runner = CliRunner()
 AS_OF = ["--as-of", "2026-11-23"]

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import DATA, EXAMPLE
 from typer.testing import CliRunner
 
 from cstool.cli import app
 from cstool.segments import DEFAULT_SEGMENTS, UNSEGMENTED
+from tests.conftest import DATA, EXAMPLE
 
 runner = CliRunner()
 AS_OF = ["--as-of", "2026-11-23"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cstool.config import FollowupSettings, Settings
 from cstool.errors import UsageError
-from cstool.followups import PRIORITY_TERMS, due_followups, due_until, next_followup
+from cstool.followup import PRIORITY_TERMS, due_followups, due_until, next_followup
 
 TODAY = date(2026, 11, 23)  # a Monday
 S = Settings()

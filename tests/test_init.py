@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
-from tests.conftest import DATA, EXAMPLE
 from typer.testing import CliRunner
 
 from cstool.cli import app
 from cstool.config import Settings, load_settings
 from cstool.segments import DEFAULT_SEGMENTS
+from tests.conftest import DATA, EXAMPLE
 
 runner = CliRunner()
 

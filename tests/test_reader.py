@@ -6,12 +6,12 @@ import codecs
 from pathlib import Path
 
 import pytest
-from tests.conftest import DATA
 
 from cstool.config import Settings, settings_from_dict
 from cstool.errors import DataError, UsageError
 from cstool.pipeline import ReadOptions, load_table
 from cstool.reader import decode, match_headers, normalise_header, read_raw, sniff_delimiter
+from tests.conftest import DATA
 
 
 def load(name: str, settings: Settings | None = None, **options: object):  # type: ignore[no-untyped-def]

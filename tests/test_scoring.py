@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from tests.conftest import AS_OF, DATA, EXAMPLE
 
 from cstool.config import Settings, settings_from_dict
 from cstool.pipeline import load_table
 from cstool.scoring import score
+from tests.conftest import AS_OF, DATA, EXAMPLE
 
 
 def frame(**columns: object) -> pd.DataFrame:

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from tests.conftest import DATA, EXAMPLE
 
 from cstool.config import Settings
 from cstool.errors import DataError
 from cstool.pipeline import ReadOptions, load_table
 from cstool.validate import customers, parse_numbers
+from tests.conftest import DATA, EXAMPLE
 
 
 def test_every_kind_of_bad_row_is_named() -> None:

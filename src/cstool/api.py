@@ -63,7 +63,7 @@ def followups(
     until: date | None = None,
 ) -> pd.DataFrame:
     """The follow-ups due by `until` (default: as_of), sorted by priority."""
-    from cstool.followups import due_followups
+    from cstool.followup import due_followups
 
     day = as_of or date.today()
     if "segment" not in frame.columns:

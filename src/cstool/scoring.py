@@ -88,8 +88,8 @@ def score(
     return pd.concat([kept, added], axis="columns")
 
 
-def health_band(health: np.ndarray, settings: Settings) -> pd.Categorical:
-    """red / yellow / green by the configured thresholds."""
+def health_band(health: np.ndarray, settings: Settings) -> Any:
+    """red / yellow / green by the configured thresholds, as a pandas Categorical."""
     import numpy as np
     import pandas as pd
 

@@ -112,7 +112,7 @@ def followups_command(
     """
     from cstool import pipeline, render
     from cstool.cli.score import read_options
-    from cstool.followups import due_followups, due_until
+    from cstool.followup import due_followups, due_until
     from cstool.render import followups as show
     from cstool.render.score import progress, skipped
 

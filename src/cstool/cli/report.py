@@ -99,7 +99,7 @@ def _portfolio(run: Run, since: date | None) -> _Portfolio:
 
 
 def _followups(run: Run, until: date) -> pd.DataFrame:
-    from cstool.followups import due_followups
+    from cstool.followup import due_followups
 
     settings = run.workspace.settings
     return due_followups(run.frame, settings, run.as_of, until, run.logged, run.snoozes)
@@ -288,7 +288,7 @@ def export_command(
     [dim]Example: cstool export --out ~/cs-reports[/]
     """
     from cstool import pipeline
-    from cstool.followups import due_until
+    from cstool.followup import due_until
     from cstool.render import csv_bytes
     from cstool.render.followups import ics_bytes, machine_frame
     from cstool.report import html_report, report_json

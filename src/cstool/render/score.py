@@ -273,7 +273,7 @@ def _explain_segment(result: Run, index: int) -> None:
 def _explain_followup(result: Run, index: int) -> None:
     from rich.markup import escape
 
-    from cstool.followups import next_followup
+    from cstool.followup import next_followup
 
     customer_id = str(result.frame["customer_id"].iloc[index])
     settings = result.workspace.settings
