@@ -12,6 +12,7 @@ peak memory ≤ 6× the file size, `cstool --help` ≤ 1.5× a two-command Typer
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -117,6 +118,7 @@ def report(
     max_diff: float | None,
     reproduce: str,
     note: str | None,
+    load: str = "",
 ) -> str:
     """The markdown body of the `## score` section."""
     size = data.stat().st_size
@@ -124,7 +126,10 @@ def report(
         f"`{reproduce}` — {machine_line()}.",
         f"Input: {rows:,} generated customers, {size / 1e6:.1f} MB "
         f"(`benchmarks/generate.py {rows} OUT.csv --seed 1`); "
-        f"{len(score[0].seconds)} interleaved runs per command after one warm-up, medians.",
+        f"{len(score[0].seconds)} interleaved runs per command after one warm-up, medians"
+        + (f"; {load}." if load else ".")
+        + " Wall-time ratios are only trustworthy when the load is below the core count;"
+        " CPU s (user + system, all threads) is steadier on a busy machine.",
         "",
         markdown_table(score, baseline="duckdb COPY", input_bytes=size),
         "",
@@ -171,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     data = dataset(args.rows, args.seed)
     out = DATA / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -194,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     reproduce = "python benchmarks/bench_score.py" + (
         f" --rows {args.rows}" if args.rows != 1_000_000 else ""
     )
-    body = report(args.rows, data, score, startup, max_diff, reproduce, note)
+    load = f"1-minute load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
+    body = report(args.rows, data, score, startup, max_diff, reproduce, note, load)
     print(body)
     if not args.no_write:
         update_results("score", body)
