@@ -53,6 +53,14 @@ class Table:
         return list(self.headers)
 
     @property
+    def number_columns(self) -> list[str]:
+        """Headers of the file's columns validated as numbers or dates."""
+        from cstool.schema import KIND
+
+        typed = ("score", "money", "int", "date")
+        return [header for name, header in self.headers.items() if KIND[name] in typed]
+
+    @property
     def lines(self) -> np.ndarray:
         """File line number of each row of `frame` (header is line 1)."""
         lines = self.raw_table.line_numbers
@@ -238,6 +246,8 @@ def csv_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None
     scored = frame if order is None else frame.iloc[order]
     added = [c for c in ENRICHED if c in scored.columns and c not in raw.columns]
     extra = scored[added].reset_index(drop=True)
+    if "days_since_touch" in extra.columns:  # whole days: written as integers
+        extra["days_since_touch"] = extra["days_since_touch"].round().astype("Int32")
     return pd.concat([raw.reset_index(drop=True), extra], axis="columns")
 
 

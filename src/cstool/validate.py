@@ -7,7 +7,9 @@ are required come from the pydantic `Customer` model in schema.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -88,13 +90,20 @@ def validate_table(
     columns = {name: raw.table.column(pos) for name, pos in raw.headers.items()}
     frame_columns: dict[str, Any] = {}
     checks: list[_Check] = []
-    for name in FIELDS:
-        if name not in columns:
-            frame_columns[name] = _empty_column(name, n)
-            continue
-        values, field_checks = _convert(name, columns[name], settings)
-        frame_columns[name] = values
-        checks.extend(field_checks)
+    # Arrow's and numpy's column kernels release the GIL: columns are checked side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        converted = {
+            name: pool.submit(_convert, name, columns[name], settings)
+            for name in FIELDS
+            if name in columns
+        }
+        for name in FIELDS:
+            if name not in converted:
+                frame_columns[name] = _empty_column(name, n)
+                continue
+            values, field_checks = converted[name].result()
+            frame_columns[name] = values
+            checks.extend(field_checks)
 
     id_empty = checks[0].mask  # the first check is always the empty-ID one
     blank = _blank_rows(raw, id_empty)
@@ -359,9 +368,15 @@ def parse_numbers(
     import pyarrow.compute as pc
 
     text = _arrow_text(trimmed)
-    try:  # the common case: every cell a plain number
-        values = np.asarray(pc.cast(text, pa.float64()).to_numpy(), dtype=np.float64)
-        missing = np.isnan(values)  # "nan" is a missing-value token too
+    empty = pc.equal(text, "")
+    if pc.any(empty).as_py():
+        text_or_null = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+    else:
+        text_or_null = text
+    try:  # the common case: every cell a plain number or empty
+        cast = pc.cast(text_or_null, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.asarray(cast, dtype=np.float64)
+        missing = np.isnan(values)  # empty cells, and "nan", mean no value
         bad = np.isinf(values)
         return np.where(bad, np.nan, values), missing, bad
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -410,8 +425,8 @@ def parse_dates(
     text = _arrow_text(trimmed)
     parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
     result = np.asarray(parsed.cast(pa.timestamp("ns")).to_numpy(), dtype="datetime64[ns]")
-    missing = np.zeros(len(result), dtype=bool)
-    failed = np.isnat(result)
+    missing = _mask(pc.equal(text, ""))
+    failed = np.isnat(result) & ~missing
     if failed.any():
         idx = np.flatnonzero(failed)
         subset_text = pc.take(text, pa.array(idx))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -63,16 +63,19 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+def neutralise_formulas(frame: pd.DataFrame, *, numbers: Collection[str] = ()) -> pd.DataFrame:
     """Prefix text cells a spreadsheet would run as a formula with `'`, column-wise.
 
     A cheap first-byte test finds the few candidate cells; only those are looked at closely,
-    so a million clean cells cost a few milliseconds per column.
+    so a million clean cells cost a few milliseconds per column. `numbers` names text
+    columns already validated as numbers or dates, which cannot hold a formula.
     """
     import pandas as pd
 
     out = frame
     for name in frame.columns:
+        if name in numbers:
+            continue
         column = frame[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
             fixed_categories = _neutralised(pd.Series(column.cat.categories.astype(str)))

@@ -97,7 +97,7 @@ def score_command(
             step(f"writing {output.name}")
             enriched = pipeline.csv_frame(result.table, result.frame, order)
             with atomic(output, protect=result.table.source) as handle:
-                render.write_csv(enriched, handle, excel=excel)
+                render.write_csv(enriched, handle, excel=excel, numbers=result.table.number_columns)
     if output is not None:
         show.written(output, result.frame.iloc[order], result.workspace.settings)
         return

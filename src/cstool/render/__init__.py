@@ -7,6 +7,7 @@ terminal, never with NO_COLOR (rich honours it).
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from typing import IO, TYPE_CHECKING, Any
 
 from cstool.errors import CstoolError
@@ -94,8 +95,13 @@ def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
     return sink.getvalue()
 
 
-def write_csv(frame: pd.DataFrame, sink: IO[bytes], *, excel: bool = False) -> None:
-    """Stream a frame as UTF-8 CSV into `sink`: formula cells neutralised, pyarrow for speed."""
+def write_csv(
+    frame: pd.DataFrame, sink: IO[bytes], *, excel: bool = False, numbers: Collection[str] = ()
+) -> None:
+    """Stream a frame as UTF-8 CSV into `sink`: formula cells neutralised, pyarrow for speed.
+
+    `numbers`: text columns already validated as numbers or dates (nothing to neutralise).
+    """
     import csv
     import io
 
@@ -103,13 +109,14 @@ def write_csv(frame: pd.DataFrame, sink: IO[bytes], *, excel: bool = False) -> N
 
     from cstool.write import neutralise_formulas
 
-    table = arrow_table(neutralise_formulas(frame))
+    table = arrow_table(neutralise_formulas(frame, numbers=numbers))
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(table.column_names)
     if excel:
         sink.write(b"\xef\xbb\xbf")
     sink.write(header.getvalue().encode("utf-8"))
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
     pacsv.write_csv(table, sink, write_options=options)
 
 
