@@ -248,3 +248,16 @@ def test_help_lists_commands() -> None:
     assert code == 0
     for name in ("score", "validate", "explain"):
         assert name in out
+
+
+def test_validate_checks_segment_rules_and_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cstool.toml"
+    config.write_text('[[segments]]\nname = "Big"\nwhen = "mrrr >= 500"\ncadence_days = 7\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("validate", str(EXAMPLE))
+    assert code == 2
+    assert str(config) in err and "did you mean 'mrr'" in err and "^" in err
+    code, _, err = run("score", str(EXAMPLE))
+    assert code == 2 and str(config) in err

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
-from cstool.errors import UsageError
+from cstool.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -153,7 +153,12 @@ def run(
             logged = store.last_logged(as_of)
             snoozes = store.snoozes()
     step("scoring")
-    frame = scored_frame(table, workspace.settings, as_of, logged)
+    try:
+        frame = scored_frame(table, workspace.settings, as_of, logged)
+    except ConfigError as exc:  # a bad segment rule: name the config file it came from
+        from cstool.segments import locate_error
+
+        raise locate_error(exc, workspace.config_path) from None
     return Run(workspace, table, frame, as_of, store_path, logged, snoozes)
 
 

@@ -127,14 +127,22 @@ def validate_command(
     from cstool.config import load_workspace
     from cstool.pipeline import ReadOptions, customers_file, load_table
     from cstool.render import score as show
-    from cstool.segments import check_rules
+    from cstool.errors import ConfigError
+    from cstool.segments import check_rules, locate_error
 
     workspace = load_workspace(config)
+    try:  # the rules first: a config problem is reported even when the data has problems too
+        check_rules(workspace.settings.segments)
+    except ConfigError as exc:
+        raise locate_error(exc, workspace.config_path) from None
     path = customers_file(file, workspace)
     table = load_table(
         path, workspace.settings, ReadOptions(encoding=encoding, delimiter=delimiter)
     )
-    check_rules(workspace.settings.segments, list(table.frame.columns))
+    try:
+        check_rules(workspace.settings.segments, list(table.frame.columns))
+    except ConfigError as exc:
+        raise locate_error(exc, workspace.config_path) from None
     show.valid(table, workspace)
 
 
