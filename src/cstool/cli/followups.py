@@ -20,7 +20,6 @@ from cstool.cli.app import (
     SkipInvalidOpt,
     command,
     resolve_as_of,
-    today,
 )
 
 if TYPE_CHECKING:
@@ -240,6 +239,7 @@ def log_command(
         str | None,
         typer.Option("--next", help="Follow up on this date instead of the cadence (+2w, fri…)."),
     ] = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     encoding: EncodingOpt = None,
@@ -253,7 +253,7 @@ def log_command(
     from cstool.errors import UsageError
     from cstool.render import followups as show
 
-    now = today()
+    now = resolve_as_of(as_of)
     day = now if on is None else parse_date(on, now, option="--date")
     if day > now:
         raise UsageError(
@@ -285,6 +285,7 @@ def snooze_command(
     ],
     file: FileArg = None,
     note: Annotated[str, typer.Option("--note", "-m", help="Why (free text).")] = "",
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     encoding: EncodingOpt = None,
@@ -297,7 +298,7 @@ def snooze_command(
     from cstool.dates import parse_date
     from cstool.render import followups as show
 
-    now = today()
+    now = resolve_as_of(as_of)
     day = parse_date(until, now, option="--until")
     found, store_path = _located(customer_id, file, config, db, encoding, delimiter)
     with _writable(store_path) as store:
@@ -315,6 +316,7 @@ def history_command(
     fmt: Annotated[
         HistoryFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = HistoryFormat.table,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     encoding: EncodingOpt = None,
@@ -326,6 +328,8 @@ def history_command(
 
     [dim]Example: cstool history C1001 --limit 10[/]
     """
+    import pandas as pd
+
     from cstool import render
     from cstool.config import load_workspace
     from cstool.errors import UsageError
@@ -334,6 +338,7 @@ def history_command(
     from cstool.render import followups as show
     from cstool.store import db_path, open_store
 
+    day = resolve_as_of(as_of)
     workspace = load_workspace(config)
     path = customers_file(file, workspace)
     table = load_table(
@@ -356,9 +361,12 @@ def history_command(
                 store.touches(customer_id) or store.snooze_history(customer_id)
             ):
                 raise
-        touches = store.touches(customer_id) if store else []
-        snoozes = store.snooze_history(customer_id) if store else []
+        # The store as it was on the as-of date: later entries are left out.
+        touches = [t for t in store.touches(customer_id) if t.touched_on <= day] if store else []
+        snoozes = [s for s in store.snooze_history(customer_id) if s.set_on <= day] if store else []
         snapshots = store.customer_snapshots(customer_id) if store else None
+        if snapshots is not None:
+            snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
     events = timeline(row, touches, snoozes, snapshots, limit=limit)
     if row is None:
         show.not_in_file(customer_id)
