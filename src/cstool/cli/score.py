@@ -125,9 +125,9 @@ def validate_command(
     Exit 0 when all is well, 1 when the data has problems, 2 for a bad config.
     """
     from cstool.config import load_workspace
+    from cstool.errors import ConfigError
     from cstool.pipeline import ReadOptions, customers_file, load_table
     from cstool.render import score as show
-    from cstool.errors import ConfigError
     from cstool.segments import check_rules, locate_error
 
     workspace = load_workspace(config)

@@ -59,16 +59,62 @@ def _escape(text: str) -> str:
 
 
 def json_text(frame: pd.DataFrame) -> str:
-    """A JSON array of objects: numbers as numbers, dates as ISO strings, missing as null."""
-    import pandas as pd
+    """A JSON array of objects: numbers as numbers, dates as ISO strings, missing as null.
 
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if pd.api.types.is_datetime64_any_dtype(col):
-            out[name] = col.dt.strftime("%Y-%m-%d")
-    text = out.to_json(orient="records", force_ascii=False, double_precision=15)
-    return text if text != "" else "[]"
+    Built column-wise with Arrow: floats keep full precision in their shortest exact form
+    (67.15, not 67.150000000000006), and no row becomes a Python dict on the way.
+    """
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(frame) == 0:
+        return "[]"
+    table = arrow_table(frame)
+    parts = []
+    for i, name in enumerate(table.column_names):
+        key = ("{" if i == 0 else ",") + json.dumps(str(name), ensure_ascii=False) + ":"
+        parts.append(pa.scalar(key))
+        parts.append(_json_values(table.column(i)))
+    parts.append(pa.scalar("}"))
+    rows = pc.binary_join_element_wise(*parts, "")
+    return "[" + ",\n".join(rows.to_pylist()) + "]"
+
+
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column's cells as JSON text (null for missing), column-wise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if pa.types.is_floating(kind):
+        finite = pc.is_finite(column)
+        text = pc.if_else(finite, pc.cast(column, pa.string()), pa.scalar(None, pa.string()))
+        # 30 → 30.0: a float column reads back as floats in every language
+        whole = pc.match_substring_regex(text, "^-?[0-9]+$")
+        text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    elif pa.types.is_integer(kind):
+        text = pc.cast(column, pa.string())
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(column, "true", "false")
+    elif pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        text = pc.binary_join_element_wise('"', pc.strftime(column, format="%Y-%m-%d"), '"', "")
+    else:
+        text = pc.cast(column, pa.string())
+        for old, new in _JSON_ESCAPES:
+            text = pc.replace_substring(text, old, new)
+        if pc.any(pc.match_substring_regex(text, "[\\x00-\\x1f]")).as_py():
+            for code in range(0x20):
+                text = pc.replace_substring(text, chr(code), f"\\u{code:04x}")
+        text = pc.binary_join_element_wise('"', text, '"', "")
+    return pc.fill_null(text, "null")
 
 
 def write_stdout(text: str) -> None:
