@@ -219,7 +219,7 @@ def goals_command(
     skip_invalid: SkipInvalidOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Progress on the [[goals]] in cstool.toml: baseline, now, target, deadline, on track?
+    """Progress on the goals in cstool.toml: baseline, now, target, deadline, on track?
 
     On track means a straight line through the snapshots reaches the target by the deadline.
     """
