@@ -229,3 +229,27 @@ def test_cells_are_trimmed(tmp_path: Path) -> None:
     assert frame["name"].tolist() == ["Zoë", "王芳"]
     assert frame["value_delivery"].tolist() == [8.0, 1.0]
     assert frame["nps"].tolist()[0] == 9
+
+
+def test_blank_lines_before_the_header_keep_line_numbers() -> None:
+    with pytest.raises(DataError) as err:
+        load("leading_blank_lines.csv")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.value) == (6, "x")
+
+
+def test_trailing_delimiter_and_duplicate_headers_pass_through() -> None:
+    table = load("trailing_delimiter.csv")
+    assert len(table.frame) == 2 and list(table.raw.columns)[-1] == "column_5"
+    table = load("duplicate_headers.csv")
+    assert list(table.raw.columns)[-2:] == ["Notes", "Notes_2"]
+    assert table.frame["notes"].tolist() == ["a"] and table.frame["Notes_2"].tolist() == ["b"]
+
+
+def test_day_first_dates_say_how_to_read_them() -> None:
+    with pytest.raises(DataError) as err:
+        load("day_first_dates.csv")
+    assert "date_format" in err.value.problems[0].expected
+    settings = settings_from_dict({"input": {"date_format": "%d/%m/%Y"}})
+    frame = load("day_first_dates.csv", settings).frame
+    assert str(frame["last_contact"].iloc[0].date()) == "2026-11-22"

@@ -69,7 +69,7 @@ def read_headers(
     if not data.strip(b" \t\r\n,;|"):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
     sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)
-    cells, _ = read_header(data, sep, path)
+    cells, _, _ = read_header(data, sep, path)
     return Header(cells, match_headers(cells, settings), sep, (used,))
 
 
@@ -148,7 +148,7 @@ def _read_header(
     data = text.encode("utf-8")
     sep = delimiter_option(forced_sep) if forced_sep else sniff_delimiter(data)
     try:
-        cells, _ = read_header(data, sep, Path("?"))
+        cells, _, _ = read_header(data, sep, Path("?"))
     except DataError:
         return None
     return Header(cells, match_headers(cells, settings), sep, encodings)

@@ -51,6 +51,7 @@ class RawTable:
     delimiter: str
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of bad rows
     physical_lines: int = 0  # line breaks in the file (+1 when the last line has none)
+    header_lines: int = 1  # lines up to the end of the header (blank lines before it included)
 
     @cached_property
     def data(self) -> bytes:
@@ -71,8 +72,9 @@ class RawTable:
         import numpy as np
 
         n = self.table.num_rows
-        if not self.ragged and self.physical_lines == n + 1:
-            return np.arange(2, n + 2, dtype=np.int64)
+        first = self.header_lines + 1
+        if not self.ragged and self.physical_lines == n + self.header_lines:
+            return np.arange(first, n + first, dtype=np.int64)
         starts, _ = _record_starts(self.data, self.delimiter, len(self.header))
         return np.asarray(starts, dtype=np.int64)
 
@@ -106,7 +108,7 @@ def read_raw(
         settings.input.delimiter if settings.input.delimiter != "auto" else None
     )
     sep = delimiter_option(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
-    header, body_offset = read_header(data, sep, path)
+    header, body_offset, header_lines = read_header(data, sep, path)
     table, ragged = _parse_body(data, body_offset, sep, len(header), path)
     headers = match_headers(header, settings)
     return RawTable(
@@ -118,6 +120,7 @@ def read_raw(
         delimiter=sep,
         ragged=ragged,
         physical_lines=_physical_lines(data),
+        header_lines=header_lines,
     )
 
 
@@ -240,20 +243,25 @@ def _count_outside_quotes(line: bytes, sep: bytes) -> int:
     return sum(part.count(sep) for part in parts[::2])
 
 
-def read_header(data: bytes, sep: str, path: Path) -> tuple[list[str], int]:
-    """The header cells and the byte offset where the body starts."""
+def read_header(data: bytes, sep: str, path: Path) -> tuple[list[str], int, int]:
+    """The header cells, the byte offset where the body starts, and the header's last line.
+
+    Blank lines before the header (some exports start with them) are skipped.
+    """
     text_start = data[:1_000_000].decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text_start, newline=""), delimiter=sep)
     try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise DataError(f"{path}: line 1: cannot read the header row ({exc})") from None
+        header: list[str] = []
+        while not any(cell.strip() for cell in header):
+            header = next(reader)
+    except StopIteration:
+        raise DataError(f"{path}: the header row is empty") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: line {reader.line_num}: cannot read the header ({exc})") from None
     header_lines = reader.line_num
     offset = _offset_after_lines(data, header_lines)
     cleaned = [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in header]
-    if not any(cleaned):
-        raise DataError(f"{path}: line 1: the header row is empty")
-    return cleaned, offset
+    return cleaned, offset, header_lines
 
 
 def _offset_after_lines(data: bytes, lines: int) -> int:
@@ -358,11 +366,14 @@ def _record_starts(data: bytes, sep: str, ncols: int) -> tuple[list[int], list[t
     """
     starts: list[int] = []
     ragged: list[tuple[int, int]] = []
-    for index, (start, record) in enumerate(_records(data, sep)):
-        if index == 0:
-            continue  # the header
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line
+    header_seen = False
+    for start, record in _records(data, sep):
+        blank = not record or (len(record) == 1 and not record[0].strip())
+        if not header_seen:
+            header_seen = not blank and any(cell.strip() for cell in record)
+            continue  # blank lines before the header, then the header
+        if blank:
+            continue
         if len(record) != ncols:
             if any(cell.strip() for cell in record):
                 ragged.append((start, len(record)))

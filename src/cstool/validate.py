@@ -295,7 +295,8 @@ def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[An
     if kind == "date":
         dates, missing, bad = parse_dates(trimmed, settings.input.date_format)
         fmt = f", {settings.input.date_format}" if settings.input.date_format else ""
-        return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}")]
+        other = "" if fmt else ' (for 22/11/2026 set [input] date_format = "%d/%m/%Y")'
+        return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}{other}")]
     numbers, missing, bad = parse_numbers(trimmed, money=kind == "money")
     checks = [_Check(name, bad, _number_expectation(name, settings))]
     finite = np.isfinite(numbers)

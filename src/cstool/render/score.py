@@ -149,7 +149,8 @@ def valid(table: Table, workspace: Workspace) -> None:
     config = workspace.config_path or "built-in defaults (no cstool.toml)"
     columns = len(table.raw.columns)
     message(
-        f"ok: {table.source}: {len(table.frame)} customers, {columns} columns "
+        f"ok: {table.source}: {len(table.frame)} customer{'s' if len(table.frame) != 1 else ''}, "
+        f"{columns} columns "
         f"({table.encoding}, {_delimiter_name(table.delimiter)}-separated); config: {config}"
     )
     unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
