@@ -401,7 +401,7 @@ def kpi_trend(snapshots: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         steps = _change_kpis(before & after, before & ~after, after & ~before, mrr[:-1], mrr[1:])
         for name in CHANGE_KPIS:
             change.loc[change.index[1:], name] = steps[name]
-    trend = pd.concat([level, change], axis=1)[columns].astype("float64")
+    trend = pd.concat([level, change], axis="columns")[columns].astype("float64")
     trend.index = pd.Index(dates, name="as_of")
     return trend
 

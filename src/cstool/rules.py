@@ -1109,7 +1109,7 @@ class Evaluator:
 
     def condition(self, rule: Rule) -> Array:
         """The rule's truth for every row, as a numpy bool array (missing counts as false)."""
-        return self.full(self.eval(rule.tree)).astype(bool, copy=False)
+        return self.full(self.value_of(rule.tree)).astype(bool, copy=False)
 
     def full(self, value: Any) -> Array:
         if isinstance(value, np.ndarray) and value.shape == (self.n,):
@@ -1118,7 +1118,7 @@ class Evaluator:
             return np.asarray(value.to_numpy())
         return np.full(self.n, value)
 
-    def eval(self, node: Node) -> Any:
+    def value_of(self, node: Node) -> Any:
         value = self._eval(node)
         if self.record is not None:
             self.record[id(node)] = value
@@ -1139,9 +1139,9 @@ class Evaluator:
         if isinstance(node, Call):
             return self.call(node)
         if isinstance(node, Neg):
-            return np.negative(self.eval(node.operand))
+            return np.negative(self.value_of(node.operand))
         if isinstance(node, Not):
-            return np.logical_not(self.eval(node.operand))
+            return np.logical_not(self.value_of(node.operand))
         if isinstance(node, Arith):
             return self.arith(node)
         if isinstance(node, Compare):
@@ -1150,9 +1150,9 @@ class Evaluator:
             return self.in_list(node)
         if isinstance(node, Logic):
             combine = np.logical_and if node.op == "and" else np.logical_or
-            result = self.eval(node.operands[0])
+            result = self.value_of(node.operands[0])
             for operand in node.operands[1:]:
-                result = combine(result, self.eval(operand))
+                result = combine(result, self.value_of(operand))
             return result
         raise AssertionError(f"unexpected node {node!r}")  # pragma: no cover
 
@@ -1172,7 +1172,7 @@ class Evaluator:
 
     def call(self, node: Call) -> Any:
         if node.func == "is_missing":
-            value = self.eval(node.arg)
+            value = self.value_of(node.arg)
             if isinstance(value, pd.Series):
                 return np.asarray(value.isna().to_numpy(dtype=bool))
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -1180,7 +1180,7 @@ class Evaluator:
             if isinstance(value, np.floating):
                 return bool(np.isnan(value))
             return False
-        arg = self.eval(node.arg)
+        arg = self.value_of(node.arg)
         if node.func == "days_since":
             return np.subtract(self.today, arg)
         if node.func == "days_until":
@@ -1191,10 +1191,10 @@ class Evaluator:
         return self.cache[key]
 
     def arith(self, node: Arith) -> Any:
-        result = self.eval(node.first)
+        result = self.value_of(node.first)
         with np.errstate(all="ignore"):
             for op, operand in node.rest:
-                value = self.eval(operand)
+                value = self.value_of(operand)
                 if op == "+":
                     result = np.add(result, value)
                 elif op == "-":
@@ -1207,7 +1207,7 @@ class Evaluator:
             return np.where(np.isfinite(result), result, np.nan)
 
     def compare(self, node: Compare) -> Any:
-        left, right = self.eval(node.left), self.eval(node.right)
+        left, right = self.value_of(node.left), self.value_of(node.right)
         kind = node.left.type
         if kind == "flex":
             kind = "text"
@@ -1232,7 +1232,7 @@ class Evaluator:
         return truth & _present(left) if op == "!=" else truth
 
     def in_list(self, node: InList) -> Any:
-        left = self.eval(node.left)
+        left = self.value_of(node.left)
         values = [item.value for item in node.items]
         if isinstance(left, pd.Series):
             hit = _text_mask(left, lambda s: s.isin(values))
@@ -1357,7 +1357,7 @@ class Trace:
 def trace(rule: Rule, evaluator: Evaluator, position: int) -> tuple[bool, Trace]:
     """Evaluate `rule` (with a recording evaluator) and read off row `position`."""
     assert evaluator.record is not None
-    matched = bool(evaluator.full(evaluator.eval(rule.tree))[position])
+    matched = bool(evaluator.full(evaluator.value_of(rule.tree))[position])
     out = Trace()
     for node in value_nodes(rule.tree):
         label = _label(node, rule.text)

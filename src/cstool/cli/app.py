@@ -6,11 +6,14 @@ import functools
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from cstool.errors import CstoolError, ExitCode
+
+if TYPE_CHECKING:
+    from cstool.pipeline import ReadOptions
 
 app = typer.Typer(
     name="cstool",
@@ -97,3 +100,17 @@ def resolve_as_of(text: str | None) -> date:
     from cstool.dates import parse_date
 
     return today() if text is None else parse_date(text, today(), option="--as-of")
+
+
+def read_options(
+    encoding: str | None, delimiter: str | None, skip_invalid: bool, rejects: Path | None
+) -> ReadOptions:
+    """The shared input options as the pipeline's ReadOptions."""
+    from cstool.errors import UsageError
+    from cstool.pipeline import ReadOptions
+
+    if rejects is not None and not skip_invalid:
+        raise UsageError("--rejects needs --skip-invalid (rejected rows are only left out then)")
+    return ReadOptions(
+        encoding=encoding, delimiter=delimiter, skip_invalid=skip_invalid, rejects=rejects
+    )

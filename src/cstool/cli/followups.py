@@ -19,6 +19,7 @@ from cstool.cli.app import (
     RejectsOpt,
     SkipInvalidOpt,
     command,
+    read_options,
     resolve_as_of,
 )
 
@@ -110,7 +111,6 @@ def followups_command(
     [dim]Example: cstool followups --due week --format ics -o week.ics[/]
     """
     from cstool import pipeline, render
-    from cstool.cli.score import read_options
     from cstool.followup import due_followups, due_until
     from cstool.render import followups as show
     from cstool.render.score import progress, skipped

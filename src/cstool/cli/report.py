@@ -19,6 +19,7 @@ from cstool.cli.app import (
     RejectsOpt,
     SkipInvalidOpt,
     command,
+    read_options,
     resolve_as_of,
 )
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cstool.kpis import Portfolio
-    from cstool.pipeline import ReadOptions, Run
+    from cstool.pipeline import Run
 
 # The files `cstool export` writes into --out, always under these names.
 EXPORT_FILES = (
@@ -59,14 +60,6 @@ SinceOpt = Annotated[
         help="Compare with the snapshot of this date (default: the latest before --as-of).",
     ),
 ]
-
-
-def _read_options(
-    encoding: str | None, delimiter: str | None, skip_invalid: bool, rejects: Path | None
-) -> ReadOptions:
-    from cstool.cli.score import read_options
-
-    return read_options(encoding, delimiter, skip_invalid, rejects)
 
 
 @dataclass
@@ -149,7 +142,7 @@ def snapshot_command(
     from cstool.render.score import skipped
 
     day = resolve_as_of(as_of)
-    options = _read_options(encoding, delimiter, skip_invalid, rejects)
+    options = read_options(encoding, delimiter, skip_invalid, rejects)
     run = pipeline.run(file, day, config=config, db=db, options=options)
     skipped(run.table, rejects)
     saved = _save_snapshot(run)
@@ -188,7 +181,7 @@ def report_command(
 
     day = resolve_as_of(as_of)
     since_day = _since(since, day)
-    options = _read_options(encoding, delimiter, skip_invalid, rejects)
+    options = read_options(encoding, delimiter, skip_invalid, rejects)
     run = pipeline.run(file, day, config=config, db=db, options=options)
     skipped(run.table, rejects)
     data = _portfolio(run, since_day)
@@ -232,7 +225,7 @@ def goals_command(
     from cstool.report import report_data
 
     day = resolve_as_of(as_of)
-    options = _read_options(encoding, delimiter, skip_invalid, rejects)
+    options = read_options(encoding, delimiter, skip_invalid, rejects)
     run = pipeline.run(file, day, config=config, db=db, options=options)
     skipped(run.table, rejects)
     data = _portfolio(run, None)
@@ -297,7 +290,7 @@ def export_command(
     day = resolve_as_of(as_of)
     until = due_until(due, day)
     folder = _export_folder(out)
-    options = _read_options(encoding, delimiter, skip_invalid, rejects)
+    options = read_options(encoding, delimiter, skip_invalid, rejects)
     run = pipeline.run(file, day, config=config, db=db, options=options)
     settings = run.workspace.settings
     data = _portfolio(run, None)

@@ -18,11 +18,12 @@ from cstool.cli.app import (
     RejectsOpt,
     SkipInvalidOpt,
     command,
+    read_options,
     resolve_as_of,
 )
 
 if TYPE_CHECKING:
-    from cstool.pipeline import ReadOptions
+    pass
 
 
 class TableFormat(StrEnum):
@@ -31,20 +32,6 @@ class TableFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def read_options(
-    encoding: str | None, delimiter: str | None, skip_invalid: bool, rejects: Path | None
-) -> ReadOptions:
-    """The shared input options as the pipeline's ReadOptions."""
-    from cstool.errors import UsageError
-    from cstool.pipeline import ReadOptions
-
-    if rejects is not None and not skip_invalid:
-        raise UsageError("--rejects needs --skip-invalid (rejected rows are only left out then)")
-    return ReadOptions(
-        encoding=encoding, delimiter=delimiter, skip_invalid=skip_invalid, rejects=rejects
-    )
 
 
 @command("score")

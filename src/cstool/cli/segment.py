@@ -16,9 +16,10 @@ from cstool.cli.app import (
     RejectsOpt,
     SkipInvalidOpt,
     command,
+    read_options,
     resolve_as_of,
 )
-from cstool.cli.score import TableFormat, read_options
+from cstool.cli.score import TableFormat
 
 
 @command("segment")
