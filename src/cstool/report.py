@@ -400,6 +400,7 @@ def _band_chart(frame: pd.DataFrame) -> str:
 def _trend_chart(trend: pd.DataFrame) -> str:
     import matplotlib.dates as mdates
     import numpy as np
+    import pandas as pd
 
     fig = _figure(11.0, 4.6, left=0.07, right=0.985, top=0.93, bottom=0.07, hspace=0.42, wspace=0.3)
     axes = fig.subplots(2, 3).ravel()
@@ -407,6 +408,9 @@ def _trend_chart(trend: pd.DataFrame) -> str:
     for ax, name in zip(axes, TREND_KPIS, strict=True):
         values = trend[name].to_numpy(dtype=float) if name in trend.columns else np.array([])
         ax.plot(days, values, color=ACCENT, marker="o", markersize=3.5, linewidth=1.6)
+        if days:  # every chart spans all snapshots, even one with a single value
+            pad = pd.Timedelta(days=1 if len(days) > 1 else 3)
+            ax.set_xlim(pd.Timestamp(min(days)) - pad, pd.Timestamp(max(days)) + pad)
         _title(ax, KPIS[name].label)
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
