@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -578,10 +577,3 @@ def customers(frame: pd.DataFrame) -> list[Customer]:
     for name in DATE_FIELDS:
         out[name] = [v.date() if isinstance(v, pd.Timestamp) else v for v in out[name]]
     return [Customer.model_validate(dict(zip(fields, row, strict=True))) for row in out.to_numpy()]
-
-
-def as_date(value: Any) -> date | None:
-    """A frame cell (Timestamp/NaT) as a date or None."""
-    import pandas as pd
-
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
