@@ -253,3 +253,14 @@ def test_day_first_dates_say_how_to_read_them() -> None:
     settings = settings_from_dict({"input": {"date_format": "%d/%m/%Y"}})
     frame = load("day_first_dates.csv", settings).frame
     assert str(frame["last_contact"].iloc[0].date()) == "2026-11-22"
+
+
+def test_title_line_above_the_header(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load("title_line_above_header.csv")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column, problem.value) == (5, "Value Delivery", "x")
+    table = load("title_line_above_header.csv", skip_invalid=True)
+    assert table.delimiter == ";"
+    assert table.frame["customer_id"].tolist() == ["T1"]
+    assert table.lines.tolist() == [4]

@@ -56,21 +56,14 @@ def read_headers(
     path: Path, settings: Settings, *, encoding: str | None = None, delimiter: str | None = None
 ) -> Header:
     """The header of a customer file, decoded strictly like the loader does (for `init`)."""
-    from cstool.reader import (
-        decode,
-        delimiter_option,
-        match_headers,
-        read_bytes,
-        read_header,
-        sniff_delimiter,
-    )
+    from cstool.reader import decode, delimiter_option, find_header, read_bytes, sniff_delimiter
 
     data, used = decode(read_bytes(path), path, encoding)
     if not data.strip(b" \t\r\n,;|"):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
     sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)
-    cells, _, _ = read_header(data, sep, path)
-    return Header(cells, match_headers(cells, settings), sep, (used,))
+    cells, _, _, positions = find_header(data, sep, path, settings)
+    return Header(cells, positions, sep, (used,))
 
 
 def find_customer(
@@ -117,7 +110,7 @@ def _fast_find(
 def _read_header(
     head: bytes, settings: Settings, forced: str | None, forced_sep: str | None
 ) -> Header | None:
-    from cstool.reader import delimiter_option, match_headers, read_header, sniff_delimiter
+    from cstool.reader import delimiter_option, find_header, sniff_delimiter
 
     if head.startswith(_UTF16_32_BOMS):
         return None
@@ -148,10 +141,10 @@ def _read_header(
     data = text.encode("utf-8")
     sep = delimiter_option(forced_sep) if forced_sep else sniff_delimiter(data)
     try:
-        cells, _, _ = read_header(data, sep, Path("?"))
+        cells, _, _, positions = find_header(data, sep, Path("?"), settings)
     except DataError:
         return None
-    return Header(cells, match_headers(cells, settings), sep, encodings)
+    return Header(cells, positions, sep, encodings)
 
 
 def _search(data: mmap.mmap, header: Header, wanted: str) -> FoundCustomer | None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 DELIMITERS = (",", ";", "\t", "|")
+TITLE_LINES = 3  # lines above the header some exports add ("Customers — exported 2026-11-23")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -75,7 +76,7 @@ class RawTable:
         first = self.header_lines + 1
         if not self.ragged and self.physical_lines == n + self.header_lines:
             return np.arange(first, n + first, dtype=np.int64)
-        starts, _ = _record_starts(self.data, self.delimiter, len(self.header))
+        starts, _ = _record_starts(self.data, self.delimiter, len(self.header), self.header_lines)
         return np.asarray(starts, dtype=np.int64)
 
 
@@ -108,9 +109,8 @@ def read_raw(
         settings.input.delimiter if settings.input.delimiter != "auto" else None
     )
     sep = delimiter_option(forced_delimiter) if forced_delimiter else sniff_delimiter(data)
-    header, body_offset, header_lines = read_header(data, sep, path)
-    table, ragged = _parse_body(data, body_offset, sep, len(header), path)
-    headers = match_headers(header, settings)
+    header, body_offset, header_lines, headers = find_header(data, sep, path, settings)
+    table, ragged = _parse_body(data, body_offset, sep, len(header), path, header_lines)
     return RawTable(
         path=path,
         table=table,
@@ -231,9 +231,16 @@ def delimiter_option(value: str) -> str:
 
 
 def sniff_delimiter(data: bytes) -> str:
-    """The delimiter that splits the header line most often (comma on a tie)."""
-    first = data[:65536].splitlines()[0] if data else b""
-    counts = {d: _count_outside_quotes(first, d.encode()) for d in DELIMITERS}
+    """The delimiter that splits the header line most often (comma on a tie).
+
+    The first few non-blank lines are looked at, so a title line above the header does not
+    hide a semicolon- or tab-separated table.
+    """
+    lines = [line for line in data[:65536].splitlines() if line.strip()][: TITLE_LINES + 1]
+    counts = {
+        d: max((_count_outside_quotes(line, d.encode()) for line in lines), default=0)
+        for d in DELIMITERS
+    }
     best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
     return best if counts[best] > 0 else ","
 
@@ -243,17 +250,41 @@ def _count_outside_quotes(line: bytes, sep: bytes) -> int:
     return sum(part.count(sep) for part in parts[::2])
 
 
-def read_header(data: bytes, sep: str, path: Path) -> tuple[list[str], int, int]:
+def find_header(
+    data: bytes, sep: str, path: Path, settings: Settings
+) -> tuple[list[str], int, int, dict[str, int]]:
+    """The header row and its field matches: the first non-blank line, or one a few title
+    lines below it when only that one has the required columns."""
+    header, offset, header_lines = read_header(data, sep, path)
+    headers = match_headers(header, settings)
+    for titles in range(1, TITLE_LINES + 1):
+        if all(name in headers for name in REQUIRED):
+            break
+        try:
+            below = read_header(data, sep, path, titles=titles)
+        except DataError:
+            break
+        below_headers = match_headers(below[0], settings)
+        if all(name in below_headers for name in REQUIRED):
+            return (*below, below_headers)
+    return header, offset, header_lines, headers
+
+
+def read_header(
+    data: bytes, sep: str, path: Path, *, titles: int = 0
+) -> tuple[list[str], int, int]:
     """The header cells, the byte offset where the body starts, and the header's last line.
 
-    Blank lines before the header (some exports start with them) are skipped.
+    Blank lines before the header are skipped, and so are `titles` non-blank lines.
     """
     text_start = data[:1_000_000].decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text_start, newline=""), delimiter=sep)
     try:
         header: list[str] = []
-        while not any(cell.strip() for cell in header):
-            header = next(reader)
+        for _ in range(titles + 1):
+            header = []
+            while not any(cell.strip() for cell in header):
+                header = next(reader)
     except StopIteration:
         raise DataError(f"{path}: the header row is empty") from None
     except csv.Error as exc:
@@ -284,7 +315,7 @@ def _next_line_break(data: bytes, pos: int) -> int:
 
 
 def _parse_body(
-    data: bytes, offset: int, sep: str, ncols: int, path: Path
+    data: bytes, offset: int, sep: str, ncols: int, path: Path, header_lines: int
 ) -> tuple[pa.Table, list[tuple[int, int]]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -328,7 +359,7 @@ def _parse_body(
     pa.default_memory_pool().release_unused()
     if ragged:
         # Only a few records are affected; exact line numbers come from a careful pass.
-        _, ragged = _record_starts(data, sep, ncols)
+        _, ragged = _record_starts(data, sep, ncols, header_lines)
     return table, ragged
 
 
@@ -358,7 +389,9 @@ def _physical_lines(data: bytes) -> int:
     return breaks + (0 if ends_with_break else 1)
 
 
-def _record_starts(data: bytes, sep: str, ncols: int) -> tuple[list[int], list[tuple[int, int]]]:
+def _record_starts(
+    data: bytes, sep: str, ncols: int, header_lines: int
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Start line of each kept record, and (line, cell count) of ragged ones.
 
     The slow, exact path: only used when the file has blank lines, quoted newlines or
@@ -366,14 +399,11 @@ def _record_starts(data: bytes, sep: str, ncols: int) -> tuple[list[int], list[t
     """
     starts: list[int] = []
     ragged: list[tuple[int, int]] = []
-    header_seen = False
     for start, record in _records(data, sep):
-        blank = not record or (len(record) == 1 and not record[0].strip())
-        if not header_seen:
-            header_seen = not blank and any(cell.strip() for cell in record)
-            continue  # blank lines before the header, then the header
-        if blank:
-            continue
+        if start <= header_lines:
+            continue  # title and blank lines, then the header
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # blank line
         if len(record) != ncols:
             if any(cell.strip() for cell in record):
                 ragged.append((start, len(record)))
