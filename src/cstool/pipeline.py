@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
 from cstool.errors import ConfigError, UsageError
+from cstool.schema import ENRICHED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -184,20 +185,6 @@ def customer_index(frame: pd.DataFrame, customer_id: str) -> int:
     close = sorted(close, key=lambda c: (_edit_distance(customer_id, c), c))[:3]
     hint = f"did you mean {', '.join(close)}?" if close else None
     raise UsageError(f"unknown customer ID {customer_id!r}", hint=hint)
-
-
-# cstool's columns appended to enriched CSVs, in this order (when present).
-ENRICHED = (
-    "satisfaction",
-    "health",
-    "health_coverage",
-    "band",
-    "segment",
-    "cadence_days",
-    "play",
-    "last_touch",
-    "days_since_touch",
-)
 
 
 def sort_order(

@@ -38,6 +38,19 @@ KIND: dict[str, FieldKind] = {
 }
 
 SCORE_INPUTS = ("value_delivery", "issue_resolution", "growth_strategy")
+
+# cstool's columns appended to enriched CSVs and JSON, in this order (when present).
+ENRICHED = (
+    "satisfaction",
+    "health",
+    "health_coverage",
+    "band",
+    "segment",
+    "cadence_days",
+    "play",
+    "last_touch",
+    "days_since_touch",
+)
 DATE_FIELDS = ("signup_date", "last_contact", "renewal_date")
 
 

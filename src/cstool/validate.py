@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from cstool.config import Settings
 from cstool.errors import DataError, Problem
 from cstool.reader import RawTable, missing_required, ragged_records
-from cstool.schema import DATE_FIELDS, EMAIL_PATTERN, FIELDS, KIND, REQUIRED, Customer, bounds
+from cstool.schema import (
+    DATE_FIELDS,
+    EMAIL_PATTERN,
+    ENRICHED,
+    FIELDS,
+    KIND,
+    REQUIRED,
+    Customer,
+    bounds,
+)
 from cstool.textbytes import WHITESPACE_FIRST, WHITESPACE_LAST, edge_bytes_in
 
 if TYPE_CHECKING:
@@ -35,20 +44,7 @@ PROBLEM_DETAIL_LIMIT = 1000
 # Problem objects built; the count is always exact
 
 # Columns cstool adds; an input column with one of these names is kept as `<name>_input`.
-COMPUTED = (
-    "satisfaction",
-    "health",
-    "health_coverage",
-    "band",
-    "segment",
-    "cadence_days",
-    "play",
-    "last_touch",
-    "days_since_touch",
-    "recency_score",
-    "nps_score",
-    "support_score",
-)
+COMPUTED = (*ENRICHED, "recency_score", "nps_score", "support_score")
 
 
 @dataclass
