@@ -5,22 +5,33 @@ python benchmarks/profile_score.py benchmarks/data/customers_1000000_seed1.csv
 
 from __future__ import annotations
 
+import resource
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-_last = [time.process_time(), time.perf_counter()]
+_last = [time.process_time(), time.perf_counter(), 0.0]
+
+
+def _faults() -> float:
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
 
 def step(label: str) -> None:
-    cpu, wall = time.process_time(), time.perf_counter()
-    print(f"{label:10s} wall {wall - _last[1]:5.2f} s   cpu {cpu - _last[0]:5.2f} s")
-    _last[0], _last[1] = cpu, wall
+    cpu, wall, faults = time.process_time(), time.perf_counter(), _faults()
+    print(
+        f"{label:10s} wall {wall - _last[1]:5.2f} s   cpu {cpu - _last[0]:5.2f} s"
+        f"   page faults {int(faults - _last[2]):7d}"
+    )
+    _last[0], _last[1], _last[2] = cpu, wall, faults
 
 
 def main(path: Path) -> None:
+    from cstool.cli import _return_freed_memory
+
+    _return_freed_memory()  # as `cstool` itself does
     import pandas  # noqa: F401
     import pyarrow.csv  # noqa: F401
 
