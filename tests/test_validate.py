@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from cstool.config import Settings
 from cstool.errors import DataError
 from cstool.pipeline import ReadOptions, load_table
-from cstool.validate import customers, parse_numbers
+from cstool.validate import customers, parse_dates, parse_numbers
 from tests.conftest import DATA, EXAMPLE
 
 
@@ -139,3 +140,35 @@ def test_money_forms() -> None:
     assert parsed[:5].tolist() == [1200.5, 800.0, 1200.0, 1200.5, 12.5]
     assert bad.tolist() == [False] * 5 + [True, False, False]
     assert missing.tolist() == [False] * 6 + [True, True]
+
+
+def test_padded_numbers_and_empty_cells_across_chunks() -> None:
+    import pyarrow as pa
+
+    text = pa.chunked_array([["1", "", " 2 "], ["", "\u00a03", "4.5"], ["5", "6"]])
+    parsed, missing, bad = parse_numbers(text)
+    nan = float("nan")
+    np.testing.assert_array_equal(parsed, [1.0, nan, 2.0, nan, 3.0, 4.5, 5.0, 6.0])
+    assert missing.tolist() == [False, True, False, True, False, False, False, False]
+    assert not bad.any()
+    plain = pa.chunked_array([["7", ""], ["8"]])  # empty cells only: the fast path
+    parsed, missing, bad = parse_numbers(plain)
+    assert parsed[[0, 2]].tolist() == [7.0, 8.0]
+    assert missing.tolist() == [False, True, False] and not bad.any()
+
+
+def test_padded_and_missing_dates() -> None:
+    import pyarrow as pa
+
+    text = pa.chunked_array([["2026-11-22 ", " 2026-01-02", "", " n/a ", "2026/13/01", "x"]])
+    dates, missing, bad = parse_dates(text)
+    assert [str(d.date()) if not pd.isna(d) else None for d in dates] == [
+        "2026-11-22",
+        "2026-01-02",
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert missing.tolist() == [False, False, True, True, False, False]
+    assert bad.tolist() == [False, False, False, False, True, True]

@@ -51,7 +51,6 @@ class RawTable:
     encoding: str
     delimiter: str
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of bad rows
-    physical_lines: int = 0  # line breaks in the file (+1 when the last line has none)
     header_lines: int = 1  # lines up to the end of the header (blank lines before it included)
 
     @cached_property
@@ -61,6 +60,11 @@ class RawTable:
         Not kept from the first read, so a large file is not held in memory twice.
         """
         return _as_utf8(read_bytes(self.path), self.encoding)
+
+    @cached_property
+    def physical_lines(self) -> int:
+        """Line breaks in the file (+1 when the last line has none); counted when needed."""
+        return _physical_lines(self.data)
 
     @property
     def header_names(self) -> dict[str, str]:
@@ -119,7 +123,6 @@ def read_raw(
         encoding=used,
         delimiter=sep,
         ragged=ragged,
-        physical_lines=_physical_lines(data),
         header_lines=header_lines,
     )
 
@@ -325,6 +328,7 @@ def _parse_body(
     if not re.compile(rb"[^\s" + re.escape(sep.encode()) + rb"]").search(data, offset):
         raise DataError(f"{path}: has a header but no customer rows")
     body = pa.BufferReader(pa.py_buffer(data).slice(offset))
+    quoted = data.find(b'"', offset) >= 0
 
     def on_invalid_row(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
         if row.text.strip(" \t\r\n" + sep):
@@ -339,7 +343,7 @@ def _parse_body(
                 delimiter=sep,
                 quote_char='"',
                 double_quote=True,
-                newlines_in_values=data.find(b'"', offset) >= 0,
+                newlines_in_values=quoted,
                 ignore_empty_lines=True,
                 invalid_row_handler=on_invalid_row,
             ),
@@ -353,7 +357,7 @@ def _parse_body(
         raise DataError(
             f"{path}: cannot be read as {_sep_name(sep)}-separated text: {exc}"
         ) from None
-    if data.count(b'"', offset) % 2:
+    if quoted and data.count(b'"', offset) % 2:
         _check_unclosed_quote(data, sep, path)
     # The threaded parse leaves freed blocks in Arrow's pool; hand them back to the system.
     pa.default_memory_pool().release_unused()

@@ -271,46 +271,59 @@ def _empty_column(name: str, n: int) -> pd.Series:
 
 def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[Any, list[_Check]]:
     """One column: typed values and the rows that break each rule."""
-    import numpy as np
     import pandas as pd
     import pyarrow.compute as pc
 
     kind = KIND[name]
+    if kind == "date":  # numbers and dates parse the cells as they are (fast), trimmed if not
+        dates, _missing, bad = parse_dates(column, settings.input.date_format)
+        fmt = f", {settings.input.date_format}" if settings.input.date_format else ""
+        other = "" if fmt else ' (for 22/11/2026 set [input] date_format = "%d/%m/%Y")'
+        return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}{other}")]
+    if kind in ("score", "money", "int"):
+        return _convert_number(name, column, settings)
     trimmed = _trimmed(column)
     if kind == "id":
         empty = _mask(pc.equal(trimmed, ""))
         ids = pd.Series(trimmed, dtype=text_dtype())
         return ids, [_Check(name, empty, "a non-empty customer ID")]
-    if kind in ("text", "email"):
-        values = _text(trimmed)
-        if kind == "text":
-            return values, []
-        ok = pc.match_substring_regex(trimmed, f"^({EMAIL_PATTERN})?$")
-        return values, [_Check(name, ~_mask(ok), "an email address like name@example.com")]
-    if kind == "date":
-        dates, missing, bad = parse_dates(trimmed, settings.input.date_format)
-        fmt = f", {settings.input.date_format}" if settings.input.date_format else ""
-        other = "" if fmt else ' (for 22/11/2026 set [input] date_format = "%d/%m/%Y")'
-        return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}{other}")]
-    numbers, missing, bad = parse_numbers(trimmed, money=kind == "money")
-    checks = [_Check(name, bad, _number_expectation(name, settings))]
-    finite = np.isfinite(numbers)
+    values = _text(trimmed)
+    if kind == "text":
+        return values, []
+    ok = pc.match_substring_regex(trimmed, f"^({EMAIL_PATTERN})?$")
+    return values, [_Check(name, ~_mask(ok), "an email address like name@example.com")]
+
+
+def _convert_number(
+    name: str, column: pa.ChunkedArray, settings: Settings
+) -> tuple[Any, list[_Check]]:
+    """A score, money or whole-number column: values, bad cells, out of range, missing."""
+    import numpy as np
+    import pandas as pd
+
+    kind = KIND[name]
+    numbers, missing, bad = parse_numbers(column, money=kind == "money")
+    expected = _number_expectation(name, settings)
+    checks = [_Check(name, bad, expected)]
     lo, hi = _bounds(name, settings)
     out_of_range = np.zeros(len(numbers), dtype=bool)
+    # NaN compares False: missing and bad cells are never out of range
     if lo is not None:
-        out_of_range |= finite & (numbers < lo)
+        out_of_range |= numbers < lo
     if hi is not None:
-        out_of_range |= finite & (numbers > hi)
+        out_of_range |= numbers > hi
     if kind == "int":
-        out_of_range |= finite & (numbers != np.floor(numbers))
-    checks.append(_Check(name, out_of_range, _number_expectation(name, settings)))
+        out_of_range |= np.isfinite(numbers) & (numbers != np.floor(numbers))
+    checks.append(_Check(name, out_of_range, expected))
     if name in REQUIRED:
-        checks.append(_Check(name, missing, _number_expectation(name, settings) + " (required)"))
+        checks.append(_Check(name, missing, expected + " (required)"))
     if kind == "int":
-        valid = finite & ~out_of_range
+        valid = ~(missing | bad | out_of_range)
         ints = pd.arrays.IntegerArray(np.where(valid, numbers, 0).astype(np.int64), ~valid)
         return pd.Series(ints), checks
-    return np.where(out_of_range, np.nan, numbers), checks
+    if out_of_range.any():
+        numbers = np.where(out_of_range, np.nan, numbers)
+    return numbers, checks
 
 
 def _arrow_text(values: Any) -> pa.ChunkedArray:
@@ -352,31 +365,30 @@ def missing_cells(text: pa.ChunkedArray) -> np.ndarray:
     return _mask(pc.is_in(pc.utf8_lower(text), value_set=pa.array(MISSING_TOKENS)))
 
 
-def parse_numbers(
-    trimmed: Any, *, money: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_numbers(text: Any, *, money: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numbers column-wise: plain ones on a fast path; `$1,200.50`, `¥800`, `1 200`, `7,5` after.
 
-    Returns float values (NaN where missing or bad), the missing cells and the bad ones.
+    The cells may have surrounding spaces (they are trimmed off the fast path). Returns float
+    values (NaN where missing or bad), the missing cells and the bad ones.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _arrow_text(trimmed)
-    empty = pc.equal(text, "")
-    if pc.any(empty).as_py():
-        text_or_null = pc.if_else(empty, pa.scalar(None, pa.string()), text)
-    else:
-        text_or_null = text
+    text = _arrow_text(text)
     try:  # the common case: every cell a plain number or empty
-        cast = pc.cast(text_or_null, pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.asarray(cast, dtype=np.float64)
+        values = np.asarray(
+            pc.cast(_empty_as_null(text), pa.float64()).to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )
         missing = np.isnan(values)  # empty cells, and "nan", mean no value
         bad = np.isinf(values)
-        return np.where(bad, np.nan, values), missing, bad
+        if bad.any():
+            values = np.where(bad, np.nan, values)
+        return values, missing, bad
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    text = _trimmed(text)
     missing = missing_cells(text)
     candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     try:
@@ -386,6 +398,27 @@ def parse_numbers(
     values = np.asarray(values, dtype=np.float64)
     bad = ~missing & ~np.isfinite(values)
     return np.where(bad, np.nan, values), missing, bad
+
+
+def _empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Empty cells as missing, without copying the text: each chunk gets a validity bitmap."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = []
+    for chunk in text.chunks:
+        empty = pc.equal(chunk, "")
+        if not pc.any(empty).as_py():
+            chunks.append(chunk)
+        elif chunk.offset or chunk.null_count or chunk.type != pa.string():
+            chunks.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk))
+        else:
+            valid = pc.invert(empty)
+            _, offsets, data = chunk.buffers()
+            chunks.append(
+                pa.Array.from_buffers(chunk.type, len(chunk), [valid.buffers()[1], offsets, data])
+            )
+    return pa.chunked_array(chunks, type=text.type)
 
 
 def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarray:
@@ -407,25 +440,26 @@ def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarr
 
 
 def parse_dates(
-    trimmed: Any, extra_format: str | None = None
+    text: Any, extra_format: str | None = None
 ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Dates column-wise: ISO fast, then 2026/11/22, ISO with a time, the user's format.
 
-    Returns the dates (NaT where missing or bad), the missing cells and the bad ones.
+    The cells may have surrounding spaces. Returns the dates (NaT where missing or bad),
+    the missing cells and the bad ones.
     """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _arrow_text(trimmed)
-    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    result = np.asarray(parsed.cast(pa.timestamp("ns")).to_numpy(), dtype="datetime64[ns]")
-    missing = _mask(pc.equal(text, ""))
-    failed = np.isnat(result) & ~missing
+    text = _arrow_text(text)
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="ns", error_is_null=True)
+    result = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+    failed = _mask(parsed.is_null())
     if failed.any():
         idx = np.flatnonzero(failed)
-        subset_text = pc.take(text, pa.array(idx))
+        subset_text = pc.utf8_trim_whitespace(pc.take(text, pa.array(idx)))
+        missing = np.zeros(len(result), dtype=bool)
         missing[idx] = missing_cells(subset_text)
         subset = pd.Series(subset_text.to_pandas(), dtype="string")
         fixed = pd.Series(pd.NaT, index=subset.index, dtype="datetime64[ns]")
@@ -441,9 +475,12 @@ def parse_dates(
                 source = source.str.slice(0, 19)
             attempt = pd.to_datetime(source.astype(object), format=fmt, errors="coerce")
             fixed[todo] = attempt.dt.normalize().astype("datetime64[ns]")
-        result = result.copy()
+        if not result.flags.writeable:
+            result = result.copy()
         result[idx] = fixed.to_numpy(dtype="datetime64[ns]")
         failed = np.isnat(result) & ~missing
+    else:
+        missing = failed.copy()
     return pd.Series(result, dtype="datetime64[ns]"), missing, failed
 
 
