@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.csv as pacsv
+import pytest
 
 from cstool import render
+from cstool.write import atomic
 
 
 def test_big_csv_in_parallel_batches_equals_one_pass() -> None:
@@ -32,6 +35,20 @@ def test_big_csv_in_parallel_batches_equals_one_pass() -> None:
     assert written == b"id,health,band\n" + one_pass.getvalue()
     back = pd.read_csv(io.BytesIO(written))
     assert len(back) == n and np.array_equal(back["health"].to_numpy(), frame["health"].to_numpy())
+
+
+def test_big_csv_to_a_file_with_early_writeback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small step so that this file of ~1.5 MB asks for writeback many times on the way.
+    monkeypatch.setattr(render._EarlyWriteback, "STEP", 64 << 10)
+    n = 2 * render.CSV_BATCH_ROWS + 7
+    frame = pd.DataFrame({"id": [f"C{i}" for i in range(n)], "x": np.arange(n) / 3})
+    target = tmp_path / "big.csv"
+    with atomic(target) as handle:
+        render.write_csv(frame, handle)
+    assert target.read_bytes() == render.csv_bytes(frame)
+    assert target.stat().st_size > 20 * render._EarlyWriteback.STEP
 
 
 def test_json_floats_are_exact_and_missing_is_null() -> None:
