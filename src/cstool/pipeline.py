@@ -87,12 +87,20 @@ def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = N
 
 def load_table(path: Path, settings: Settings, options: ReadOptions | None = None) -> Table:
     """Read and validate a customer table; raises DataError listing every problem."""
-    from cstool.reader import read_raw
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cstool.reader import read_bytes, read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
-    _import_pandas_meanwhile()
-    raw = read_raw(path, settings, encoding=options.encoding, delimiter=options.delimiter)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(read_bytes, Path(path))  # the disk read overlaps importing Arrow
+        _import_pandas_meanwhile()
+        content = reading.result()
+    raw = read_raw(
+        path, settings, encoding=options.encoding, delimiter=options.delimiter, content=content
+    )
+    del content
     return validate_table(raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects)
 
 

@@ -90,12 +90,17 @@ def read_raw(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
+    content: bytes | None = None,
 ) -> RawTable:
-    """Read a customer CSV into text cells, matching its headers to cstool's fields."""
+    """Read a customer CSV into text cells, matching its headers to cstool's fields.
+
+    `content`: the file's bytes when the caller has read them already.
+    """
     import pyarrow  # noqa: F401  (loaded first: it also checks UTF-8 fast, see _check_utf8)
 
     path = Path(path)
-    raw = read_bytes(path)
+    raw = read_bytes(path) if content is None else content
+    del content
     forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
     data, used = decode(raw, path, forced)
     del raw
