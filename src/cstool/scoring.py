@@ -70,16 +70,19 @@ def score(
         "support": support,
     }
     weights = health.weights.normalised()
+    missing = {name: np.isnan(values) for name, values in measures.items()}
     present_weight = np.zeros(len(frame))
-    for name, values in measures.items():
-        present_weight += np.where(np.isnan(values), 0.0, weights[name])
+    for name in measures:
+        present_weight += np.where(missing[name], 0.0, weights[name])
     with np.errstate(invalid="ignore", divide="ignore"):
         scale_up = np.where(present_weight > 0, 1.0 / present_weight, np.nan)
     total = np.zeros(len(frame))
     for name, values in measures.items():
-        contribution = np.where(np.isnan(values), 0.0, weights[name] * values * scale_up)
+        contribution = weights[name] * values
+        contribution *= scale_up
+        contribution[missing[name]] = 0.0
         out[f"health_from_{name}"] = contribution.astype(EXPLAIN_DTYPE)
-        total = total + contribution
+        total += contribution
     out["health"] = total
     out["health_coverage"] = present_weight
     out["band"] = health_band(total, settings)
@@ -94,8 +97,10 @@ def health_band(health: np.ndarray, settings: Settings) -> Any:
     import pandas as pd
 
     bands = settings.bands
-    codes = np.select([health < bands.red_below, health < bands.green_from], [0, 1], 2)
-    return pd.Categorical.from_codes(codes.astype(np.int8), categories=pd.Index(BANDS))
+    codes = np.full(len(health), 2, dtype=np.int8)
+    codes[health < bands.green_from] = 1
+    codes[health < bands.red_below] = 0  # red wins, as the first matching band
+    return pd.Categorical.from_codes(codes, categories=pd.Index(BANDS))
 
 
 def _last_touch(frame: pd.DataFrame, last_logged: pd.DataFrame | None) -> pd.Series:
