@@ -35,6 +35,7 @@ AS_OF = "2026-11-23"
 TARGET_VS_DUCKDB = 2.0
 TARGET_MEMORY_X_FILE = 6.0
 TARGET_HELP = 1.5
+TARGET_VALIDATION_SHARE = 0.5
 
 
 def cstool_argv() -> list[str]:
@@ -97,6 +98,42 @@ def same_satisfaction(ours: Path, reference: Path) -> float:
     return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
+def step_seconds(data: Path, runs: int) -> dict[str, float]:
+    """Median wall seconds of each step of `score --output`, from benchmarks/profile_score.py."""
+    import statistics
+    import subprocess
+
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, str(HERE / "profile_score.py"), str(data)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in result.stdout.splitlines():
+            fields = line.split()  # "<step> wall <s> s   cpu <s> s   page faults <n>"
+            if len(fields) >= 3 and fields[1] == "wall":
+                samples.setdefault(fields[0], []).append(float(fields[2]))
+    return {step: statistics.median(values) for step, values in samples.items()}
+
+
+def steps_report(steps: dict[str, float], runs: int) -> list[str]:
+    """Where the time goes, and what validating every cell adds to the rest of the run."""
+    total = sum(steps.values())
+    rest = total - steps.get("validate", 0.0)
+    share = steps.get("validate", 0.0) / rest if rest else 0.0
+    rows = " · ".join(f"{step} {seconds:.2f}" for step, seconds in steps.items())
+    return [
+        "",
+        f"Where the time goes, one process (`python benchmarks/profile_score.py FILE`, median "
+        f"wall seconds of {runs} runs; `write` includes the fsync): {rows}; sum {total:.2f}.",
+        "",
+        f"- validating every cell adds **{share:.0%}** to the rest of the run "
+        f"(target ≤ {TARGET_VALIDATION_SHARE:.0%}: {verdict(share, TARGET_VALIDATION_SHARE)})",
+    ]
+
+
 def help_commands() -> dict[str, list[str]]:
     """`--help` of a two-command Typer app and of cstool."""
     return {
@@ -119,6 +156,7 @@ def report(
     reproduce: str,
     note: str | None,
     load: str = "",
+    steps: dict[str, float] | None = None,
 ) -> str:
     """The markdown body of the `## score` section."""
     size = data.stat().st_size
@@ -149,6 +187,8 @@ def report(
             lines.append(f"- satisfaction, cstool vs DuckDB: largest difference {max_diff:.2g}")
     if note:
         lines.append(f"- {note}")
+    if steps:
+        lines += steps_report(steps, len(score[0].seconds))
     if startup is None:
         lines += ["", "Start-up: `cstool --help` failed, not measured."]
         return "\n".join(lines)
@@ -190,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"score: {data} ({data.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     score = compare(score_commands(data, out, with_cstool), runs=args.runs)
     max_diff = same_satisfaction(out / "cstool.csv", out / "duckdb.csv") if with_cstool else None
+    steps = step_seconds(data, args.runs) if with_cstool else None
     print("start-up:", file=sys.stderr)
     try:
         startup = compare(help_commands(), runs=args.help_runs, warmup=2)
@@ -201,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         f" --rows {args.rows}" if args.rows != 1_000_000 else ""
     )
     load = f"1-minute load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
-    body = report(args.rows, data, score, startup, max_diff, reproduce, note, load)
+    body = report(args.rows, data, score, startup, max_diff, reproduce, note, load, steps)
     print(body)
     if not args.no_write:
         update_results("score", body)

@@ -172,3 +172,18 @@ def test_padded_and_missing_dates() -> None:
     ]
     assert missing.tolist() == [False, False, True, True, False, False]
     assert bad.tolist() == [False, False, False, False, True, True]
+
+
+def test_dates_beyond_nanoseconds_are_bad_dates_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy,Signup_Date\n"
+        "A1,5,5,5,2026-01-01\nA2,5,5,5,1500-01-01\nA3,5,5,5,9999/12/31\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert [(p.line, p.column, p.value) for p in err.value.problems] == [
+        (3, "Signup_Date", "1500-01-01"),
+        (4, "Signup_Date", "9999/12/31"),
+    ]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -455,6 +456,10 @@ def parse_dates(
     import pyarrow.compute as pc
 
     text = _arrow_text(text)
+    fast = _iso_dates(text)
+    if fast is not None:  # every cell a strict ISO date or empty
+        missing = np.isnat(fast)
+        return pd.Series(fast, dtype="datetime64[ns]"), missing, np.zeros(len(fast), dtype=bool)
     parsed = pc.strptime(text, format="%Y-%m-%d", unit="ns", error_is_null=True)
     result = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
     failed = _mask(parsed.is_null())
@@ -476,6 +481,8 @@ def parse_dates(
             if fmt.startswith("%Y-%m-%d") and fmt != "%Y-%m-%d":
                 source = source.str.slice(0, 19)
             attempt = pd.to_datetime(source.astype(object), format=fmt, errors="coerce")
+            # years such as 1500 or 9999 do not fit in nanoseconds: bad dates, not a crash
+            attempt = attempt.where(attempt.between(_FIRST_NS_TIMESTAMP, _LAST_NS_TIMESTAMP))
             fixed[todo] = attempt.dt.normalize().astype("datetime64[ns]")
         if not result.flags.writeable:
             result = result.copy()
@@ -484,6 +491,30 @@ def parse_dates(
     else:
         missing = failed.copy()
     return pd.Series(result, dtype="datetime64[ns]"), missing, failed
+
+
+def _iso_dates(text: pa.ChunkedArray) -> np.ndarray | None:
+    """Arrow's strict ISO cast (2–3× strptime) when every cell is 2026-11-22 or empty."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        days = pc.cast(_empty_as_null(text), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    bounds = pc.min_max(days).as_py()
+    if bounds["min"] is not None and not (
+        bounds["min"] >= _FIRST_NS_DAY and bounds["max"] <= _LAST_NS_DAY
+    ):
+        return None  # beyond what nanosecond timestamps hold: the careful path decides
+    return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+
+
+_FIRST_NS_DAY = date(1678, 1, 1)
+_LAST_NS_DAY = date(2261, 12, 31)
+_FIRST_NS_TIMESTAMP = "1678-01-01"
+_LAST_NS_TIMESTAMP = "2261-12-31 23:59:59"
 
 
 def _problems(
