@@ -187,3 +187,24 @@ def test_dates_beyond_nanoseconds_are_bad_dates_not_a_crash(tmp_path: Path) -> N
         (3, "Signup_Date", "1500-01-01"),
         (4, "Signup_Date", "9999/12/31"),
     ]
+
+
+def test_duplicate_ids_in_order_and_out_of_order() -> None:
+    import pyarrow as pa
+
+    from cstool.validate import _duplicates
+
+    assert not _duplicates(pa.chunked_array([["A1", "A2"], ["A3"]])).any()  # rising: no sort
+    assert _duplicates(pa.chunked_array([["A1", "A2"], ["A2", "A3"]])).tolist() == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert _duplicates(pa.chunked_array([["b", "a"], ["c", "a", "b"]])).tolist() == [
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]

@@ -230,10 +230,13 @@ def _duplicates(ids: pa.ChunkedArray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = ids.combine_chunks()
-    dup = np.zeros(len(values), dtype=bool)
-    if len(values) < 2:
+    dup = np.zeros(len(ids), dtype=bool)
+    if len(ids) < 2:
         return dup
+    rising = pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))
+    if pc.all(rising).as_py():  # exports are often in ID order: then every ID is new
+        return dup
+    values = ids.combine_chunks()
     order = pc.sort_indices(values).to_numpy()  # stable: equal IDs keep file order
     ordered = pc.take(values, pa.array(order))
     same = _mask(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)))
