@@ -141,6 +141,7 @@ def test_trailing_empty_spreadsheet_rows_are_ignored() -> None:
         ("header_only.csv", "no customer rows"),
         ("nul_byte.csv", "NUL"),
         ("latin1.csv", "--encoding"),
+        ("cp1252_semicolon.csv", "Windows-1252"),
         ("binary_garbage.bin", "--encoding"),
         ("utf16_be_no_bom.csv", "NUL"),
         ("unterminated_quote.csv", "never closed"),
@@ -160,6 +161,11 @@ def test_files_that_are_not_customer_tables(name: str, words: str) -> None:
 def test_latin1_loads_when_named() -> None:
     table = load("latin1.csv", encoding="latin-1")
     assert table.frame["name"].tolist() == ["José", "Zoë"]
+
+
+def test_cp1252_that_gb18030_would_accept_loads_when_named() -> None:
+    table = load("cp1252_semicolon.csv", encoding="cp1252")
+    assert table.frame["name"].tolist() == ["Renée Müller", "François Lefèvre"]
 
 
 def test_missing_column_names_closest_header(tmp_path: Path) -> None:

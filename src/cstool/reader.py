@@ -175,12 +175,44 @@ def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, st
         return raw, "utf-8"
     except UnicodeDecodeError as utf8_error:
         try:
-            return raw.decode("gb18030").encode("utf-8"), "gb18030"
+            text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise DataError(
                 f"{path}: {_decode_position(raw, utf8_error)} is neither UTF-8 nor GB18030",
                 hint="name the file's encoding with --encoding (e.g. --encoding latin-1 or cp1252)",
             ) from None
+        if not _plausible_gb18030(raw):
+            raise DataError(
+                f"{path}: {_decode_position(raw, utf8_error)} is not UTF-8, and read as GB18030 "
+                "the file gives unlikely text: it looks like a one-byte encoding such as "
+                "Windows-1252 or Latin-1",
+                hint="name the file's encoding with --encoding (e.g. --encoding cp1252, "
+                "or --encoding gb18030 if it is Chinese text)",
+            ) from None
+        return text.encode("utf-8"), "gb18030"
+
+
+def _plausible_gb18030(raw: bytes) -> bool:
+    """Whether bytes that decode as GB18030 look like Chinese text rather than Latin-1.
+
+    Chinese characters are two bytes, both high, and GB18030's four-byte ones go high,
+    digit, high, digit, so runs of them have even lengths; Windows-1252 and Latin-1 text
+    has lone high bytes between ASCII letters (é in "Renée"), which GB18030 happens to
+    accept as rare two-byte characters.
+    """
+    import numpy as np
+
+    data = np.frombuffer(raw, dtype=np.uint8)
+    high = data >= 0x80
+    digit = (data >= 0x30) & (data <= 0x39)
+    four = np.flatnonzero(high[:-3] & digit[1:-2] & high[2:-1] & digit[3:])
+    high[four + 1] = True  # a four-byte character counts as one run of four
+    high[four + 3] = True
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], high, [False])).astype(np.int8)))
+    lengths = edges[1::2] - edges[0::2]
+    if not len(lengths):
+        return True
+    return bool(np.count_nonzero(lengths % 2) <= len(lengths) // 2)
 
 
 def _check_utf8(raw: bytes, chunk: int = 1 << 23) -> None:

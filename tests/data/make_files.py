@@ -59,6 +59,13 @@ w(
         "latin-1"
     ),
 )
+w(  # Windows-1252 that GB18030 also decodes (é + ASCII letter is a valid GB18030 pair)
+    "cp1252_semicolon.csv",
+    (
+        "Customer_ID;Name;Value_Delivery;Issue_Resolution;Growth_Strategy\r\n"
+        "W1;Renée Müller;8;7;6\r\nW2;François Lefèvre;5;5;5\r\n"
+    ).encode("cp1252"),
+)
 body16 = "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy\nB1,8,7,6\n"
 w("utf16_be_bom.csv", codecs.BOM_UTF16_BE + body16.encode("utf-16-be"))
 w("utf16_be_no_bom.csv", body16.encode("utf-16-be"))
