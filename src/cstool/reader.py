@@ -348,7 +348,7 @@ def _offset_after_lines(data: bytes, lines: int) -> int:
 def _next_line_break(data: bytes, pos: int) -> int:
     """Offset just after the next line break (\\r\\n, \\n or \\r) from `pos`, or -1."""
     n = data.find(b"\n", pos)
-    r = data.find(b"\r", pos)
+    r = data.find(b"\r", pos, n if n >= 0 else len(data))  # only up to the \n
     if r >= 0 and (n < 0 or r < n):
         return r + 2 if data[r + 1 : r + 2] == b"\n" else r + 1
     return n + 1 if n >= 0 else -1
