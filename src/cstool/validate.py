@@ -95,6 +95,12 @@ def validate_table(
             for name in FIELDS
             if name in columns
         }
+        claimed = set(raw.headers.values())
+        passed_through = {  # the file's other columns, trimmed as they are
+            i: pool.submit(lambda i: _text(_trimmed(raw.table.column(i))), i)
+            for i in range(len(raw.header))
+            if i not in claimed
+        }
         for name in FIELDS:
             if name not in converted:
                 frame_columns[name] = _empty_column(name, n)
@@ -113,14 +119,11 @@ def validate_table(
         bad |= check.mask
 
     header_names = _unique_headers(raw.header)
-    claimed = set(raw.headers.values())
-    for i in range(len(raw.header)):
-        if i in claimed:
-            continue
+    for i, column in passed_through.items():
         name = header_names[i]
         if name in FIELDS or name in COMPUTED:
             name = f"{name}_input"
-        frame_columns[name] = _text(_trimmed(raw.table.column(i)))
+        frame_columns[name] = column.result()
     frame = pd.DataFrame(frame_columns, copy=False)
 
     problem_count = int(sum(int(c.mask.sum()) for c in checks) + dup.sum()) + len(raw.ragged)
