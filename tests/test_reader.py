@@ -270,3 +270,66 @@ def test_title_line_above_the_header(tmp_path: Path) -> None:
     assert table.delimiter == ";"
     assert table.frame["customer_id"].tolist() == ["T1"]
     assert table.lines.tolist() == [4]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        # Portuguese in Windows-1252: "çã" is a valid (rare) GB18030 character
+        (
+            "Customer_ID,Name,Value_Delivery,Issue_Resolution,Growth_Strategy\n"
+            "C1,Maria da Conceição,8,7,6\nC2,Informações Ltda,5,5,5\n".encode("cp1252"),
+            "Windows-1252",
+        ),
+        # Japanese Excel's default, Shift-JIS
+        (
+            "Customer_ID,Name,Value_Delivery,Issue_Resolution,Growth_Strategy\r\n"
+            "C1,佐藤,8,7,6\r\nC2,鈴木,5,5,5\r\n".encode("cp932"),
+            "Shift-JIS",
+        ),
+        # UTF-8 with one row saved by another program
+        (
+            "Customer_ID,Name,Value_Delivery,Issue_Resolution,Growth_Strategy\n"
+            "C1,José Núñez,8,7,6\nC2,Zoë,5,5,5\n".encode()
+            + "C3,Renée Blanc,7,7,7\n".encode("cp1252"),
+            "line 4",
+        ),
+    ],
+)
+def test_text_that_gb18030_would_garble_is_refused(
+    tmp_path: Path, content: bytes, words: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert words in err.value.message
+    assert "--encoding" in (err.value.hint or "")
+
+
+def test_chinese_text_with_rarer_characters_is_still_gb18030(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(
+        (
+            "客户ID,客户名称,价值交付,问题解决,增长战略,备注\n"
+            "K1,欧阳娜娜,8,7,6,客户反馈良好，续约意向强烈；需要跟进发票问题。\n"
+            "K2,司马懿,5,5,5,（重要）ＶＩＰ客户：２０２６年续费￥８００\n"
+        ).encode("gbk")
+    )
+    table = load_table(path, Settings())
+    assert table.encoding == "gb18030"
+    assert table.frame["name"].tolist() == ["欧阳娜娜", "司马懿"]
+
+
+def test_a_multi_select_cell_does_not_decide_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Customer_ID,Name,Tags,Value_Delivery,Issue_Resolution,Growth_Strategy\n"
+        "C1,Alpha,vip;beta;newsletter;emea;smb;upsell;q3-renewal;partner,8,7,6\n"
+        "C2,Beta,smb,5,5,5\n",
+        encoding="utf-8",
+    )
+    table = load_table(path, Settings())
+    assert table.delimiter == ","
+    assert table.frame["tags"].tolist()[0].startswith("vip;beta")
+    assert sniff_delimiter(b"Report, 2026\nA;B;C\n1;2;3\n") == ";"  # a title line above

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +209,37 @@ def test_duplicate_ids_in_order_and_out_of_order() -> None:
         True,
         True,
     ]
+
+
+def test_impossible_dates_are_errors_and_timestamps_keep_their_day() -> None:
+    import pyarrow as pa
+
+    cells = ["2024-02-30", "2024-02-29", "2026-1-1", "2024-03-05 14:22", "2024-03-05T14:22Z", "TBD"]
+    dates, missing, bad = parse_dates(pa.chunked_array([cells]))
+    assert [None if pd.isna(d) else str(d.date()) for d in dates] == [
+        None,
+        "2024-02-29",
+        "2026-01-01",
+        "2024-03-05",
+        "2024-03-05",
+        None,
+    ]
+    assert bad.tolist() == [True, False, False, False, False, False]
+    assert missing.tolist() == [False] * 5 + [True]
+
+
+def test_enriched_csv_keeps_the_inputs_own_score_columns(tmp_path: Path) -> None:
+    from cstool.pipeline import csv_frame, scored_frame
+
+    path = tmp_path / "own.csv"
+    path.write_text(
+        "Customer_ID,Segment,health,Band,satisfaction,Value_Delivery,Issue_Resolution,"
+        "Growth_Strategy\nC1,Enterprise,Good,A,9,8,7,6\n",
+        encoding="utf-8",
+    )
+    table = load_table(path, Settings())
+    frame = scored_frame(table, Settings(), date(2026, 11, 23))
+    out = csv_frame(table, frame)
+    assert out["health"].tolist() == ["Good"] and out["satisfaction"].tolist() == ["9"]
+    assert out["cstool_satisfaction"].tolist() == [73.0]
+    assert out["cstool_band"].tolist() == ["yellow"] and "cstool_segment" in out.columns

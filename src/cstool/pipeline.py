@@ -262,15 +262,22 @@ def _column_for(frame: pd.DataFrame, name: str) -> str:
 
 
 def csv_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None) -> pd.DataFrame:
-    """The input's own columns as written, then cstool's columns under canonical names."""
+    """The input's own columns as written, then cstool's columns under canonical names.
+
+    An appended name that the input already uses (in any case) is written as `cstool_<name>`.
+    """
     import pandas as pd
 
     raw = table.raw if order is None else table.raw.iloc[order]
     scored = frame if order is None else frame.iloc[order]
-    added = [c for c in ENRICHED if c in scored.columns and c not in raw.columns]
+    added = [c for c in ENRICHED if c in scored.columns]
     extra = scored[added].reset_index(drop=True)
     if "days_since_touch" in extra.columns:  # whole days: written as integers
         extra["days_since_touch"] = extra["days_since_touch"].round().astype("Int32")
+    # A name the input already uses (in any case: a `Health` column of its own) is written
+    # as cstool_<name>, so neither the input's column nor cstool's is lost.
+    taken = {str(c).casefold() for c in raw.columns}
+    extra.columns = [c if c.casefold() not in taken else f"cstool_{c}" for c in added]
     return pd.concat([raw.reset_index(drop=True), extra], axis="columns")
 
 

@@ -174,6 +174,12 @@ def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, st
         _check_utf8(raw)
         return raw, "utf-8"
     except UnicodeDecodeError as utf8_error:
+        if _mostly_utf8(raw):
+            raise DataError(
+                f"{path}: {_decode_position(raw, utf8_error)} is not UTF-8, though the rest of "
+                "the file is: a row saved by another program, in another encoding?",
+                hint="retype or fix that line (or name the file's encoding with --encoding)",
+            ) from None
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
@@ -184,21 +190,44 @@ def decode(raw: bytes, path: Path, forced: str | None = None) -> tuple[bytes, st
         if not _plausible_gb18030(raw):
             raise DataError(
                 f"{path}: {_decode_position(raw, utf8_error)} is not UTF-8, and read as GB18030 "
-                "the file gives unlikely text: it looks like a one-byte encoding such as "
-                "Windows-1252 or Latin-1",
+                "the file gives unlikely text: it looks like another encoding (Windows-1252 "
+                "or Latin-1 for European text, Shift-JIS for Japanese)",
                 hint="name the file's encoding with --encoding (e.g. --encoding cp1252, "
-                "or --encoding gb18030 if it is Chinese text)",
+                "--encoding cp932, or --encoding gb18030 if it is Chinese text)",
             ) from None
         return text.encode("utf-8"), "gb18030"
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """Whether most non-ASCII bytes of a file that is not all UTF-8 form UTF-8 characters.
+
+    Such a file is UTF-8 with a few rows from elsewhere (a Windows-1252 line pasted in);
+    read as GB18030 every accented letter of it would turn into a Chinese character.
+    GBK text makes UTF-8 characters only by chance, for a small share of its bytes.
+    """
+    import numpy as np
+
+    high = int(np.count_nonzero(np.frombuffer(raw, dtype=np.uint8) >= 0x80))
+    covered = sum(map(len, _UTF8_SEQUENCE.findall(raw)))
+    return high > 0 and covered * 2 >= high
 
 
 def _plausible_gb18030(raw: bytes) -> bool:
     """Whether bytes that decode as GB18030 look like Chinese text rather than Latin-1.
 
     Chinese characters are two bytes, both high, and GB18030's four-byte ones go high,
-    digit, high, digit, so runs of them have even lengths; Windows-1252 and Latin-1 text
-    has lone high bytes between ASCII letters (é in "Renée"), which GB18030 happens to
-    accept as rare two-byte characters.
+    digit, high, digit, so runs of them have even lengths, and most two-byte characters of
+    real text are GB2312's symbols and common hanzi (lead 0xA1-0xD7, trail 0xA1-0xFE).
+    Windows-1252, Latin-1 and Shift-JIS text decoded as GB18030 breaks one or the other:
+    lone accented letters between ASCII ones ("Renée"), or pairs of lowercase accented
+    letters ("ção") and Japanese lead bytes that land in rare parts of the table.
     """
     import numpy as np
 
@@ -209,10 +238,21 @@ def _plausible_gb18030(raw: bytes) -> bool:
     high[four + 1] = True  # a four-byte character counts as one run of four
     high[four + 3] = True
     edges = np.flatnonzero(np.diff(np.concatenate(([False], high, [False])).astype(np.int8)))
-    lengths = edges[1::2] - edges[0::2]
+    starts = edges[0::2]
+    lengths = edges[1::2] - starts
     if not len(lengths):
         return True
-    return bool(np.count_nonzero(lengths % 2) <= len(lengths) // 2)
+    if np.count_nonzero(lengths % 2) > len(lengths) // 2:
+        return False
+    pairs = lengths // 2
+    run = np.repeat(np.arange(len(starts)), pairs)
+    within = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    leads = starts[run] + 2 * within
+    lead, trail = data[leads], data[np.minimum(leads + 1, len(data) - 1)]
+    two_byte = trail >= 0x80  # four-byte characters (digit trails) are not judged here
+    common = two_byte & (lead >= 0xA1) & (lead <= 0xD7) & (trail >= 0xA1)
+    judged = int(np.count_nonzero(two_byte))
+    return judged == 0 or int(np.count_nonzero(common)) >= 0.8 * judged
 
 
 def _check_utf8(raw: bytes, chunk: int = 1 << 23) -> None:
@@ -271,18 +311,30 @@ def delimiter_option(value: str) -> str:
 
 
 def sniff_delimiter(data: bytes) -> str:
-    """The delimiter that splits the header line most often (comma on a tie).
+    """The delimiter of the header line: the one that splits it as often as the line after.
 
     The first few non-blank lines are looked at, so a title line above the header does not
-    hide a semicolon- or tab-separated table.
+    hide a semicolon- or tab-separated table, and a data cell such as `vip;beta;emea` (a
+    multi-select field) does not outvote the commas of a comma-separated header.
     """
-    lines = [line for line in data[:65536].splitlines() if line.strip()][: TITLE_LINES + 1]
-    counts = {
-        d: max((_count_outside_quotes(line, d.encode()) for line in lines), default=0)
-        for d in DELIMITERS
-    }
-    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
-    return best if counts[best] > 0 else ","
+    lines = [line for line in data[:65536].splitlines() if line.strip()][: TITLE_LINES + 4]
+    counts = {d: [_count_outside_quotes(line, d.encode()) for line in lines] for d in DELIMITERS}
+
+    def header_count(d: str) -> int:
+        """Cells split on the first candidate header line that the next line agrees with."""
+        row = counts[d]
+        for i in range(min(TITLE_LINES + 1, len(row))):
+            if row[i] > 0 and (i + 1 == len(row) or row[i + 1] == row[i]):
+                return row[i]
+        return 0
+
+    agreed = {d: header_count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (agreed[d], d == ","))
+    if agreed[best] > 0:
+        return best
+    most = {d: max(counts[d], default=0) for d in DELIMITERS}  # ragged from the start
+    best = max(DELIMITERS, key=lambda d: (most[d], d == ","))
+    return best if most[best] > 0 else ","
 
 
 def _count_outside_quotes(line: bytes, sep: bytes) -> int:

@@ -38,7 +38,21 @@ if TYPE_CHECKING:
     from cstool.pipeline import Table
 
 # Cells that mean "no value" in exports; decided per column kind, not by the reader.
-MISSING_TOKENS = ("", "na", "n/a", "null", "none", "nan", "-", "—", "#n/a", "nil")
+MISSING_TOKENS = (
+    "",
+    "na",
+    "n/a",
+    "null",
+    "none",
+    "nan",
+    "-",
+    "—",
+    "#n/a",
+    "nil",
+    "tbd",
+    "unknown",
+    "?",
+)
 _CURRENCY = r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥￥₩₹元円])"
 _SPACES = r"[\s\u00a0\u2009\u202f']"
 PROBLEM_DETAIL_LIMIT = 1000
@@ -79,7 +93,7 @@ def validate_table(
             + ", ".join(p.column or "" for p in header_problems),
             problems=header_problems,
             hint="rename the column, or map it in cstool.toml, e.g. [columns] "
-            'value_delivery = "Your Header"',
+            f'{header_problems[0].column} = "Your Header"',
         )
 
     n = raw.table.num_rows
@@ -451,7 +465,7 @@ def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarr
 def parse_dates(
     text: Any, extra_format: str | None = None
 ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Dates column-wise: ISO fast, then 2026/11/22, ISO with a time, the user's format.
+    """Dates column-wise: ISO fast, then the user's format, 2026/11/22, ISO with a time.
 
     The cells may have surrounding spaces. Returns the dates (NaT where missing or bad),
     the missing cells and the bad ones.
@@ -466,36 +480,28 @@ def parse_dates(
     if fast is not None:  # every cell a strict ISO date or empty
         missing = np.isnat(fast)
         return pd.Series(fast, dtype="datetime64[ns]"), missing, np.zeros(len(fast), dtype=bool)
-    parsed = pc.strptime(text, format="%Y-%m-%d", unit="ns", error_is_null=True)
-    result = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
-    failed = _mask(parsed.is_null())
-    if failed.any():
-        idx = np.flatnonzero(failed)
-        subset_text = pc.utf8_trim_whitespace(pc.take(text, pa.array(idx)))
-        missing = np.zeros(len(result), dtype=bool)
-        missing[idx] = missing_cells(subset_text)
-        subset = pd.Series(subset_text.to_pandas(), dtype="string")
-        fixed = pd.Series(pd.NaT, index=subset.index, dtype="datetime64[ns]")
-        formats = ["%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
-        if extra_format:
-            formats.insert(0, extra_format)
-        for fmt in formats:
-            todo = fixed.isna() & ~pd.Series(missing[idx], index=subset.index)
-            if not todo.any():
-                break
-            source = subset[todo]
-            if fmt.startswith("%Y-%m-%d") and fmt != "%Y-%m-%d":
-                source = source.str.slice(0, 19)
-            attempt = pd.to_datetime(source.astype(object), format=fmt, errors="coerce")
-            # years such as 1500 or 9999 do not fit in nanoseconds: bad dates, not a crash
-            attempt = attempt.where(attempt.between(_FIRST_NS_TIMESTAMP, _LAST_NS_TIMESTAMP))
-            fixed[todo] = attempt.dt.normalize().astype("datetime64[ns]")
-        if not result.flags.writeable:
-            result = result.copy()
-        result[idx] = fixed.to_numpy(dtype="datetime64[ns]")
-        failed = np.isnat(result) & ~missing
-    else:
-        missing = failed.copy()
+    # The careful path: every cell trimmed, then each format in turn on the cells left.
+    # (pandas, not Arrow's strptime: that one turns 2024-02-30 into March 1st.)
+    cells = pd.Series(pc.utf8_trim_whitespace(text).to_pandas(), dtype="string")
+    missing = missing_cells(pa.chunked_array([pa.array(cells.array)]))
+    fixed = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "iso date and time"]
+    if extra_format:
+        formats.insert(0, extra_format)
+    for fmt in formats:
+        todo = fixed.isna().to_numpy() & ~missing
+        if not todo.any():
+            break
+        source = cells[todo]
+        if fmt == "iso date and time":  # 2026-11-22T14:22:11Z, 2026-11-22 14:22: the day counts
+            source = source.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})[T ]\d{1,2}:\d{2}", expand=False)
+            fmt = "%Y-%m-%d"
+        attempt = pd.to_datetime(source.astype(object), format=fmt, errors="coerce")
+        # years such as 1500 or 9999 do not fit in nanoseconds: bad dates, not a crash
+        attempt = attempt.where(attempt.between(_FIRST_NS_TIMESTAMP, _LAST_NS_TIMESTAMP))
+        fixed[todo] = attempt.dt.normalize().astype("datetime64[ns]")
+    result = fixed.to_numpy(dtype="datetime64[ns]")
+    failed = np.isnat(result) & ~missing
     return pd.Series(result, dtype="datetime64[ns]"), missing, failed
 
 
