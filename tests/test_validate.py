@@ -243,3 +243,16 @@ def test_enriched_csv_keeps_the_inputs_own_score_columns(tmp_path: Path) -> None
     assert out["health"].tolist() == ["Good"] and out["satisfaction"].tolist() == ["9"]
     assert out["cstool_satisfaction"].tolist() == [73.0]
     assert out["cstool_band"].tolist() == ["yellow"] and "cstool_segment" in out.columns
+
+
+def test_money_grouped_by_dots_in_decimal_comma_files(tmp_path: Path) -> None:
+    path = tmp_path / "de.csv"
+    path.write_text(
+        "Customer_ID;MRR;Value_Delivery;Issue_Resolution;Growth_Strategy\n"
+        "C1;1.200,50;7,5;8;6\nC2;80;5;5;5\nC3;2.000;5;5;5\n",
+        encoding="utf-8",
+    )
+    assert load_table(path, Settings()).frame["mrr"].tolist() == [1200.5, 80.0, 2000.0]
+    text = pd.Series(["1.200", "80", "4.5"], dtype="string[pyarrow]")
+    assert parse_numbers(text, money=True)[0].tolist() == [1.2, 80.0, 4.5]  # a comma file
+    assert parse_numbers(text, money=True, dot_groups=True)[0].tolist() == [1200.0, 80.0, 4.5]

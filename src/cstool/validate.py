@@ -105,7 +105,7 @@ def validate_table(
         # the duplicate check (a sort, the slowest single check) goes first
         duplicates = pool.submit(lambda: _duplicates(_trimmed(columns["customer_id"])))
         converted = {
-            name: pool.submit(_convert, name, columns[name], settings)
+            name: pool.submit(_convert, name, columns[name], settings, raw.delimiter == ";")
             for name in FIELDS
             if name in columns
         }
@@ -292,8 +292,14 @@ def _empty_column(name: str, n: int) -> pd.Series:
     return pd.Series(pa.nulls(n, pa.string()), dtype=text_dtype())
 
 
-def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[Any, list[_Check]]:
-    """One column: typed values and the rows that break each rule."""
+def _convert(
+    name: str, column: pa.ChunkedArray, settings: Settings, dot_groups: bool = False
+) -> tuple[Any, list[_Check]]:
+    """One column: typed values and the rows that break each rule.
+
+    `dot_groups`: the file comes from a decimal-comma locale (semicolon-separated), where
+    money like 2.000 means two thousand.
+    """
     import pandas as pd
     import pyarrow.compute as pc
 
@@ -304,7 +310,7 @@ def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[An
         other = "" if fmt else ' (for 22/11/2026 set [input] date_format = "%d/%m/%Y")'
         return dates, [_Check(name, bad, f"a date like 2026-11-22 or 2026/11/22{fmt}{other}")]
     if kind in ("score", "money", "int"):
-        return _convert_number(name, column, settings)
+        return _convert_number(name, column, settings, dot_groups)
     trimmed = _trimmed(column)
     if kind == "id":
         empty = _mask(pc.equal(trimmed, ""))
@@ -318,14 +324,14 @@ def _convert(name: str, column: pa.ChunkedArray, settings: Settings) -> tuple[An
 
 
 def _convert_number(
-    name: str, column: pa.ChunkedArray, settings: Settings
+    name: str, column: pa.ChunkedArray, settings: Settings, dot_groups: bool = False
 ) -> tuple[Any, list[_Check]]:
     """A score, money or whole-number column: values, bad cells, out of range, missing."""
     import numpy as np
     import pandas as pd
 
     kind = KIND[name]
-    numbers, missing, bad = parse_numbers(column, money=kind == "money")
+    numbers, missing, bad = parse_numbers(column, money=kind == "money", dot_groups=dot_groups)
     expected = _number_expectation(name, settings)
     checks = [_Check(name, bad, expected)]
     lo, hi = _bounds(name, settings)
@@ -388,18 +394,27 @@ def missing_cells(text: pa.ChunkedArray) -> np.ndarray:
     return _mask(pc.is_in(pc.utf8_lower(text), value_set=pa.array(MISSING_TOKENS)))
 
 
-def parse_numbers(text: Any, *, money: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_numbers(
+    text: Any, *, money: bool = False, dot_groups: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numbers column-wise: plain ones on a fast path; `$1,200.50`, `¥800`, `1 200`, `7,5` after.
 
-    The cells may have surrounding spaces (they are trimmed off the fast path). Returns float
-    values (NaN where missing or bad), the missing cells and the bad ones.
+    Money written the decimal-comma way groups thousands with dots: `1.200` is 1200 when
+    `dot_groups` (a semicolon-separated file) or when another cell of the column has a
+    decimal comma (`1.200,50`). The cells may have surrounding spaces (they are trimmed off
+    the fast path). Returns float values (NaN where missing or bad), the missing and the bad.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _arrow_text(text)
+    grouped_by_dots = bool(
+        money and dot_groups and pc.any(pc.match_substring_regex(text, _DOT_GROUPED)).as_py()
+    )
     try:  # the common case: every cell a plain number or empty
+        if grouped_by_dots:
+            raise pa.ArrowInvalid("1.200 means 1200 here: the careful path")
         values = np.asarray(
             pc.cast(_empty_as_null(text), pa.float64()).to_numpy(zero_copy_only=False),
             dtype=np.float64,
@@ -415,9 +430,11 @@ def parse_numbers(text: Any, *, money: bool = False) -> tuple[np.ndarray, np.nda
     missing = missing_cells(text)
     candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     try:
+        if grouped_by_dots:
+            raise pa.ArrowInvalid("1.200 means 1200 here")
         values = pc.cast(candidate, pa.float64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = _parse_messy_numbers(candidate, money=money)
+        values = _parse_messy_numbers(candidate, money=money, dot_groups=grouped_by_dots)
     values = np.asarray(values, dtype=np.float64)
     bad = ~missing & ~np.isfinite(values)
     return np.where(bad, np.nan, values), missing, bad
@@ -444,7 +461,12 @@ def _empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=text.type)
 
 
-def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarray:
+_DOT_GROUPED = r"^\s*[+-]?\d{1,3}(\.\d{3})+\s*$"
+
+
+def _parse_messy_numbers(
+    candidate: pa.ChunkedArray, *, money: bool, dot_groups: bool = False
+) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
@@ -457,6 +479,9 @@ def _parse_messy_numbers(candidate: pa.ChunkedArray, *, money: bool) -> np.ndarr
     european = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     grouped = cleaned.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False)
     plain = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
+    if money and (dot_groups or decimal_comma.any()):  # 1.200 beside 1.200,50 is 1200
+        dotted = cleaned.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+").fillna(False)
+        decimal_comma = decimal_comma | dotted
     chosen = plain.where(~decimal_comma.astype(bool), european)
     numbers = pd.to_numeric(chosen.astype(object), errors="coerce")
     return np.asarray(numbers, dtype=np.float64)

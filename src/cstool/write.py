@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from cstool.errors import UsageError
 from cstool.textbytes import edge_bytes_in
@@ -24,25 +28,154 @@ def atomic(path: Path, mode: str = "wb", *, protect: Path | None = None) -> Iter
     """Write `path` through a temp file in the same folder, fsync, then rename over it.
 
     A crash leaves either the old file or the new one. `protect` is the input file,
-    which is never overwritten.
+    which is never overwritten. The temp file is created 0600, so the new file is too.
+
+    - A symlink to a file (or a dangling one): the file it points to is written atomically
+      (temp file in that file's folder); the symlink stays as it is.
+    - A FIFO, a character device (/dev/null, a terminal) or an open descriptor
+      (/dev/stdout, /dev/fd/N): written straight through, no temp file, no rename, no fsync;
+      a file behind /dev/stdout is appended to, as the shell opened it (`>` or `>>`).
+    - A folder, a block device or a socket: UsageError; nothing is renamed over them.
+    - Any OSError while creating, writing, fsyncing or renaming (disk full, permission
+      denied, read-only file system): UsageError naming the path and the reason, with the
+      temp file removed. A BrokenPipeError on a pipe stays one (the reader went away).
+
+    Text modes (without "b") write UTF-8.
     """
     path = Path(path)
     if protect is not None and _same_file(path, protect):
         raise UsageError(f"{path}: refusing to write over the input file; choose another name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, mode) as handle:
+        kind: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        kind = None
+    except OSError as exc:
+        raise _failed(path, "cannot write", exc) from exc
+    if kind is not None and stat.S_ISDIR(kind):
+        raise UsageError(
+            f"{path} is a folder; give a file name", hint=f"for example {path / 'out.csv'}"
+        )
+    if _names_open_descriptor(path) or (
+        kind is not None and (stat.S_ISCHR(kind) or stat.S_ISFIFO(kind))
+    ):
+        append = kind is not None and stat.S_ISREG(kind)
+        flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | (os.O_APPEND if append else 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            raise _failed(path, "cannot open", exc) from exc
+        with _handle(fd, mode, path, sync=False) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        return
+    if kind is not None and not stat.S_ISREG(kind):
+        raise UsageError(f"{path} is not a regular file; refusing to replace it")
+    target = Path(os.path.realpath(path))  # a symlink: write the file it points to
+    folder = target.parent if path.is_symlink() else path.parent
+    if not folder.is_dir():
+        if folder.exists():
+            raise UsageError(f"{path}: {folder} is not a folder")
+        raise UsageError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _failed(
+            path, f"cannot create a file in {folder}", exc, hint="choose a folder you can write to"
+        ) from exc
+    try:
+        with _handle(fd, mode, path, sync=True) as handle:
+            yield handle
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _failed(path, "cannot replace the file", exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+class _Writer(io.BufferedWriter):
+    """A buffered file whose write errors are UsageErrors that name the output."""
+
+    def __init__(self, fd: int, shown: Path) -> None:
+        super().__init__(io.FileIO(fd, "wb"))
+        self.shown = shown
+
+    def write(self, data: Any, /) -> int:
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _failed(self.shown, "cannot write", exc) from exc
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _failed(self.shown, "cannot write", exc) from exc
+
+
+@contextlib.contextmanager
+def _handle(fd: int, mode: str, shown: Path, *, sync: bool) -> Iterator[IO[bytes]]:
+    """`fd` as a file; flushed (and fsynced under `sync`) and closed, errors as UsageError."""
+    try:
+        writer = _Writer(fd, shown)
+    except BaseException:
+        os.close(fd)
+        raise
+    text = None if "b" in mode else io.TextIOWrapper(writer, encoding="utf-8")
+    try:
+        yield writer if text is None else cast(IO[bytes], text)
+        if text is not None:
+            text.flush()
+        writer.flush()  # write errors come out of `writer` as UsageError (or BrokenPipeError)
+        if sync:
+            try:
+                os.fsync(writer.fileno())
+            except OSError as exc:
+                raise _failed(shown, "cannot write", exc) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            writer.raw.close()  # drops what is left in the buffer: nothing to retry
+        raise
+    try:
+        writer.close()
+    except OSError as exc:  # some file systems (NFS) report write errors only here
+        raise _failed(shown, "cannot write", exc) from exc
+
+
+def _failed(path: Path, what: str, exc: OSError, *, hint: str | None = None) -> UsageError:
+    """`path: what (reason)`, with a hint for the usual reasons."""
+    reason = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "free some space, or write somewhere else",
+        errno.EDQUOT: "free some space, or write somewhere else",
+        errno.EACCES: "choose a folder you can write to",
+        errno.EPERM: "choose a folder you can write to",
+        errno.EROFS: "choose a folder on a writable disk",
+    }
+    return UsageError(f"{path}: {what} ({reason})", hint=hints.get(exc.errno or 0, hint))
+
+
+# Folders whose entries name the process's open descriptors: /dev/stdout links into one.
+_DESCRIPTOR_FOLDER = re.compile(r"/proc/\d+(?:/task/\d+)?/fd|/dev/fd")
+
+
+def _names_open_descriptor(path: Path) -> bool:
+    """Whether `path` is, or links to, an open descriptor: /dev/stdout, /dev/fd/3, ..."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # as many links as the kernel follows
+        if _DESCRIPTOR_FOLDER.fullmatch(os.path.realpath(os.path.dirname(current))):
+            return True
+        try:
+            link = os.readlink(current)
+        except OSError:  # not a link, or not there
+            return False
+        current = os.path.join(os.path.dirname(current), link)
+    return False
 
 
 def write_bytes(path: Path, data: bytes, *, protect: Path | None = None) -> None:
