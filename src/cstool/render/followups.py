@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stdout
+from cstool.render.segment import clean, escaped, literal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,7 +70,6 @@ def _due_cell(due: Any, as_of: date) -> str:
 
 def followups_table(due: pd.DataFrame, total: int, as_of: date, until: date) -> None:
     """The follow-ups as a table for people (stdout), a summary line on stderr."""
-    from rich.markup import escape
     from rich.table import Table
 
     if due.empty:
@@ -91,13 +91,12 @@ def followups_table(due: pd.DataFrame, total: int, as_of: date, until: date) -> 
         strict=True,
     )
     for cid, name, day, priority, reason, band in columns:
-        style = BAND_STYLE.get(band)  # the ID in its band's colour
         table.add_row(
-            f"[{style}]{escape(cid)}[/]" if style else escape(cid),
-            escape(name),
+            literal(cid, BAND_STYLE.get(band, "")),  # the ID in its band's colour
+            literal(name),
             _due_cell(day, as_of),
             f"{priority:.1f}",
-            escape(reason),
+            literal(reason),
         )
     stdout().print(table)
     shown = len(due)
@@ -220,7 +219,7 @@ def _ics_priority(priority: float) -> int:
 # --------------------------------------------------------------------------- log, snooze
 def logged(found: FoundCustomer, touch: Touch, today: date) -> None:
     """One line on stderr confirming the touch."""
-    who = f"{found.customer_id} ({found.name})" if found.name else found.customer_id
+    who = clean(f"{found.customer_id} ({found.name})" if found.name else found.customer_id)
     day = touch.touched_on
     on = "today" if day == today else day.isoformat()
     text = f"logged {touch.channel} with {who} {'on ' if on != 'today' else ''}{on}"
@@ -231,7 +230,7 @@ def logged(found: FoundCustomer, touch: Touch, today: date) -> None:
 
 def snoozed(found: FoundCustomer, snooze: Snooze, today: date) -> None:
     """One line on stderr confirming the snooze."""
-    who = f"{found.customer_id} ({found.name})" if found.name else found.customer_id
+    who = clean(f"{found.customer_id} ({found.name})" if found.name else found.customer_id)
     if snooze.until <= today:
         message(
             f"{who}: snooze set to {snooze.until.isoformat()}, which is not after today, "
@@ -244,19 +243,18 @@ def snoozed(found: FoundCustomer, snooze: Snooze, today: date) -> None:
 # --------------------------------------------------------------------------- history
 def history_table(customer_id: str, name: str | None, events: Sequence[TimelineEvent]) -> None:
     """A customer's timeline, newest first."""
-    from rich.markup import escape
     from rich.table import Table
 
-    title = f"{customer_id} ({name})" if name else customer_id
+    title = clean(f"{customer_id} ({name})" if name else customer_id)
     if not events:
         message(f"{title}: nothing on record yet")
         return
-    table = Table(title=escape(title), show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(title=escaped(title), show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Date")
     table.add_column("What")
     table.add_column("Details")
     for event in events:
-        table.add_row(event.day.isoformat(), escape(event.kind), escape(event.detail))
+        table.add_row(event.day.isoformat(), literal(event.kind), literal(event.detail))
     stdout().print(table)
 
 

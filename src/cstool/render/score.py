@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stderr, stdout
+from cstool.render.segment import clean, escaped, literal
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from rich.text import Text
 
     from cstool.config import Settings, Workspace
     from cstool.pipeline import Run, Table
@@ -100,7 +102,7 @@ def score_table(result: Run, order: np.ndarray) -> None:
     from rich import box
 
     table = RichTable(
-        title=f"{result.table.source.name} · as of {result.as_of}",
+        title=escaped(f"{result.table.source.name} · as of {result.as_of}"),
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -121,23 +123,23 @@ def score_table(result: Run, order: np.ndarray) -> None:
     if wide:
         table.add_column("Last touch", justify="right", no_wrap=True)
 
-    columns: list[list[str]] = [frame["customer_id"].astype(str).tolist()]
+    # Every cell is a Text: user text shows as it is (never read as markup), its control
+    # characters replaced; the band's colour is a Text style.
+    columns: list[list[Text]] = [[literal(v) for v in frame["customer_id"].astype(str).tolist()]]
     if "name" in has:
-        columns.append([_text(v) for v in frame["name"].tolist()])
+        columns.append([literal(_text(v)) for v in frame["name"].tolist()])
     if "mrr" in has:
-        columns.append([_fmt_money(v) for v in frame["mrr"].tolist()])
-    columns.append([_fmt_number(v) for v in frame["satisfaction"].tolist()])
-    columns.append([_fmt_number(v) for v in frame["health"].tolist()])
+        columns.append([literal(_fmt_money(v)) for v in frame["mrr"].tolist()])
+    columns.append([literal(_fmt_number(v)) for v in frame["satisfaction"].tolist()])
+    columns.append([literal(_fmt_number(v)) for v in frame["health"].tolist()])
     bands = frame["band"].astype(str).tolist()
-    columns.append([f"[{BAND_STYLE.get(b, '')}]{b}[/]" for b in bands])
+    columns.append([literal(b, BAND_STYLE.get(b, "")) for b in bands])
     if "segment" in frame.columns:
-        columns.append([_text(v) for v in frame["segment"].tolist()])
+        columns.append([literal(_text(v)) for v in frame["segment"].tolist()])
     if wide:
-        columns.append([_fmt_date(v) for v in frame["last_touch"].tolist()])
-    from rich.markup import escape
-
+        columns.append([literal(_fmt_date(v)) for v in frame["last_touch"].tolist()])
     for row in zip(*columns, strict=True):
-        table.add_row(*(cell if "[" in cell[:1] else escape(cell) for cell in row))
+        table.add_row(*row)
     console.print(table)
     total = len(result.frame)
     shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
@@ -155,7 +157,7 @@ def valid(table: Table, workspace: Workspace) -> None:
     )
     unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
     if unmatched:
-        message(f"passed through as they are: {', '.join(map(str, unmatched))}")
+        message(f"passed through as they are: {', '.join(map(clean, unmatched))}")
 
 
 def _delimiter_name(sep: str) -> str:
@@ -164,7 +166,6 @@ def _delimiter_name(sep: str) -> str:
 
 def explain(result: Run, index: int) -> None:
     """One customer's scores, term by term, then segment and next follow-up."""
-    from rich.markup import escape
     from rich.table import Table as RichTable
 
     from cstool.schema import SCORE_INPUTS
@@ -176,8 +177,8 @@ def explain(result: Run, index: int) -> None:
     name = _text(row["name"])
     line = int(result.table.lines[index])
     console.print(
-        f"[bold]{escape(str(row['customer_id']))}[/] {escape(name)}  "
-        f"[dim](line {line} of {escape(str(result.table.source))}, as of {result.as_of})[/]"
+        f"[bold]{escaped(row['customer_id'])}[/] {escaped(name)}  "
+        f"[dim](line {line} of {escaped(result.table.source)}, as of {result.as_of})[/]"
     )
     facts = []
     for field, label in (("plan", "plan"), ("stage", "stage"), ("mrr", "MRR")):
@@ -185,7 +186,7 @@ def explain(result: Run, index: int) -> None:
             value = _fmt_money(row[field]) if field == "mrr" else _text(row[field])
             facts.append(f"{label} {value}")
     if facts:
-        console.print(escape(" · ".join(facts)))
+        console.print(literal(" · ".join(facts)))
 
     scale = settings.scale
     weights = settings.weights.normalised()
@@ -197,7 +198,7 @@ def explain(result: Run, index: int) -> None:
         raw_value = float(row[field])
         normalised = (raw_value - scale.min) / (scale.max - scale.min) * 100
         sat.add_row(
-            result.table.headers.get(field, field),
+            literal(result.table.headers.get(field, field)),  # the file's own column name
             f"{raw_value:g}",
             f"{normalised:.1f}",
             f"{weights[field]:.2f}",
@@ -229,7 +230,7 @@ def explain(result: Run, index: int) -> None:
         used = 0.0 if missing else health_weights[measure] / coverage
         health.add_row(
             measure,
-            escape(raw_text) if not missing else "[dim]missing: left out[/]",
+            literal(raw_text) if not missing else "[dim]missing: left out[/]",
             "—" if missing else f"{float(value):.1f}",
             f"{health_weights[measure]:.2f}",
             f"{used:.2f}",
@@ -255,8 +256,6 @@ def explain(result: Run, index: int) -> None:
 
 
 def _explain_segment(result: Run, index: int) -> None:
-    from rich.markup import escape
-
     from cstool.render.segment import explain_lines
     from cstool.segments import explain_segment
 
@@ -264,16 +263,14 @@ def _explain_segment(result: Run, index: int) -> None:
     console = stdout()
     row = result.frame.iloc[index]
     console.print(
-        f"segment: [bold]{escape(str(row['segment']))}[/] · every {int(row['cadence_days'])} days"
-        f" · play: {escape(str(row['play']))}"
+        f"segment: [bold]{escaped(row['segment'])}[/] · every {int(row['cadence_days'])} days"
+        f" · play: {escaped(row['play'])}"
     )
     for text in explain_lines(checks):
-        console.print("  " + escape(text))
+        console.print(literal("  " + text))
 
 
 def _explain_followup(result: Run, index: int) -> None:
-    from rich.markup import escape
-
     from cstool.followup import next_followup
 
     customer_id = str(result.frame["customer_id"].iloc[index])
@@ -287,7 +284,7 @@ def _explain_followup(result: Run, index: int) -> None:
     when = "due today" if upcoming.due <= result.as_of else f"next due {upcoming.due}"
     if upcoming.days_overdue > 0:
         when = f"overdue by {upcoming.days_overdue} days (since {upcoming.due})"
-    console.print(f"follow-up: [bold]{when}[/] · {escape(upcoming.reason)}")
+    console.print(f"follow-up: [bold]{when}[/] · {escaped(upcoming.reason)}")
     if upcoming.snoozed_until is not None and upcoming.snoozed_until > result.as_of:
         console.print(f"  snoozed until {upcoming.snoozed_until}")
     terms = " + ".join(

@@ -13,6 +13,7 @@ from cstool.render import csv_bytes, json_text, stdout
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.text import Text
 
     from cstool.segments import RuleCheck
 
@@ -140,7 +141,7 @@ def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segm
         {"rank": position, "id": frame["customer_id"].astype("string").to_numpy()}
     )
     rows = frame.iloc[sorter.sort_values(["rank", "id"], kind="stable").index.to_numpy()]
-    table = _table(title)
+    table = _table(escaped(title))
     table.add_column("ID", no_wrap=True)
     table.add_column("Name", max_width=24, overflow="ellipsis", no_wrap=True)
     table.add_column("Segment", no_wrap=True)
@@ -170,52 +171,106 @@ def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segm
         numbers("mrr", 0),
         strict=True,
     ):
-        style = BAND_STYLE.get(band, "")
         table.add_row(
-            _plain(cid),
-            _plain(name),
-            _plain(segment),
-            f"{cadence} d",
-            f"[{style}]{band}[/]" if style else _plain(band),
-            health,
-            mrr,
+            literal(cid),
+            literal(name),
+            literal(segment),
+            literal(f"{cadence} d"),
+            literal(band, BAND_STYLE.get(band, "")),
+            literal(health),
+            literal(mrr),
         )
     stdout().print(table)
 
 
 def print_summary(summary: pd.DataFrame, *, title: str = "Segment summary") -> None:
-    """One row per segment (customers, share, MRR, mean scores, band mix), then each play."""
-    table = _table(title)
-    table.add_column("Segment", no_wrap=True)
-    for header in ("Customers", "Share", "MRR", "Satisf.", "Health"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column(
-        "[bold red]R[/]·[yellow]Y[/]·[green]G[/]", justify="right", no_wrap=True
-    )  # band mix
-    table.add_column("Every", justify="right", no_wrap=True)
+    """One row per segment (customers, share, MRR, mean scores, band mix), then each play.
+
+    Numbers are never cut short: the number columns keep the width of their widest value,
+    and when the table is wider than the console (a pipe is 80 columns) the padding
+    collapses and the segment names and the band mix wrap instead.
+    """
+    from rich.cells import cell_len
+    from rich.text import Text
+
     records = summary.to_dict("records")
-    for row in records:
-        table.add_row(
-            _plain(str(row["segment"])),
+    numbers: list[list[str]] = [
+        [
             f"{int(row['customers']):,}",
             f"{float(row['share']) * 100:.1f}%",
             _number(row["mrr"]),
             _number(row["mean_satisfaction"], 1),
             _number(row["mean_health"], 1),
-            " ".join(f"[{BAND_STYLE[c]}]{int(row[c])}[/]" for c in ("red", "yellow", "green")),
-            f"{int(row['cadence_days'])} d",
+        ]
+        for row in records
+    ]
+    mixes = [[str(int(row[band])) for band in BAND_STYLE] for row in records]  # red, yellow, green
+    every = [f"{int(row['cadence_days'])} d" for row in records]
+
+    def widest(cells: list[str]) -> int:
+        return max((cell_len(c) for c in cells), default=1)
+
+    table = _table(escaped(title))
+    table.add_column("Segment", overflow="fold")
+    for i, header in enumerate(("Customers", "Share", "MRR", "Satisf.", "Health")):
+        width = widest([cells[i] for cells in numbers])
+        table.add_column(header, justify="right", no_wrap=True, min_width=width)
+    table.add_column(  # band mix: wraps between the counts, never inside one
+        "[bold red]R[/]·[yellow]Y[/]·[green]G[/]",
+        justify="right",
+        min_width=widest([n for counts in mixes for n in counts]),
+    )
+    table.add_column("Every", justify="right", no_wrap=True, min_width=widest(every))
+    for row, cells, counts, cadence in zip(records, numbers, mixes, every, strict=True):
+        mix = Text(" ").join(
+            Text(n, style=BAND_STYLE[band]) for n, band in zip(counts, BAND_STYLE, strict=True)
         )
+        table.add_row(literal(row["segment"]), *(Text(c) for c in cells), mix, Text(cadence))
     console = stdout()
+
+    def too_wide() -> bool:
+        natural = console.measure(table, options=console.options.update_width(10_000))
+        return natural.maximum > console.width
+
+    if too_wide():
+        table.collapse_padding = True  # one space less between columns before anything wraps
+    if too_wide():  # a narrow console: numbers keep their width, headers and names give way
+        for column in table.columns[1:]:
+            if column.no_wrap:
+                column.width = column.min_width
     console.print(table)
     total = int(sum(int(r["customers"]) for r in records))
     console.print(f"{total:,} customers in {len(records)} segments", markup=False)
     for row in records:
         if row["play"]:
-            console.print(f"[bold]{_plain(str(row['segment']))}[/]: {_plain(str(row['play']))}")
+            console.print(Text.assemble((clean(row["segment"]), "bold"), ": ", clean(row["play"])))
 
 
-def _plain(text: str) -> str:
-    """User text shown verbatim (no rich markup from a customer name)."""
+# ---------------------------------------------------------------------------- user text
+
+# Control characters (C0, DEL, C1) in user text: a CSV must not drive the terminal.
+# Tabs and line breaks become spaces; everything else a visible U+FFFD.
+_CONTROLS = {code: "\ufffd" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    0x09: " ",
+    0x0A: " ",
+    0x0D: " ",
+}
+
+
+def clean(text: object) -> str:
+    """User text with its control characters replaced (ANSI escapes cannot reach the terminal)."""
+    return str(text).translate(_CONTROLS)
+
+
+def literal(text: object, style: str = "") -> Text:
+    """User text as a rich Text: shown as it is (never read as markup), controls replaced."""
+    from rich.text import Text
+
+    return Text(clean(text), style=style)
+
+
+def escaped(text: object) -> str:
+    """User text for a markup string: escaped, so `[b]` or `[/x]` in a name shows as it is."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(clean(text))
