@@ -412,32 +412,34 @@ def parse_numbers(
     grouped_by_dots = bool(
         money and dot_groups and pc.any(pc.match_substring_regex(text, _DOT_GROUPED)).as_py()
     )
-    try:  # the common case: every cell a plain number or empty
-        if grouped_by_dots:
-            raise pa.ArrowInvalid("1.200 means 1200 here: the careful path")
-        values = np.asarray(
-            pc.cast(_empty_as_null(text), pa.float64()).to_numpy(zero_copy_only=False),
-            dtype=np.float64,
-        )
-        missing = np.isnan(values)  # empty cells, and "nan", mean no value
-        bad = np.isinf(values)
+    plain = None if grouped_by_dots else _cast_numbers(_empty_as_null(text))
+    if plain is not None:  # the common case: every cell a plain number or empty
+        missing = np.isnan(plain)  # empty cells, and "nan", mean no value
+        bad = np.isinf(plain)
         if bad.any():
-            values = np.where(bad, np.nan, values)
-        return values, missing, bad
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+            plain = np.where(bad, np.nan, plain)
+        return plain, missing, bad
     text = _trimmed(text)
     missing = missing_cells(text)
     candidate = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
-    try:
-        if grouped_by_dots:
-            raise pa.ArrowInvalid("1.200 means 1200 here")
-        values = pc.cast(candidate, pa.float64()).to_numpy()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    values = None if grouped_by_dots else _cast_numbers(candidate)
+    if values is None:
         values = _parse_messy_numbers(candidate, money=money, dot_groups=grouped_by_dots)
-    values = np.asarray(values, dtype=np.float64)
     bad = ~missing & ~np.isfinite(values)
     return np.where(bad, np.nan, values), missing, bad
+
+
+def _cast_numbers(text: pa.ChunkedArray) -> np.ndarray | None:
+    """Arrow's cast to float when every cell is a plain number or missing, else None."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cast = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(cast, dtype=np.float64)
 
 
 def _empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
