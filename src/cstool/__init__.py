@@ -1,9 +1,13 @@
 """cstool: customer-success management for a company of one.
 
-The same core the CLI uses, as plain functions on DataFrames, for notebooks::
+The same core the CLI uses::
 
     import cstool
-    df = cstool.score(cstool.load("customer_data.csv"))
+    book = cstool.open("customer_data.csv", as_of="2026-11-23")
+    book.customers()      # = cstool score --format json
+    book.followups()      # = cstool followups --format json (store included)
+
+and conveniences over it for a frame in a notebook: load, score, segment, followups.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cstool.api import followups, load, score, segment
+    from cstool.api import followups, load, open, score, segment
 
-__all__ = ["followups", "load", "score", "segment"]
+__all__ = ["followups", "load", "open", "score", "segment"]
 __version__ = "0.1.0"
 
 

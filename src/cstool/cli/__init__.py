@@ -1,12 +1,31 @@
-"""The command line: one Typer app; each area's commands live in their own module."""
+"""The command line: one Typer app; each area's commands live in their own module.
+
+Commands are registered here, in the order of a working day, and grouped in `--help` by
+their module's panel.
+"""
 
 from __future__ import annotations
 
-from cstool.cli import followups as _followups  # noqa: F401  (registers commands)
-from cstool.cli import report as _report  # noqa: F401  (registers commands)
-from cstool.cli import score as _score  # noqa: F401  (registers commands)
-from cstool.cli import segment as _segment  # noqa: F401  (registers commands)
-from cstool.cli.app import app
+from cstool.cli import followups, init, report, score, segment
+from cstool.cli.app import app, register
+
+COMMANDS = (
+    ("score", score.score_command),
+    ("validate", score.validate_command),
+    ("explain", score.explain_command),
+    ("segment", segment.segment_command),
+    ("followups", followups.followups_command),
+    ("log", followups.log_command),
+    ("snooze", followups.snooze_command),
+    ("history", followups.history_command),
+    ("snapshot", report.snapshot_command),
+    ("report", report.report_command),
+    ("goals", report.goals_command),
+    ("export", report.export_command),
+    ("init", init.init_command),
+)
+for _name, _func in COMMANDS:
+    register(app, _name, _func)
 
 
 def main() -> None:

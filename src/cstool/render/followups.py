@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stdout
 from cstool.render.segment import clean, escaped, literal
+from cstool.render.style import BAND_STYLE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,33 +20,6 @@ if TYPE_CHECKING:
 
 TABLE_ROWS = 50
 """A table for people shows this many follow-ups unless --limit says otherwise."""
-
-MACHINE_COLUMNS = (
-    "customer_id",
-    "name",
-    "email",
-    "due",
-    "days_overdue",
-    "reason",
-    "priority",
-    "priority_overdue",
-    "priority_value",
-    "priority_band",
-    "priority_renewal",
-    "segment",
-    "play",
-    "mrr",
-    "band",
-    "health",
-    "last_touch",
-)
-BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
-
-
-# --------------------------------------------------------------------------- followups
-def machine_frame(due: pd.DataFrame) -> pd.DataFrame:
-    """The columns csv and json carry, in order."""
-    return due[[c for c in MACHINE_COLUMNS if c in due.columns]].reset_index(drop=True)
 
 
 def when(due: Any, as_of: date) -> str:

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stderr, stdout
 from cstool.render.segment import clean, escaped, literal
+from cstool.render.style import BAND_STYLE
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from rich.text import Text
 
-    from cstool.config import Settings, Workspace
-    from cstool.pipeline import Run, Table
-
-BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+    from cstool.book import Book, Explanation
+    from cstool.config import Workspace
+    from cstool.pipeline import Table
 
 
 @contextlib.contextmanager
@@ -37,8 +37,8 @@ def progress() -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def skipped(table: Table, rejects: Path | None) -> None:
-    """Say how many bad rows --skip-invalid left out (stderr)."""
+def loaded(table: Table, rejects: Path | None) -> None:
+    """Say what loading the table left out or noticed (stderr): skipped rows, warnings."""
     if table.skipped:
         where = f"; written to {rejects}" if rejects else "; add --rejects FILE to keep them"
         message(
@@ -47,7 +47,7 @@ def skipped(table: Table, rejects: Path | None) -> None:
         )
 
 
-def written(output: Path, frame: pd.DataFrame, settings: Settings) -> None:
+def written(output: Path, frame: pd.DataFrame) -> None:
     """One summary line on stderr after --output."""
     message(f"wrote {len(frame)} customers to {output} ({_summary_text(frame)})")
 
@@ -93,16 +93,17 @@ def _text(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else str(value)
 
 
-def score_table(result: Run, order: np.ndarray) -> None:
+def score_table(book: Book, order: np.ndarray) -> None:
     """The scored customers as a rich table, with a footer summary."""
     from rich.table import Table as RichTable
 
-    frame = result.frame.iloc[order]
-    has = set(result.table.headers)
+    scored = book.scored
+    frame = scored.iloc[order]
+    has = set(book.table.headers)
     from rich import box
 
     table = RichTable(
-        title=escaped(f"{result.table.source.name} · as of {result.as_of}"),
+        title=escaped(f"{book.table.source.name} · as of {book.as_of}"),
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -141,9 +142,9 @@ def score_table(result: Run, order: np.ndarray) -> None:
     for row in zip(*columns, strict=True):
         table.add_row(*row)
     console.print(table)
-    total = len(result.frame)
+    total = len(scored)
     shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
-    console.print(f"{shown} · {_summary_text(result.frame)}", markup=False)
+    console.print(f"{shown} · {_summary_text(scored)}", markup=False)
 
 
 def valid(table: Table, workspace: Workspace) -> None:
@@ -164,128 +165,105 @@ def _delimiter_name(sep: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(sep, repr(sep))
 
 
-def explain(result: Run, index: int) -> None:
+def explain(data: Explanation) -> None:
     """One customer's scores, term by term, then segment and next follow-up."""
     from rich.table import Table as RichTable
 
-    from cstool.schema import SCORE_INPUTS
-    from cstool.scoring import HEALTH_MEASURES
-
-    settings = result.workspace.settings
-    row = result.frame.iloc[index]
     console = stdout()
-    name = _text(row["name"])
-    line = int(result.table.lines[index])
     console.print(
-        f"[bold]{escaped(row['customer_id'])}[/] {escaped(name)}  "
-        f"[dim](line {line} of {escaped(result.table.source)}, as of {result.as_of})[/]"
+        f"[bold]{escaped(data.customer_id)}[/] {escaped(_text(data.name))}  "
+        f"[dim](line {data.line} of {escaped(data.source)}, as of {data.as_of})[/]"
     )
-    facts = []
-    for field, label in (("plan", "plan"), ("stage", "stage"), ("mrr", "MRR")):
-        if field in result.table.headers:
-            value = _fmt_money(row[field]) if field == "mrr" else _text(row[field])
-            facts.append(f"{label} {value}")
+    labels = {"plan": "plan", "stage": "stage", "mrr": "MRR"}
+    facts = [
+        f"{labels[f]} {_fmt_money(v) if f == 'mrr' else _text(v)}" for f, v in data.facts.items()
+    ]
     if facts:
         console.print(literal(" · ".join(facts)))
 
-    scale = settings.scale
-    weights = settings.weights.normalised()
+    low, high = data.scale
     sat = RichTable(title="Satisfaction", title_justify="left", header_style="bold")
-    for col in ("input", "value", f"on 0–100 (scale {scale.min:g}–{scale.max:g})", "weight"):
+    for col in ("input", "value", f"on 0–100 (scale {low:g}–{high:g})", "weight"):
         sat.add_column(col, justify="right" if col != "input" else "left")
     sat.add_column("contribution", justify="right")
-    for field in SCORE_INPUTS:
-        raw_value = float(row[field])
-        normalised = (raw_value - scale.min) / (scale.max - scale.min) * 100
+    for input_term in data.satisfaction_terms:
         sat.add_row(
-            literal(result.table.headers.get(field, field)),  # the file's own column name
-            f"{raw_value:g}",
-            f"{normalised:.1f}",
-            f"{weights[field]:.2f}",
-            f"{float(row[f'satisfaction_from_{field}']):.2f}",
+            literal(input_term.header),  # the file's own column name
+            "—" if input_term.value is None else f"{input_term.value:g}",
+            "—" if input_term.normalised is None else f"{input_term.normalised:.1f}",
+            f"{input_term.weight:.2f}",
+            f"{input_term.contribution:.2f}",
         )
-    sat.add_row("[bold]satisfaction[/]", "", "", "1.00", f"[bold]{row['satisfaction']:.2f}[/]")
+    sat.add_row("[bold]satisfaction[/]", "", "", "1.00", f"[bold]{_fmt_2(data.satisfaction)}[/]")
     console.print(sat)
 
-    health_weights = settings.health.weights.normalised()
-    measure_values = {
-        "satisfaction": (row["satisfaction"], f"{row['satisfaction']:.1f}"),
-        "recency": (
-            row["recency_score"],
-            f"{_fmt_number(row['days_since_touch'], 0)} days ago "
-            f"(≤ {settings.health.expected_interval_days} is full marks)",
-        ),
-        "nps": (row["nps_score"], f"NPS {_text(row['nps'])}"),
-        "support": (row["support_score"], f"{_text(row['open_tickets'])} open tickets"),
+    raw_text = {
+        "satisfaction": _fmt_number(data.satisfaction),
+        "recency": f"{_fmt_number(data.days_since_touch, 0)} days ago "
+        f"(≤ {data.expected_interval_days} is full marks)",
+        "nps": f"NPS {_text(data.nps)}",
+        "support": f"{_text(data.open_tickets)} open tickets",
     }
     health = RichTable(title="Health", title_justify="left", header_style="bold")
     for col in ("measure", "raw", "on 0–100", "weight", "used", "contribution"):
         health.add_column(
             col, justify="left" if col in ("measure", "raw") else "right", no_wrap=col != "raw"
         )
-    coverage = float(row["health_coverage"])
-    for measure in HEALTH_MEASURES:
-        value, raw_text = measure_values[measure]
-        missing = value is None or value != value
-        used = 0.0 if missing else health_weights[measure] / coverage
+    for term in data.health_terms:
+        missing = term.value is None
         health.add_row(
-            measure,
-            literal(raw_text) if not missing else "[dim]missing: left out[/]",
-            "—" if missing else f"{float(value):.1f}",
-            f"{health_weights[measure]:.2f}",
-            f"{used:.2f}",
-            f"{float(row[f'health_from_{measure}']):.2f}",
+            term.measure,
+            literal(raw_text[term.measure]) if not missing else "[dim]missing: left out[/]",
+            "—" if missing else f"{term.value:.1f}",
+            f"{term.weight:.2f}",
+            f"{term.used:.2f}",
+            f"{term.contribution:.2f}",
         )
     health.add_row(
         "[bold]health[/]",
-        f"coverage {coverage:.0%}",
+        f"coverage {data.coverage:.0%}",
         "",
         "",
-        "1.00",
-        f"[bold]{row['health']:.2f}[/]",
+        "1.00" if data.health is not None else "—",
+        f"[bold]{_fmt_2(data.health)}[/]",
     )
     console.print(health)
-    band = str(row["band"])
-    bands = settings.bands
+    red_below, green_from = data.band_thresholds
+    band = data.band if data.band is not None else "no data"
     console.print(
-        f"band: [{BAND_STYLE.get(band, '')}]{band}[/]  "
-        f"[dim](red < {bands.red_below:g} ≤ yellow < {bands.green_from:g} ≤ green)[/]"
+        f"band: [{BAND_STYLE.get(band, 'dim')}]{band}[/]  "
+        f"[dim](red < {red_below:g} ≤ yellow < {green_from:g} ≤ green)[/]"
     )
-    _explain_segment(result, index)
-    _explain_followup(result, index)
+    _explain_segment(data)
+    _explain_followup(data)
 
 
-def _explain_segment(result: Run, index: int) -> None:
+def _fmt_2(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _explain_segment(data: Explanation) -> None:
     from cstool.render.segment import explain_lines
-    from cstool.segments import explain_segment
 
-    checks = explain_segment(result.frame, index, result.workspace.settings.segments, result.as_of)
     console = stdout()
-    row = result.frame.iloc[index]
     console.print(
-        f"segment: [bold]{escaped(row['segment'])}[/] · every {int(row['cadence_days'])} days"
-        f" · play: {escaped(row['play'])}"
+        f"segment: [bold]{escaped(data.segment)}[/] · every {data.cadence_days} days"
+        f" · play: {escaped(data.play)}"
     )
-    for text in explain_lines(checks):
+    for text in explain_lines(data.rule_checks):
         console.print(literal("  " + text))
 
 
-def _explain_followup(result: Run, index: int) -> None:
-    from cstool.followup import next_followup
-
-    customer_id = str(result.frame["customer_id"].iloc[index])
-    settings = result.workspace.settings
-    upcoming = next_followup(
-        result.frame, settings, result.as_of, customer_id, result.logged, result.snoozes
-    )
+def _explain_followup(data: Explanation) -> None:
+    upcoming = data.followup
     if upcoming is None:
         return
     console = stdout()
-    when = "due today" if upcoming.due <= result.as_of else f"next due {upcoming.due}"
+    when = "due today" if upcoming.due <= data.as_of else f"next due {upcoming.due}"
     if upcoming.days_overdue > 0:
         when = f"overdue by {upcoming.days_overdue} days (since {upcoming.due})"
     console.print(f"follow-up: [bold]{when}[/] · {escaped(upcoming.reason)}")
-    if upcoming.snoozed_until is not None and upcoming.snoozed_until > result.as_of:
+    if upcoming.snoozed_until is not None and upcoming.snoozed_until > data.as_of:
         console.print(f"  snoozed until {upcoming.snoozed_until}")
     terms = " + ".join(
         f"{name.removeprefix('priority_')} {points:.1f}"

@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import csv_bytes, json_text, stdout
+from cstool.render.style import BAND_STYLE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +32,6 @@ CUSTOMER_FIELDS = (
 )
 # `--format csv`: the input's own columns, then these.
 APPENDED_FIELDS = ("satisfaction", "health", "band", "segment", "cadence_days", "play")
-BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
 
 
 # ---------------------------------------------------------------------------- explain

@@ -1,0 +1,626 @@
+"""The customer book: the one core under the CLI and the library.
+
+`cstool.open(...)` returns a `Book`: the workspace (settings and where they came from), the
+customer file, the store and the as-of date, resolved once. It answers every question a
+command asks (customers, follow-ups, an explanation, the portfolio, a timeline) and makes
+the writes (log, snooze, snapshot). Everything is computed on first use and kept, so a
+command that asks two questions reads the file once; `log` and `snooze` never read more
+of the file than the ID column.
+
+Every CLI command is: parse options → call the book → hand the result to render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace, load_workspace
+from cstool.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cstool.followup import NextFollowup
+    from cstool.history import TimelineEvent
+    from cstool.ids import FoundCustomer
+    from cstool.kpis import Portfolio
+    from cstool.pipeline import ReadOptions, Table
+    from cstool.segments import RuleCheck
+    from cstool.store import Snooze, Store, Touch
+
+# The columns a follow-up carries in csv and json (and the library's `followups()`), in order.
+FOLLOWUP_FIELDS = (
+    "customer_id",
+    "name",
+    "email",
+    "due",
+    "days_overdue",
+    "reason",
+    "priority",
+    "priority_overdue",
+    "priority_value",
+    "priority_band",
+    "priority_renewal",
+    "segment",
+    "play",
+    "mrr",
+    "band",
+    "health",
+    "last_touch",
+)
+
+
+def open_book(
+    file: str | Path | None = None,
+    *,
+    config: str | Path | None = None,
+    db: str | Path | None = None,
+    as_of: date | str | None = None,
+    today: date | None = None,
+    options: ReadOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Book:
+    """Open a customer book: the workspace's settings, the customer file, the store, the day.
+
+    `as_of` is a date, a date word (`2026-11-23`, `today`, `-7d`, …) or None for today; the
+    clock is read here, once (`today` overrides it), and nowhere below.
+    """
+    from cstool.dates import parse_date
+    from cstool.pipeline import ReadOptions
+
+    now = today if today is not None else date.today()
+    if as_of is None:
+        day = now
+    elif isinstance(as_of, date):
+        day = as_of
+    else:
+        day = parse_date(as_of, now, option="--as-of")
+    workspace = load_workspace(None if config is None else Path(config))
+    return Book(
+        workspace,
+        file=None if file is None else Path(file),
+        db=None if db is None else Path(db),
+        as_of=day,
+        options=options or ReadOptions(),
+        on_step=on_step,
+    )
+
+
+def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = None) -> Path:
+    """The customer table: FILE, else `customers` of the workspace, else ./customer_data.csv."""
+    if file is not None:
+        return file
+    settings = workspace.settings
+    if settings.customers and workspace.root is not None:
+        return workspace.root / settings.customers
+    candidate = (cwd or Path.cwd()) / DEFAULT_CUSTOMERS
+    if candidate.is_file():
+        return candidate
+    raise UsageError(
+        "no customer file given and no ./customer_data.csv here",
+        hint="name the file (`cstool score customers.csv`) or run `cstool init` in its folder "
+        'to write a cstool.toml with `customers = "…"`',
+    )
+
+
+@dataclass(frozen=True)
+class SatisfactionTerm:
+    """One input of the satisfaction formula for one customer."""
+
+    field: str
+    header: str  # the file's own column name
+    value: float | None  # on the input scale
+    normalised: float | None  # on 0–100
+    weight: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class HealthTerm:
+    """One measure of the health composite for one customer (value None: missing)."""
+
+    measure: str
+    value: float | None  # on 0–100
+    weight: float  # the configured weight, normalised
+    used: float  # the weight after renormalising over the measures present
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything `explain` shows for one customer, computed in the core."""
+
+    customer_id: str
+    name: str | None
+    line: int
+    source: Path
+    as_of: date
+    facts: dict[str, Any]  # plan, stage, mrr (only those the file has)
+    scale: tuple[float, float]
+    satisfaction_terms: list[SatisfactionTerm]
+    satisfaction: float | None
+    health_terms: list[HealthTerm]
+    health: float | None
+    coverage: float
+    band: str | None
+    band_thresholds: tuple[float, float]  # red below, green from
+    days_since_touch: float | None
+    expected_interval_days: int
+    nps: Any
+    open_tickets: Any
+    segment: str
+    cadence_days: int
+    play: str
+    rule_checks: list[RuleCheck]
+    followup: NextFollowup | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A customer's timeline and whether the customer is still in the file."""
+
+    customer_id: str
+    name: str | None
+    in_file: bool
+    events: list[TimelineEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What `snapshot` did: stored (True) or found that date already stored (False)."""
+
+    as_of: date
+    customers: int
+    stored: bool
+    db: Path
+
+
+class Book:
+    """A customer book: workspace + settings + customer file + store + as-of date.
+
+    Questions: `customers()`, `followups()`, `explain()`, `segments()`, `portfolio()`,
+    `history()`. Writes: `log()`, `snooze()`, `snapshot()`.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        file: Path | None,
+        db: Path | None,
+        as_of: date,
+        options: ReadOptions,
+        on_step: Callable[[str], None] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.as_of = as_of
+        self.options = options
+        self._file = file
+        self._db = db
+        self._step = on_step or (lambda _: None)
+
+    # ------------------------------------------------------------------ where things are
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (cstool.toml or the built-in defaults)."""
+        return self.workspace.settings
+
+    @functools.cached_property
+    def path(self) -> Path:
+        """The customer file."""
+        return customers_file(self._file, self.workspace)
+
+    @functools.cached_property
+    def db(self) -> Path:
+        """The store's path (it may not exist yet)."""
+        from cstool.store import db_path
+
+        return db_path(self.workspace, self._db)
+
+    def _store(self) -> Store | None:
+        """The store for reading, or None when there is none yet (nothing is created)."""
+        from cstool.store import open_store
+
+        return open_store(self.db, create=False)
+
+    def _writable_store(self) -> Store:
+        from cstool.store import open_store
+
+        store = open_store(self.db, create=True)
+        assert store is not None  # create=True always gives a store
+        return store
+
+    # ------------------------------------------------------------------ the customer table
+    def check_rules(self, columns: Sequence[str] | None = None) -> None:
+        """Check the segment rules (and, given the file's columns, the fields they use)."""
+        from cstool.segments import check_rules, locate_error
+
+        try:
+            check_rules(self.settings.segments, None if columns is None else list(columns))
+        except ConfigError as exc:
+            raise locate_error(exc, self.workspace.config_path) from None
+
+    @functools.cached_property
+    def table(self) -> Table:
+        """The customer file, read and validated (raises DataError listing every problem)."""
+        from cstool.pipeline import load_table
+
+        self.check_rules()  # a rule with a syntax error fails before a big file is read
+        self._step(f"reading {self.path.name}")
+        return load_table(self.path, self.settings, self.options)
+
+    @functools.cached_property
+    def _store_reads(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """(newest logged touch per customer as of the day, the snooze in force)."""
+        store = self._store()
+        if store is None:
+            return None, None
+        with store:
+            return store.last_logged(self.as_of), store.snoozes()
+
+    @functools.cached_property
+    def scored(self) -> pd.DataFrame:
+        """The validated table scored and segmented, with every explaining column."""
+        from cstool.pipeline import scored_frame
+
+        table = self.table
+        logged, _ = self._store_reads
+        self._step("scoring")
+        try:
+            return scored_frame(table, self.settings, self.as_of, logged)
+        except ConfigError as exc:  # a bad segment rule: name the config file it came from
+            from cstool.segments import locate_error
+
+            raise locate_error(exc, self.workspace.config_path) from None
+
+    def customers(self) -> pd.DataFrame:
+        """One row per customer under canonical names: the rows and values of `score -f json`."""
+        from cstool.pipeline import json_frame
+
+        return json_frame(self.table, self.scored)
+
+    def order(
+        self, sort: str | None = None, *, descending: bool = False, top: int | None = None
+    ) -> np.ndarray:
+        """Row positions sorted by a column (ties by customer_id), cut to `top`."""
+        from cstool.pipeline import sort_order
+
+        return sort_order(self.scored, sort, descending=descending, top=top)
+
+    def enriched(self, order: np.ndarray | None = None) -> pd.DataFrame:
+        """The enriched CSV's frame: the file's own columns as written, then cstool's."""
+        from cstool.pipeline import csv_frame
+
+        return csv_frame(self.table, self.scored, order)
+
+    def customer_position(self, customer_id: str) -> int:
+        """Row position of a customer; unknown IDs are a UsageError with "did you mean"."""
+        from cstool.pipeline import customer_index
+
+        return customer_index(self.scored, customer_id)
+
+    # ------------------------------------------------------------------ segments
+    def segments(self) -> pd.DataFrame:
+        """The summary per segment: customers, MRR, mean health, band mix."""
+        from cstool.segments import segment_summary
+
+        frame = self.scored
+        self._step("summarising")
+        return segment_summary(frame, self.settings.segments)
+
+    def segment_names(self, names: Sequence[str] | None) -> list[str] | None:
+        """Segment names as the segments spell them; unknown ones get "did you mean"."""
+        if not names:
+            return None
+        import difflib
+
+        from cstool.segments import segment_names
+
+        known = segment_names(self.settings.segments)
+        by_fold = {k.casefold(): k for k in known}
+        out = []
+        for name in names:
+            hit = by_fold.get(name.strip().casefold())
+            if hit is None:
+                close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+                raise UsageError(
+                    f"--segment {name!r}: no such segment",
+                    hint=(f"did you mean {', '.join(close)}? " if close else "")
+                    + f"segments: {', '.join(known)}",
+                )
+            out.append(hit)
+        return out
+
+    # ------------------------------------------------------------------ follow-ups
+    def due_until(self, due: str | date = "today") -> date:
+        """`--due` (today, overdue, week, a date, +Nd, …) as the last due date included."""
+        from cstool.followup import due_until
+
+        return due if isinstance(due, date) else due_until(due, self.as_of)
+
+    def due(
+        self,
+        due: str | date = "today",
+        *,
+        segments: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Follow-ups due by `due`, every column (priority terms, triggers), priority first.
+
+        `result.attrs["due_total"]` is how many were due before `limit`.
+        """
+        from cstool.followup import due_followups
+
+        until = self.due_until(due)
+        frame = self.scored
+        logged, snoozes = self._store_reads
+        self._step("finding follow-ups")
+        return due_followups(
+            frame,
+            self.settings,
+            self.as_of,
+            until,
+            logged,
+            snoozes,
+            limit=limit,
+            segments=self.segment_names(segments),
+        )
+
+    def followups(
+        self,
+        due: str | date = "today",
+        *,
+        segments: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """The follow-ups due by `due`: the rows and values of `followups -f json`."""
+        return followup_fields(self.due(due, segments=segments, limit=limit))
+
+    # ------------------------------------------------------------------ one customer
+    def explain(self, customer_id: str) -> Explanation:
+        """One customer's scores term by term, its segment rules and its next follow-up."""
+        import math
+
+        from cstool.followup import next_followup
+        from cstool.schema import SCORE_INPUTS
+        from cstool.scoring import HEALTH_MEASURES
+        from cstool.segments import explain_segment
+
+        frame = self.scored
+        index = self.customer_position(customer_id)
+        row = frame.iloc[index]
+        settings = self.settings
+        headers = self.table.headers
+        scale = settings.scale
+        span = scale.max - scale.min
+
+        def number(value: Any) -> float | None:
+            if value is None or _missing(value):
+                return None
+            result = float(value)
+            return None if math.isnan(result) else result
+
+        sat_terms = []
+        for name, weight in settings.weights.normalised().items():
+            if name not in SCORE_INPUTS:
+                continue
+            raw = number(row.get(name))
+            sat_terms.append(
+                SatisfactionTerm(
+                    field=name,
+                    header=headers.get(name, name),
+                    value=raw,
+                    normalised=None if raw is None else (raw - scale.min) / span * 100.0,
+                    weight=weight,
+                    contribution=float(row[f"satisfaction_from_{name}"]),
+                )
+            )
+        measure_values = {
+            "satisfaction": number(row["satisfaction"]),
+            "recency": number(row["recency_score"]),
+            "nps": number(row["nps_score"]),
+            "support": number(row["support_score"]),
+        }
+        weights = settings.health.weights.normalised()
+        coverage = number(row["health_coverage"]) or 0.0
+        health_terms = [
+            HealthTerm(
+                measure=measure,
+                value=measure_values[measure],
+                weight=weights[measure],
+                used=(
+                    weights[measure] / coverage
+                    if measure_values[measure] is not None and coverage > 0
+                    else 0.0
+                ),
+                contribution=float(row[f"health_from_{measure}"]),
+            )
+            for measure in HEALTH_MEASURES
+        ]
+        logged, snoozes = self._store_reads
+        upcoming = next_followup(
+            frame, settings, self.as_of, str(row["customer_id"]), logged, snoozes
+        )
+        checks = explain_segment(frame, index, settings.segments, self.as_of)
+        facts: dict[str, Any] = {f: row[f] for f in ("plan", "stage", "mrr") if f in headers}
+        band = row["band"]
+        return Explanation(
+            customer_id=str(row["customer_id"]),
+            name=None if _missing(row["name"]) else str(row["name"]),
+            line=int(self.table.lines[index]),
+            source=self.table.source,
+            as_of=self.as_of,
+            facts=facts,
+            scale=(scale.min, scale.max),
+            satisfaction_terms=sat_terms,
+            satisfaction=number(row["satisfaction"]),
+            health_terms=health_terms,
+            health=number(row["health"]),
+            coverage=coverage,
+            band=None if _missing(band) else str(band),
+            band_thresholds=(settings.bands.red_below, settings.bands.green_from),
+            days_since_touch=number(row["days_since_touch"]),
+            expected_interval_days=settings.health.expected_interval_days,
+            nps=row["nps"],
+            open_tickets=row["open_tickets"],
+            segment=str(row["segment"]),
+            cadence_days=int(row["cadence_days"]),
+            play=str(row["play"]),
+            rule_checks=checks,
+            followup=upcoming,
+        )
+
+    def find(self, customer_id: str) -> FoundCustomer:
+        """The customer as the file writes it (reads only the ID and name columns)."""
+        from cstool.ids import find_customer
+
+        return find_customer(
+            self.path,
+            self.settings,
+            customer_id,
+            encoding=self.options.encoding,
+            delimiter=self.options.delimiter,
+        )
+
+    def history(self, customer_id: str, *, limit: int | None = None) -> Timeline:
+        """A customer's timeline as of the day: file dates, touches, snoozes, score changes.
+
+        A customer gone from the file but known to the store (churned?) has the store's part.
+        """
+        import pandas as pd
+
+        from cstool.history import timeline
+        from cstool.pipeline import customer_index
+
+        day = self.as_of
+        frame = self.table.frame
+        store = self._store()
+        row: dict[str, Any] | None = None
+        touches: list[Touch] = []
+        snoozes: list[Snooze] = []
+        snapshots = None
+        with contextlib.ExitStack() as stack:
+            if store is not None:
+                stack.enter_context(store)
+            try:
+                index = customer_index(frame, customer_id)
+                row = {str(k): v for k, v in frame.iloc[index].to_dict().items()}
+                customer_id = str(row["customer_id"])
+            except UsageError:
+                # Gone from the file (churned?) but still in the store: show what it has.
+                if store is None or not (
+                    store.touches(customer_id) or store.snooze_history(customer_id)
+                ):
+                    raise
+            if store is not None:  # the store as it was on the day: later entries left out
+                touches = [t for t in store.touches(customer_id) if t.touched_on <= day]
+                snoozes = [s for s in store.snooze_history(customer_id) if s.set_on <= day]
+                snapshots = store.customer_snapshots(customer_id)
+        if snapshots is not None:
+            snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
+        events = timeline(row, touches, snoozes, snapshots, limit=limit)
+        name = None if row is None or _missing(row.get("name")) else str(row["name"])
+        return Timeline(customer_id, name, row is not None, events)
+
+    # ------------------------------------------------------------------ the portfolio
+    def portfolio(self, since: date | str | None = None) -> Portfolio:
+        """KPIs, their change since a snapshot (default: the latest before), trend, goals."""
+        from cstool.kpis import History, portfolio
+
+        since_day = self.since_date(since)
+        frame = self.scored
+        history = None
+        store = self._store()
+        if store is not None:
+            with store:
+                history = History.from_store(store, self.settings, self.as_of, since_day)
+        return portfolio(frame, self.settings, self.as_of, history, since_day)
+
+    def since_date(self, since: date | str | None) -> date | None:
+        from cstool.dates import parse_date
+
+        if since is None or isinstance(since, date):
+            return since
+        return parse_date(since, self.as_of, option="--since")
+
+    # ------------------------------------------------------------------ writes
+    def log(
+        self,
+        customer_id: str,
+        note: str,
+        *,
+        channel: str = "other",
+        on: date | str | None = None,
+        next_due: date | str | None = None,
+    ) -> tuple[FoundCustomer, Touch]:
+        """Record a touch on `on` (default: the as-of day); `next_due` replaces the cadence."""
+        from cstool.dates import parse_date
+
+        now = self.as_of
+        day = (
+            on
+            if isinstance(on, date)
+            else (now if on is None else parse_date(on, now, option="--date"))
+        )
+        if day > now:
+            raise UsageError(
+                f"--date {day.isoformat()} is in the future; a touch is logged once it happened",
+                hint="to plan a follow-up, use --next",
+            )
+        planned = (
+            next_due
+            if isinstance(next_due, date) or next_due is None
+            else parse_date(next_due, now, option="--next")
+        )
+        if planned is not None and planned <= day:
+            raise UsageError(f"--next {planned.isoformat()} must be after the touch ({day})")
+        found = self.find(customer_id)
+        with self._writable_store() as store:
+            touch = store.log_touch(
+                found.customer_id, day, channel=channel, note=note, next_due=planned
+            )
+        return found, touch
+
+    def snooze(
+        self, customer_id: str, until: date | str, *, note: str = ""
+    ) -> tuple[FoundCustomer, Snooze]:
+        """Hide a customer's follow-ups for every as-of date before `until`."""
+        from cstool.dates import parse_date
+
+        day = until if isinstance(until, date) else parse_date(until, self.as_of, option="--until")
+        found = self.find(customer_id)
+        with self._writable_store() as store:
+            snooze = store.snooze(found.customer_id, day, set_on=self.as_of, note=note)
+        return found, snooze
+
+    def snapshot(self, result: Portfolio | None = None) -> SnapshotResult:
+        """Store the scored table for the as-of date (once); with `result`, its KPI row too."""
+        from cstool.kpis import cache_snapshot_kpis
+
+        frame = self.scored
+        with self._writable_store() as store:
+            if self.as_of in store.snapshot_dates():  # stored already: skip building the rows
+                saved = False
+            else:
+                saved = store.save_snapshot(self.as_of, frame, source=str(self.table.source))
+                if saved and result is not None:
+                    cache_snapshot_kpis(store, self.settings, result)
+        return SnapshotResult(self.as_of, len(frame), saved, self.db)
+
+
+def followup_fields(due: pd.DataFrame) -> pd.DataFrame:
+    """The columns a follow-up carries in csv and json, in order."""
+    return due[[c for c in FOLLOWUP_FIELDS if c in due.columns]].reset_index(drop=True)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
