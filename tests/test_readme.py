@@ -53,3 +53,17 @@ def test_quickstart_is_two_lines_first_under_its_heading() -> None:
 
 def test_ci_runs_the_quickstart_test_line() -> None:
     assert 'pip install ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_command_reference_is_generated_from_help() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_reference", ROOT / "scripts" / "readme_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.updated(README) == README, (
+        "README's command reference is stale: python scripts/readme_reference.py --write"
+    )
