@@ -76,7 +76,7 @@ def main() -> int:
         README.write_text(new, encoding="utf-8")
         return 0
     if new != text:
-        print("README.md's command reference is stale: run python scripts/readme_reference.py --write")
+        print("README.md: command reference is stale; run scripts/readme_reference.py --write")
         return 1
     return 0
 
