@@ -20,7 +20,9 @@ DEFAULT_CUSTOMERS = "customer_data.csv"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `max = true` is not 1.0 and `"0.5"` is not 0.5; finite: `inf` and `nan` are not
+    # numbers a score can be computed from. (Dates stay lax: TOML users write "2027-06-30".)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class InputSettings(_Section):
@@ -56,8 +58,11 @@ class ScaleSettings(_Section):
 
 
 def _normalised(weights: dict[str, float]) -> dict[str, float]:
-    total = sum(weights.values())
-    return {k: v / total for k, v in weights.items()}
+    # Divided by the largest first, so weights near the float limit (1e308) cannot overflow.
+    largest = max(weights.values())
+    scaled = {k: v / largest for k, v in weights.items()}
+    total = sum(scaled.values())
+    return {k: v / total for k, v in scaled.items()}
 
 
 class _Weights(_Section):
@@ -164,7 +169,7 @@ class Goal(_Section):
 
     metric: GoalMetric
     target: float
-    deadline: date
+    deadline: date = Field(strict=False)
     baseline: float | None = None
     name: str | None = None
 
@@ -216,6 +221,11 @@ def find_config(start: Path) -> Path | None:
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
+        if candidate.is_symlink() or candidate.exists():  # a folder, a FIFO, a dangling link
+            raise ConfigError(
+                f"{candidate}: is not a regular file, so it cannot be read as cstool's config",
+                hint="remove or rename it, or name a config with --config",
+            )
     return None
 
 
@@ -231,6 +241,8 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: config is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return settings_from_dict(data, source=str(path))
 
 
@@ -260,7 +272,8 @@ def load_workspace(config: Path | None = None, cwd: Path | None = None) -> Works
     """The settings in force: `--config` if given, else the nearest cstool.toml, else defaults."""
     if config is not None:
         if not config.is_file():
-            raise ConfigError(f"{config}: config file not found")
+            what = "is not a regular file" if config.exists() else "config file not found"
+            raise ConfigError(f"{config}: {what}")
         path: Path | None = config.resolve()
     else:
         env = os.environ.get("CSTOOL_CONFIG")

@@ -115,8 +115,9 @@ def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray:
         text = pc.cast(column, pa.string())
         for old, new in _JSON_ESCAPES:
             text = pc.replace_substring(text, old, new)
-        if pc.any(pc.match_substring_regex(text, "[\\x00-\\x1f]")).as_py():
-            for code in range(0x20):
+        # C0, DEL and C1 as \u escapes: the same value, and no terminal reads them as control.
+        if pc.any(pc.match_substring_regex(text, "[\\x00-\\x1f\\x7f-\\x9f]")).as_py():
+            for code in (*range(0x20), *range(0x7F, 0xA0)):
                 text = pc.replace_substring(text, chr(code), f"\\u{code:04x}")
         text = pc.binary_join_element_wise('"', text, '"', "")
     return pc.fill_null(text, "null")

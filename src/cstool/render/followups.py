@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stdout
-from cstool.render.segment import clean, escaped, literal
 from cstool.render.style import BAND_STYLE
+from cstool.render.text import clean, escaped, literal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,14 +118,15 @@ def followups_md(due: pd.DataFrame, as_of: date, until: date) -> str:
 def _md_escape(values: pd.Series) -> Any:
     import numpy as np
 
-    escaped = values.astype("string").str.replace(r"([\\`*_\[\]<>#|])", r"\\\1", regex=True)
+    text = values.astype("string").map(clean, na_action="ignore")
+    escaped = text.str.replace(r"([\\`*_\[\]<>#|])", r"\\\1", regex=True)
     return np.asarray(escaped.fillna("").to_numpy(dtype=object))
 
 
 def _md_text(value: Any) -> str:
     import re
 
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(value)).replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", clean(value))
 
 
 def _present(value: Any) -> bool:
@@ -157,7 +158,7 @@ def ics_bytes(due: pd.DataFrame, as_of: date) -> bytes:
     emails = due["email"].tolist() if "email" in due else [None] * len(due)
     for i, cid in enumerate(columns["customer_id"]):
         name = columns["name"][i]
-        who = str(name) if _present(name) else str(cid)
+        who = clean(name) if _present(name) else clean(cid)
         day = max(columns["due"][i].date(), as_of)
         event = Event()
         digest = hashlib.sha256(f"{as_of.isoformat()}\x00{cid}".encode()).hexdigest()[:24]
@@ -166,12 +167,12 @@ def ics_bytes(due: pd.DataFrame, as_of: date) -> bytes:
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
         event.add("summary", f"Follow up: {who}")
-        lines = [f"Customer: {cid}", f"Why: {columns['reason'][i]}"]
+        lines = [f"Customer: {clean(cid)}", f"Why: {clean(columns['reason'][i])}"]
         lines.append(f"Priority: {float(columns['priority'][i]):.1f}")
         if _present(plays[i]):
-            lines.append(f"Play: {plays[i]}")
+            lines.append(f"Play: {clean(plays[i])}")
         if _present(emails[i]):
-            lines.append(f"Email: {emails[i]}")
+            lines.append(f"Email: {clean(emails[i])}")
         event.add("description", "\n".join(lines))
         event.add("priority", _ics_priority(float(columns["priority"][i])))
         event.add("transp", "TRANSPARENT")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stderr, stdout
-from cstool.render.segment import clean, escaped, literal
 from cstool.render.style import BAND_STYLE
+from cstool.render.text import clean, escaped, literal
 
 if TYPE_CHECKING:
     import numpy as np

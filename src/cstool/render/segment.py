@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.render import csv_bytes, json_text, stdout
 from cstool.render.style import BAND_STYLE
+from cstool.render.text import clean, escaped, literal
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.text import Text
 
     from cstool.segments import RuleCheck
 
@@ -244,33 +244,3 @@ def print_summary(summary: pd.DataFrame, *, title: str = "Segment summary") -> N
     for row in records:
         if row["play"]:
             console.print(Text.assemble((clean(row["segment"]), "bold"), ": ", clean(row["play"])))
-
-
-# ---------------------------------------------------------------------------- user text
-
-# Control characters (C0, DEL, C1) in user text: a CSV must not drive the terminal.
-# Tabs and line breaks become spaces; everything else a visible U+FFFD.
-_CONTROLS = {code: "\ufffd" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
-    0x09: " ",
-    0x0A: " ",
-    0x0D: " ",
-}
-
-
-def clean(text: object) -> str:
-    """User text with its control characters replaced (ANSI escapes cannot reach the terminal)."""
-    return str(text).translate(_CONTROLS)
-
-
-def literal(text: object, style: str = "") -> Text:
-    """User text as a rich Text: shown as it is (never read as markup), controls replaced."""
-    from rich.text import Text
-
-    return Text(clean(text), style=style)
-
-
-def escaped(text: object) -> str:
-    """User text for a markup string: escaped, so `[b]` or `[/x]` in a name shows as it is."""
-    from rich.markup import escape
-
-    return escape(clean(text))
