@@ -151,3 +151,22 @@ def test_json_escapes_control_characters(hostile_file: Path) -> None:
 
 def test_defaults_are_valid_settings() -> None:
     assert Settings().scale.max == 10.0
+
+
+# ------------------------------------------------------------------ 8. a full disk on stdout
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_stdout_on_a_full_disk_is_a_clear_error() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "cstool", "score", str(EXAMPLE), "--as-of", AS_OF, "-f", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert "cannot write to standard output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr

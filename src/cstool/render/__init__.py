@@ -6,6 +6,7 @@ terminal, never with NO_COLOR (rich honours it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -125,17 +126,28 @@ def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def write_stdout(text: str) -> None:
     """Data for machines on stdout, untouched by rich."""
-    sys.stdout.write(text)
-    if not text.endswith("\n"):
-        sys.stdout.write("\n")
-    sys.stdout.flush()
+    write_bytes_stdout((text if text.endswith("\n") else text + "\n").encode("utf-8"))
 
 
 def write_bytes_stdout(data: bytes) -> None:
-    """Bytes (a CSV) on stdout as they are."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    """Bytes (a CSV) on stdout as they are; a full disk or a closed file is a clear error."""
+    from cstool.errors import UsageError
+
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise  # `| head`: the reader has what it wanted (the CLI exits 0)
+    except OSError as exc:
+        # Whatever stayed in the buffer cannot be written either: drop it, or the exit's
+        # flush fails once more.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives until the process ends)
+        raise UsageError(
+            f"cannot write to standard output: {exc.strerror or exc}",
+            hint="redirect the output to a place with room, or use --output FILE",
+        ) from None
 
 
 def csv_bytes(frame: pd.DataFrame, *, excel: bool = False) -> bytes:
