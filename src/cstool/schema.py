@@ -42,12 +42,13 @@ BANDS = ("red", "yellow", "green")
 
 ScoredKind = Literal["number", "date", "band"]
 
-# Every column scoring.score adds, and what it holds (the rule language types them from here).
+# Every column scoring.score adds, in its order, and what it holds (the rule language's
+# types for them are derived from here).
 SCORED_KIND: dict[str, ScoredKind] = {
-    "satisfaction": "number",
     "satisfaction_from_value_delivery": "number",
     "satisfaction_from_issue_resolution": "number",
     "satisfaction_from_growth_strategy": "number",
+    "satisfaction": "number",
     "last_touch": "date",
     "days_since_touch": "number",
     "recency_score": "number",
