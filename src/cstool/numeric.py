@@ -19,7 +19,7 @@ def first_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return col
 
 
-def as_floats(col: pd.Series) -> NDArray[Any]:
+def _as_floats(col: pd.Series) -> NDArray[Any]:
     """A column as a float64 array, NaN where missing; text is read as numbers where it is one."""
     import numpy as np
     import pandas as pd
@@ -33,12 +33,12 @@ def as_floats(col: pd.Series) -> NDArray[Any]:
 
 
 def column_floats(frame: pd.DataFrame, name: str) -> NDArray[Any]:
-    """Column `name` of `frame` as float64 (see as_floats); all NaN when the frame lacks it."""
+    """Column `name` of `frame` as float64 (see _as_floats); all NaN when the frame lacks it."""
     import numpy as np
 
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
-    return as_floats(first_column(frame, name))
+    return _as_floats(first_column(frame, name))
 
 
 def pct_rank(values: NDArray[Any]) -> NDArray[Any]:

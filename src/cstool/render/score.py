@@ -132,7 +132,8 @@ def score_table(result: Run, order: np.ndarray) -> None:
         columns.append([literal(_fmt_money(v)) for v in frame["mrr"].tolist()])
     columns.append([literal(_fmt_number(v)) for v in frame["satisfaction"].tolist()])
     columns.append([literal(_fmt_number(v)) for v in frame["health"].tolist()])
-    bands = frame["band"].astype(str).tolist()
+    # no health measure present: no band (<NA>), shown as a dash like a missing number
+    bands = [b if isinstance(b, str) else "—" for b in frame["band"].tolist()]
     columns.append([literal(b, BAND_STYLE.get(b, "")) for b in bands])
     if "segment" in frame.columns:
         columns.append([literal(_text(v)) for v in frame["segment"].tolist()])
@@ -212,8 +213,12 @@ def explain(result: Run, index: int) -> None:
         "satisfaction": (row["satisfaction"], f"{row['satisfaction']:.1f}"),
         "recency": (
             row["recency_score"],
-            f"{_fmt_number(row['days_since_touch'], 0)} days ago "
-            f"(≤ {settings.health.expected_interval_days} is full marks)",
+            (
+                f"{_fmt_number(row['days_since_touch'], 0)} days ago"
+                if row["days_since_touch"] == row["days_since_touch"]
+                else "no touch on record: days since signup"
+            )
+            + f" (≤ {settings.health.expected_interval_days} is full marks)",
         ),
         "nps": (row["nps_score"], f"NPS {_text(row['nps'])}"),
         "support": (row["support_score"], f"{_text(row['open_tickets'])} open tickets"),
@@ -227,7 +232,7 @@ def explain(result: Run, index: int) -> None:
     for measure in HEALTH_MEASURES:
         value, raw_text = measure_values[measure]
         missing = value is None or value != value
-        used = 0.0 if missing else health_weights[measure] / coverage
+        used = 0.0 if missing or coverage == 0 else health_weights[measure] / coverage
         health.add_row(
             measure,
             literal(raw_text) if not missing else "[dim]missing: left out[/]",
@@ -242,13 +247,13 @@ def explain(result: Run, index: int) -> None:
         "",
         "",
         "1.00",
-        f"[bold]{row['health']:.2f}[/]",
+        f"[bold]{_fmt_number(row['health'], 2)}[/]",
     )
     console.print(health)
-    band = str(row["band"])
+    band = row["band"] if isinstance(row["band"], str) else "none (no health measure present)"
     bands = settings.bands
     console.print(
-        f"band: [{BAND_STYLE.get(band, '')}]{band}[/]  "
+        f"band: [{BAND_STYLE.get(band, 'dim')}]{band}[/]  "
         f"[dim](red < {bands.red_below:g} ≤ yellow < {bands.green_from:g} ≤ green)[/]"
     )
     _explain_segment(result, index)
