@@ -536,3 +536,44 @@ def test_vectorised_evaluation_matches_the_row_by_row_reference(
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     expected = [bool(reference(compiled.tree, row, frame)) for row in rows]
     assert got == expected
+
+
+def test_field_types_come_from_the_schema_tables() -> None:
+    from cstool.schema import KIND, SCORED_KIND
+
+    assert set(R.KNOWN_TYPES) == set(KIND) | set(SCORED_KIND)
+    assert R.KNOWN_TYPES["mrr"] == "number"  # money
+    assert R.KNOWN_TYPES["nps"] == "number"  # int
+    assert R.KNOWN_TYPES["email"] == "text"
+    assert R.KNOWN_TYPES["renewal_date"] == "date"
+    assert R.KNOWN_TYPES["last_touch"] == "date"
+    assert R.KNOWN_TYPES["band"] == "text"
+
+
+def test_a_customer_without_a_band_matches_no_band_condition() -> None:
+    band = pd.Categorical.from_codes([0, -1, 2], categories=["red", "yellow", "green"])
+    f = pd.DataFrame({"band": band})
+    types = R.field_types(f.columns, f)
+    for rule, expected in [
+        ('band == "red"', [True, False, False]),
+        ('band != "red"', [False, False, True]),
+        ('band in ["red", "green"]', [True, False, True]),
+        ('band not in ["red"]', [False, False, True]),
+        ("is_missing(band)", [False, True, False]),
+    ]:
+        assert R.evaluate(R.compile_rule(rule, types), f, AS_OF).tolist() == expected, rule
+
+
+def test_the_package_keeps_the_names_callers_import() -> None:
+    import importlib
+
+    from cstool.rules import checker, evaluator, lexer, nodes, parser
+
+    # `cstool.rules.trace` the name is the function callers import; the module is still there
+    trace_module = importlib.import_module("cstool.rules.trace")
+    assert R.RuleError is lexer.RuleError
+    assert R.compile_rule is checker.compile_rule
+    assert R.Evaluator is evaluator.Evaluator
+    assert R.Node is nodes.Node
+    assert R.MAX_DEPTH == parser.MAX_DEPTH == 32
+    assert R.trace is trace_module.trace

@@ -6,14 +6,12 @@ explains failing rows and hands library users validated `Customer` objects.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 EMAIL_PATTERN = r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+"
-EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 FieldKind = Literal["id", "text", "email", "score", "money", "date", "int"]
 
@@ -38,6 +36,32 @@ KIND: dict[str, FieldKind] = {
 }
 
 SCORE_INPUTS = ("value_delivery", "issue_resolution", "growth_strategy")
+
+# Health bands, worst first; a customer without health has no band (<NA>).
+BANDS = ("red", "yellow", "green")
+
+ScoredKind = Literal["number", "date", "band"]
+
+# Every column scoring.score adds, in its order, and what it holds (the rule language's
+# types for them are derived from here).
+SCORED_KIND: dict[str, ScoredKind] = {
+    "satisfaction_from_value_delivery": "number",
+    "satisfaction_from_issue_resolution": "number",
+    "satisfaction_from_growth_strategy": "number",
+    "satisfaction": "number",
+    "last_touch": "date",
+    "days_since_touch": "number",
+    "recency_score": "number",
+    "nps_score": "number",
+    "support_score": "number",
+    "health_from_satisfaction": "number",
+    "health_from_recency": "number",
+    "health_from_nps": "number",
+    "health_from_support": "number",
+    "health": "number",
+    "health_coverage": "number",
+    "band": "band",
+}
 
 # cstool's columns appended to enriched CSVs and JSON, in this order (when present).
 ENRICHED = (

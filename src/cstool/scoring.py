@@ -6,6 +6,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings
+from cstool.numeric import column_floats, first_column
+from cstool.schema import BANDS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -15,7 +17,6 @@ if TYPE_CHECKING:
 # two decimals, half the memory at a million rows); the scores themselves stay float64.
 EXPLAIN_DTYPE = "float32"
 HEALTH_MEASURES = ("satisfaction", "recency", "nps", "support")
-BANDS = ("red", "yellow", "green")
 
 
 def score(
@@ -28,7 +29,10 @@ def score(
     """Add satisfaction, health, health_coverage, band and the columns that explain them.
 
     `as_of` is the day the scores are for; `last_logged` (customer_id, last_logged) adds
-    the touches logged in the store to the CSV's last_contact.
+    the touches logged in the store to the CSV's last_contact. A measure that is missing
+    (or weighted 0) is left out of health; a customer without any has health NaN,
+    health_coverage 0 and no band. `attrs["future_touches"]` of the result counts the
+    customers whose last touch lies after `as_of` (read as touched on the day itself).
     """
     import numpy as np
     import pandas as pd
@@ -37,27 +41,34 @@ def score(
     satisfaction = np.zeros(len(frame))
     scale = settings.scale
     for name, weight in settings.weights.normalised().items():
-        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        normalised = (values - scale.min) / (scale.max - scale.min) * 100.0
-        contribution = weight * normalised
+        if weight == 0:
+            # an input weighted 0 cannot change satisfaction, so its absence must not either
+            contribution = np.zeros(len(frame))
+        else:
+            values = column_floats(frame, name)  # absent column: NaN, so satisfaction NaN
+            normalised = (values - scale.min) / (scale.max - scale.min) * 100.0
+            contribution = weight * normalised
         out[f"satisfaction_from_{name}"] = contribution.astype(EXPLAIN_DTYPE)
         satisfaction = satisfaction + contribution
     out["satisfaction"] = satisfaction
 
     last_touch = _last_touch(frame, last_logged)
-    as_of_ts = np.datetime64(as_of, "ns")
-    elapsed = as_of_ts - last_touch.to_numpy(dtype="datetime64[ns]")
-    seconds = elapsed.astype("timedelta64[s]").astype(np.float64)
-    days = np.where(np.isnat(elapsed), np.nan, seconds / 86400.0)
+    days = _days_before(as_of, last_touch.to_numpy(dtype="datetime64[ns]"))
+    future = days < 0
+    # a touch dated after as_of is a typo or a time zone, not negative silence
+    days[future] = 0.0
     out["last_touch"] = last_touch.to_numpy()
     out["days_since_touch"] = days.astype(EXPLAIN_DTYPE)
 
     health = settings.health
     interval = float(health.expected_interval_days)
+    # Never touched: the clock runs from signup, so silence since signup is not full marks.
+    signup = _dates(frame, "signup_date").to_numpy(dtype="datetime64[ns]")
+    quiet_days = np.where(np.isnan(days), np.maximum(_days_before(as_of, signup), 0.0), days)
     # Fully in touch up to the expected interval, then down to 0 at three intervals.
-    recency = np.clip(100.0 * (1.0 - (days - interval) / (2.0 * interval)), 0.0, 100.0)
-    nps = frame["nps"].to_numpy(dtype=np.float64, na_value=np.nan)
-    tickets = frame["open_tickets"].to_numpy(dtype=np.float64, na_value=np.nan)
+    recency = np.clip(100.0 * (1.0 - (quiet_days - interval) / (2.0 * interval)), 0.0, 100.0)
+    nps = column_floats(frame, "nps")
+    tickets = column_floats(frame, "open_tickets")
     support = 100.0 * np.clip(1.0 - tickets / health.tickets_at_zero, 0.0, 1.0)
     out["recency_score"] = recency.astype(EXPLAIN_DTYPE)
     out["nps_score"] = (nps * 10.0).astype(EXPLAIN_DTYPE)
@@ -70,29 +81,37 @@ def score(
         "support": support,
     }
     weights = health.weights.normalised()
-    missing = {name: np.isnan(values) for name, values in measures.items()}
+    # a measure weighted 0 adds nothing, so it does not make health "present" either
+    present = {name: ~np.isnan(values) & (weights[name] > 0) for name, values in measures.items()}
     present_weight = np.zeros(len(frame))
     for name in measures:
-        present_weight += np.where(missing[name], 0.0, weights[name])
+        present_weight += np.where(present[name], weights[name], 0.0)
+    has_health = present_weight > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale_up = np.where(present_weight > 0, 1.0 / present_weight, np.nan)
+        scale_up = np.where(has_health, 1.0 / present_weight, np.nan)
     total = np.zeros(len(frame))
     for name, values in measures.items():
         contribution = weights[name] * values
         contribution *= scale_up
-        contribution[missing[name]] = 0.0
+        contribution[~present[name]] = 0.0
         out[f"health_from_{name}"] = contribution.astype(EXPLAIN_DTYPE)
         total += contribution
+    total[~has_health] = np.nan
     out["health"] = total
     out["health_coverage"] = present_weight
     out["band"] = health_band(total, settings)
     added = pd.DataFrame(out, index=frame.index, copy=False)
     kept = frame.drop(columns=[c for c in out if c in frame.columns])
-    return pd.concat([kept, added], axis="columns")
+    scored = pd.concat([kept, added], axis="columns")
+    scored.attrs["future_touches"] = int(np.count_nonzero(future))
+    return scored
 
 
 def health_band(health: np.ndarray, settings: Settings) -> Any:
-    """red / yellow / green by the configured thresholds, as a pandas Categorical."""
+    """red / yellow / green by the configured thresholds; missing (NaN) health has no band.
+
+    A pandas Categorical with categories red, yellow, green (schema.BANDS); no band is <NA>.
+    """
     import numpy as np
     import pandas as pd
 
@@ -100,7 +119,26 @@ def health_band(health: np.ndarray, settings: Settings) -> Any:
     codes = np.full(len(health), 2, dtype=np.int8)
     codes[health < bands.green_from] = 1
     codes[health < bands.red_below] = 0  # red wins, as the first matching band
+    codes[np.isnan(health)] = -1  # NaN compares false, which would read as green
     return pd.Categorical.from_codes(codes, categories=pd.Index(BANDS))
+
+
+def _dates(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Column `name` as datetime64[ns] (all NaT when the frame lacks it), positionally indexed."""
+    import pandas as pd
+
+    if name not in frame.columns:
+        return pd.Series(pd.NaT, index=pd.RangeIndex(len(frame)), dtype="datetime64[ns]")
+    return first_column(frame, name).astype("datetime64[ns]").reset_index(drop=True)
+
+
+def _days_before(as_of: date, when: np.ndarray) -> np.ndarray:
+    """Days from each datetime64 in `when` to `as_of` (negative after it), NaN for NaT."""
+    import numpy as np
+
+    elapsed = np.datetime64(as_of, "ns") - when
+    seconds = elapsed.astype("timedelta64[s]").astype(np.float64)
+    return np.where(np.isnat(elapsed), np.nan, seconds / 86400.0)
 
 
 def _last_touch(frame: pd.DataFrame, last_logged: pd.DataFrame | None) -> pd.Series:
@@ -108,9 +146,9 @@ def _last_touch(frame: pd.DataFrame, last_logged: pd.DataFrame | None) -> pd.Ser
     import numpy as np
     import pandas as pd
 
-    contact = frame["last_contact"].astype("datetime64[ns]")
+    contact = _dates(frame, "last_contact")
     if last_logged is None or last_logged.empty:
-        return contact.reset_index(drop=True)
+        return contact
     logged_by_id = pd.Series(
         last_logged["last_logged"].astype("datetime64[ns]").to_numpy(),
         index=last_logged["customer_id"].astype("string").to_numpy(),

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from cstool.config import SegmentRule, describe_validation_error
 from cstool.errors import ConfigError, UsageError
+from cstool.numeric import column_floats
 from cstool.rules import (
     KNOWN_TYPES,
     OUTPUT_COLUMNS,
@@ -29,6 +30,7 @@ from cstool.rules import (
     field_types,
     trace,
 )
+from cstool.schema import BANDS
 
 DEFAULT_SEGMENTS: list[SegmentRule] = [
     SegmentRule(
@@ -266,21 +268,6 @@ def explain_segment(
     return checks
 
 
-SUMMARY_COLUMNS = (
-    "segment",
-    "customers",
-    "share",
-    "mrr",
-    "mean_satisfaction",
-    "mean_health",
-    "red",
-    "yellow",
-    "green",
-    "cadence_days",
-    "play",
-)
-
-
 def segment_summary(
     frame: pd.DataFrame,
     rules: Sequence[SegmentRule | Mapping[str, Any]] | None = None,
@@ -310,9 +297,9 @@ def segment_summary(
         return sums, counts
 
     customers = np.bincount(codes, minlength=k)
-    mrr_sum, mrr_n = per_segment(_numbers(frame, "mrr"))
-    sat_sum, sat_n = per_segment(_numbers(frame, "satisfaction"))
-    health_sum, health_n = per_segment(_numbers(frame, "health"))
+    mrr_sum, mrr_n = per_segment(column_floats(frame, "mrr"))
+    sat_sum, sat_n = per_segment(column_floats(frame, "satisfaction"))
+    health_sum, health_n = per_segment(column_floats(frame, "health"))
     band = frame["band"].astype("string") if "band" in frame.columns else None
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
@@ -325,7 +312,7 @@ def segment_summary(
                 "mean_health": np.where(health_n > 0, health_sum / health_n, np.nan),
             }
         )
-    for colour in ("red", "yellow", "green"):
+    for colour in BANDS:
         if band is None:
             out[colour] = np.zeros(k, dtype=np.int64)
             continue
@@ -348,14 +335,6 @@ def segment_summary(
     out["cadence_days"] = np.asarray(cadences, dtype=np.int64)
     out["play"] = pd.array(plays, dtype="string")
     return out
-
-
-def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray[Any, Any]:
-    if name not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return np.asarray(
-        pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    )
 
 
 def _ordered_segments(

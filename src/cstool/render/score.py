@@ -133,7 +133,8 @@ def score_table(book: Book, order: np.ndarray) -> None:
         columns.append([literal(_fmt_money(v)) for v in frame["mrr"].tolist()])
     columns.append([literal(_fmt_number(v)) for v in frame["satisfaction"].tolist()])
     columns.append([literal(_fmt_number(v)) for v in frame["health"].tolist()])
-    bands = frame["band"].astype(str).tolist()
+    # no health measure present: no band (<NA>), shown as a dash like a missing number
+    bands = [b if isinstance(b, str) else "—" for b in frame["band"].tolist()]
     columns.append([literal(b, BAND_STYLE.get(b, "")) for b in bands])
     if "segment" in frame.columns:
         columns.append([literal(_text(v)) for v in frame["segment"].tolist()])
@@ -199,8 +200,12 @@ def explain(data: Explanation) -> None:
 
     raw_text = {
         "satisfaction": _fmt_number(data.satisfaction),
-        "recency": f"{_fmt_number(data.days_since_touch, 0)} days ago "
-        f"(≤ {data.expected_interval_days} is full marks)",
+        "recency": (
+            f"{_fmt_number(data.days_since_touch, 0)} days ago"
+            if data.days_since_touch is not None
+            else "no touch on record: days since signup"
+        )
+        + f" (≤ {data.expected_interval_days} is full marks)",
         "nps": f"NPS {_text(data.nps)}",
         "support": f"{_text(data.open_tickets)} open tickets",
     }
@@ -229,7 +234,7 @@ def explain(data: Explanation) -> None:
     )
     console.print(health)
     red_below, green_from = data.band_thresholds
-    band = data.band if data.band is not None else "no data"
+    band = data.band if data.band is not None else "none (no health measure present)"
     console.print(
         f"band: [{BAND_STYLE.get(band, 'dim')}]{band}[/]  "
         f"[dim](red < {red_below:g} ≤ yellow < {green_from:g} ≤ green)[/]"

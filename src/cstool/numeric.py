@@ -1,0 +1,68 @@
+"""Numbers from frames, column-wise: a column as floats (NaN for missing), percentile ranks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
+
+
+def first_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column `name`; of a duplicated header, the first one counts."""
+    import pandas as pd
+
+    col = frame[name]
+    if isinstance(col, pd.DataFrame):
+        col = col.iloc[:, 0]
+    return col
+
+
+def _as_floats(col: pd.Series) -> NDArray[Any]:
+    """A column as a float64 array, NaN where missing; text is read as numbers where it is one."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return np.asarray(col.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+    numbers = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
+    return np.asarray(pd.Series(numbers).to_numpy(dtype="float64", na_value=np.nan))
+
+
+def column_floats(frame: pd.DataFrame, name: str) -> NDArray[Any]:
+    """Column `name` of `frame` as float64 (see _as_floats); all NaN when the frame lacks it."""
+    import numpy as np
+
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return _as_floats(first_column(frame, name))
+
+
+def pct_rank(values: NDArray[Any]) -> NDArray[Any]:
+    """Percentile rank 0–1: share of (non-missing) values below, ties counting half.
+
+    The middle customer is 0.5, so `pct_rank(mrr) >= 0.5` is the upper half; NaN stays NaN.
+    """
+    import numpy as np
+
+    out = np.full(values.shape, np.nan)
+    valid = ~np.isnan(values)
+    present = values[valid]
+    m = present.size
+    if m:
+        order = np.argsort(present)
+        ordered = present[order]
+        # runs of equal values: each member sits halfway between the run's start and end
+        first_of_run = np.empty(m, dtype=bool)
+        first_of_run[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first_of_run[1:])
+        starts = np.flatnonzero(first_of_run)
+        ends = np.append(starts[1:], m)
+        run = np.cumsum(first_of_run) - 1
+        ranks = np.empty(m)
+        ranks[order] = (starts[run] + ends[run]) / (2.0 * m)
+        out[valid] = ranks
+    return out

@@ -1,0 +1,49 @@
+"""Numbers from frames: one reading of a column as floats, and percentile ranks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from cstool.numeric import column_floats, first_column, pct_rank
+
+
+def test_every_missing_kind_reads_as_nan() -> None:
+    f = pd.DataFrame(
+        {
+            "int": pd.array([3, None], dtype="Int64"),
+            "float": [1.5, np.nan],
+            "text": pd.array([" 7 ", "many"], dtype="string"),
+            "flag": [True, False],
+        }
+    )
+    assert column_floats(f, "int")[0] == 3.0 and math.isnan(column_floats(f, "int")[1])
+    assert column_floats(f, "float")[0] == 1.5 and math.isnan(column_floats(f, "float")[1])
+    text = column_floats(f, "text")
+    assert text[0] == 7.0 and math.isnan(text[1])  # padded numbers count, words are missing
+    assert column_floats(f, "flag").tolist() == [1.0, 0.0]
+    assert column_floats(f, "int").dtype == np.float64
+
+
+def test_an_absent_column_is_all_missing() -> None:
+    f = pd.DataFrame({"mrr": [1.0, 2.0, 3.0]})
+    absent = column_floats(f, "health")
+    assert absent.shape == (3,) and np.isnan(absent).all()
+
+
+def test_a_duplicated_header_reads_its_first_column() -> None:
+    f = pd.DataFrame([[1.0, 9.0], [2.0, 8.0]], columns=["mrr", "mrr"])
+    assert first_column(f, "mrr").tolist() == [1.0, 2.0]
+    assert column_floats(f, "mrr").tolist() == [1.0, 2.0]
+
+
+def test_pct_rank_by_hand() -> None:
+    ranks = pct_rank(np.array([20.0, 10.0, np.nan, 30.0, 20.0]))
+    # of the four known values, 10 has none below (+½ of itself) → 1/8; the two 20s share
+    # places 2 and 3 → (1 + 3)/8; 30 has three below → 7/8
+    assert ranks[[0, 1, 3, 4]].tolist() == [0.5, 0.125, 0.875, 0.5]
+    assert math.isnan(ranks[2])
+    assert np.isnan(pct_rank(np.array([np.nan, np.nan]))).all()
+    assert pct_rank(np.array([], dtype=float)).shape == (0,)
