@@ -333,17 +333,22 @@ def _status_codes(
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # the last slot answers code -1 (a missing cell): the file says nothing
     lut = np.full(len(uniques) + 1, _NOTHING, dtype=np.int8)
-    misses: list[int] = []
+    misses: dict[str, list[int]] = {}  # normalised value -> its spellings' positions
     for i, value in enumerate(uniques):
         key = lifecycle_key(str(value))
         code = table.get(key, _UNKNOWN) if key else _NOTHING  # "-" or "—": nothing said
         if code == _UNKNOWN:
-            misses.append(i)
+            misses.setdefault(key, []).append(i)
             code = _NOTHING
         lut[i] = code
     if misses:
+        # `On Ice` and `on-ice` are one value to map: reported once, as most rows spell it
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        found = [UnknownValue(column, str(uniques[i]), int(counts[i])) for i in misses]
+        found = []
+        for spellings in misses.values():
+            common = min(spellings, key=lambda i: (-counts[i], str(uniques[i])))
+            rows = int(counts[spellings].sum())
+            found.append(UnknownValue(column, str(uniques[common]), rows))
         unknown.extend(sorted(found, key=lambda u: (-u.rows, u.value)))
     return np.asarray(lut[codes], dtype=np.int8)
 
