@@ -271,7 +271,7 @@ def unknown_values_message(frame: pd.DataFrame, limit: int = 5) -> str | None:
     return (
         "; ".join(parts)
         + f'; map them under [lifecycle] in cstool.toml, e.g. values = {{ "{example}" = "active" }}'
-        + ' (a value that is not a customer\'s status: "none")'
+        + f" (one of {', '.join(STATUSES)}, or none for a value that is not a status)"
     )
 
 
@@ -328,9 +328,8 @@ def _status_codes(
 ) -> np.ndarray:
     """Status code per row; distinct values are looked up once each, rows through numpy."""
     import numpy as np
-    import pandas as pd
 
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = _distinct(values)
     # the last slot answers code -1 (a missing cell): the file says nothing
     lut = np.full(len(uniques) + 1, _NOTHING, dtype=np.int8)
     misses: dict[str, list[int]] = {}  # normalised value -> its spellings' positions
@@ -353,6 +352,16 @@ def _status_codes(
     return np.asarray(lut[codes], dtype=np.int8)
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's position among the column's distinct cells (-1: missing), and those cells."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(_arrow_strings(values))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary.to_pylist()
+
+
 def _any_flag(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """True where any of the columns says true/yes/1 (distinct values looked up once)."""
     import numpy as np
@@ -364,7 +373,7 @@ def _any_flag(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         if pd.api.types.is_bool_dtype(values.dtype):
             out |= values.to_numpy(dtype=bool, na_value=False)
             continue
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = _distinct(values)
         lut = np.zeros(len(uniques) + 1, dtype=bool)
         for i, value in enumerate(uniques):
             lut[i] = lifecycle_key(str(value)) in _TRUE
