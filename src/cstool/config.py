@@ -9,7 +9,7 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -174,6 +174,58 @@ class Goal(_Section):
     name: str | None = None
 
 
+LifecycleStatus = Literal["active", "trial", "paused", "past_due", "cancelling", "churned"]
+# "none": the value says nothing about the lifecycle (a lead, a prospect): <NA>, not reported.
+LifecycleMapping = Literal["active", "trial", "paused", "past_due", "cancelling", "churned", "none"]
+
+
+def lifecycle_key(text: str) -> str:
+    """Case- and separator-insensitive form of a stage value: `Past-Due` → `pastdue`."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+class LifecycleSettings(_Section):
+    """Lifecycle status: the file's stage/status values mapped to cstool's statuses."""
+
+    values: dict[str, LifecycleMapping] = Field(
+        default_factory=dict,
+        description='the file\'s stage/status values, e.g. { "On Ice" = "paused" }; '
+        "they extend and override the built-in ones",
+    )
+    max_snapshot_loss: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="share of the book a new snapshot may lose before it is refused unless forced",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _status_spellings(cls, value: Any) -> Any:
+        # "Past due" and "past-due" name the status past_due, like the values they map.
+        if not isinstance(value, dict):
+            return value
+        spelled = {lifecycle_key(s): s for s in (*get_args(LifecycleStatus), "none")}
+        out: dict[str, Any] = {}
+        seen: dict[str, str] = {}
+        for key, target in value.items():
+            norm = lifecycle_key(str(key))
+            if not norm:
+                raise ValueError(f"{key!r} has no letters or digits to match a value by")
+            if norm in seen and seen[norm] != key:
+                raise ValueError(
+                    f"{seen[norm]!r} and {key!r} are the same value (case and "
+                    "separators are ignored); keep one"
+                )
+            seen[norm] = str(key)
+            out[str(key)] = (
+                spelled.get(lifecycle_key(target), target) if isinstance(target, str) else target
+            )
+        return out
+
+
 ColumnAliases = dict[str, Annotated[list[str], Field(min_length=1)]]
 
 
@@ -191,6 +243,7 @@ class Settings(_Section):
     followups: FollowupSettings = FollowupSettings()
     kpis: KpiSettings = KpiSettings()
     goals: list[Goal] = Field(default_factory=list)
+    lifecycle: LifecycleSettings = LifecycleSettings()
 
     @field_validator("columns", mode="before")
     @classmethod

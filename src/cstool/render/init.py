@@ -155,4 +155,7 @@ def _value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table: { "On Ice" = "paused" }
+        pairs = ", ".join(f"{_value(k)} = {_value(v)}" for k, v in value.items())
+        return f"{{ {pairs} }}" if pairs else "{}"
     return json.dumps(str(value), ensure_ascii=False)
