@@ -539,9 +539,11 @@ def test_vectorised_evaluation_matches_the_row_by_row_reference(
 
 
 def test_field_types_come_from_the_schema_tables() -> None:
-    from cstool.schema import KIND, SCORED_KIND
+    from cstool.schema import KIND, LIFECYCLE_KIND, SCORED_KIND
 
-    assert set(R.KNOWN_TYPES) == set(KIND) | set(SCORED_KIND)
+    assert set(R.KNOWN_TYPES) == set(KIND) | set(SCORED_KIND) | set(LIFECYCLE_KIND)
+    assert R.KNOWN_TYPES["status"] == "text"
+    assert R.KNOWN_TYPES["churn_date"] == "date"
     assert R.KNOWN_TYPES["mrr"] == "number"  # money
     assert R.KNOWN_TYPES["nps"] == "number"  # int
     assert R.KNOWN_TYPES["email"] == "text"

@@ -240,10 +240,13 @@ class Book:
     # ------------------------------------------------------------------ the customer table
     def check_rules(self, columns: Sequence[str] | None = None) -> None:
         """Check the segment rules (and, given the file's columns, the fields they use)."""
+        from cstool.schema import LIFECYCLE_KIND
         from cstool.segments import check_rules, locate_error
 
+        # The lifecycle step adds its columns to every table, so rules may always use them.
+        fields = None if columns is None else [*columns, *LIFECYCLE_KIND]
         try:
-            check_rules(self.settings.segments, None if columns is None else list(columns))
+            check_rules(self.settings.segments, fields)
         except ConfigError as exc:
             raise locate_error(exc, self.workspace.config_path) from None
 
@@ -279,6 +282,23 @@ class Book:
             from cstool.segments import locate_error
 
             raise locate_error(exc, self.workspace.config_path) from None
+
+    def notes(self) -> list[str]:
+        """What reading and scoring noticed that a person should know (not errors)."""
+        from cstool.lifecycle import unknown_values_message
+
+        frame = self.scored
+        found = list(getattr(self.table, "warnings", []))
+        unknown = unknown_values_message(frame)
+        if unknown:
+            found.append(unknown)
+        future = int(frame.attrs.get("future_touches", 0))
+        if future:
+            found.append(
+                f"{future} customer{'s' if future != 1 else ''} last touched after "
+                f"{self.as_of} (the as-of day): counted as touched that day"
+            )
+        return found
 
     def customers(self) -> pd.DataFrame:
         """One row per customer under canonical names: the rows and values of `score -f json`."""

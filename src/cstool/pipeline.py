@@ -132,11 +132,19 @@ def scored_frame(
     as_of: date,
     touches: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Score and segment a table; `touches` (customer_id, last_logged) comes from the store."""
+    """Lifecycle, score and segment a table; `touches` (customer_id, last_logged) comes from
+    the store."""
+    from cstool.lifecycle import apply_lifecycle
     from cstool.scoring import score
 
-    frame = score(table.frame, settings, as_of, last_logged=touches)
-    return segment_frame(frame, settings, as_of)
+    live = apply_lifecycle(table.frame, settings, as_of)
+    frame = score(live, settings, as_of, last_logged=touches)
+    result = segment_frame(frame, settings, as_of)
+    # What the steps noticed (stage values not understood, touches after the as-of day),
+    # for the book's notes: later steps do not carry `attrs` along.
+    result.attrs.update(live.attrs)
+    result.attrs.update(frame.attrs)
+    return result
 
 
 def segment_frame(frame: pd.DataFrame, settings: Settings, as_of: date) -> pd.DataFrame:

@@ -63,6 +63,13 @@ SCORED_KIND: dict[str, ScoredKind] = {
     "band": "band",
 }
 
+# The columns the lifecycle step adds (cstool.lifecycle), with their kinds.
+LIFECYCLE_KIND: dict[str, ScoredKind] = {
+    "status": "text",
+    "churn_date": "date",
+    "cancel_date": "date",
+}
+
 # cstool's columns appended to enriched CSVs and JSON, in this order (when present).
 ENRICHED = (
     "satisfaction",
@@ -74,6 +81,9 @@ ENRICHED = (
     "play",
     "last_touch",
     "days_since_touch",
+    "status",
+    "churn_date",
+    "cancel_date",
 )
 DATE_FIELDS = ("signup_date", "last_contact", "renewal_date")
 

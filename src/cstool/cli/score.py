@@ -63,6 +63,7 @@ def score_command(
                 render.write_csv(
                     book.enriched(order), handle, excel=excel, numbers=book.table.number_columns
                 )
+    show.notes(book.notes())
     if output is not None:
         show.written(output, book.scored.iloc[order])
     elif fmt is TableFormat.csv:
@@ -87,6 +88,7 @@ def validate_command(file: FileArg = None, *, inputs: Inputs) -> None:
     table = book.table
     book.check_rules(list(table.frame.columns))
     show.valid(table, book.workspace)
+    show.notes(book.notes())
 
 
 @command(PANEL)

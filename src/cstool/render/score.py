@@ -37,8 +37,14 @@ def progress() -> Iterator[Callable[[str], None]]:
         yield step
 
 
+def notes(lines: list[str]) -> None:
+    """What reading and scoring noticed, one `note:` line each on stderr."""
+    for line in lines:
+        message(f"note: {clean(line)}")
+
+
 def loaded(table: Table, rejects: Path | None) -> None:
-    """Say what loading the table left out or noticed (stderr): skipped rows, warnings."""
+    """Say what loading the table left out (stderr)."""
     if table.skipped:
         where = f"; written to {rejects}" if rejects else "; add --rejects FILE to keep them"
         message(

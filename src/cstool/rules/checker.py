@@ -28,7 +28,7 @@ from cstool.rules.nodes import (
     day_number,
 )
 from cstool.rules.parser import parse
-from cstool.schema import BANDS, KIND, SCORED_KIND
+from cstool.schema import BANDS, KIND, LIFECYCLE_KIND, SCORED_KIND
 
 # How each kind of field (schema.KIND, schema.SCORED_KIND) reads in a rule.
 _TYPE_OF_KIND: dict[str, RuleType] = {
@@ -44,7 +44,9 @@ _TYPE_OF_KIND: dict[str, RuleType] = {
 }
 # The type of every column the pipeline produces (docs/FRAME.md); anything else is
 # typed from its dtype, and text columns are `flex`.
-CANONICAL_TYPES: dict[str, RuleType] = {name: _TYPE_OF_KIND[k] for name, k in KIND.items()}
+CANONICAL_TYPES: dict[str, RuleType] = {
+    name: _TYPE_OF_KIND[k] for name, k in {**KIND, **LIFECYCLE_KIND}.items()
+}
 SCORE_TYPES: dict[str, RuleType] = {name: _TYPE_OF_KIND[k] for name, k in SCORED_KIND.items()}
 KNOWN_TYPES: dict[str, RuleType] = {**CANONICAL_TYPES, **SCORE_TYPES}
 SCORE_COLUMNS = frozenset(SCORE_TYPES)
