@@ -79,66 +79,81 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     outcome_of = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
     outcome_of[has_outcome] = dates[later[has_outcome]]
 
-    # One integer key per (date, customer): a hash join without string merges.
-    ids, id_codes = _factorize(snapshots["customer_id"])
+    # One integer key per (date, customer), ordered as (as_of, customer_id): the outcome
+    # lookup is a binary search, not a string merge, and the cases come out sorted.
+    id_rank, n_ids = _id_ranks(snapshots["customer_id"])
     date_codes = np.searchsorted(dates, days)
-    n_ids = max(len(ids), 1)
-    status = _status(snapshots)
-    live = ~np.isin(status, NOT_LIVE)
-    case_rows = np.flatnonzero(live & has_outcome[np.minimum(date_codes, len(dates) - 1)])
-    case_rows = case_rows[~np.isnat(days[case_rows])]
-    outcome_codes = later[date_codes[case_rows]]
-    keys = date_codes.astype(np.int64) * n_ids + id_codes
-    found = pd.Index(keys).get_indexer(outcome_codes.astype(np.int64) * n_ids + id_codes[case_rows])
-    churned = found < 0
-    churned[~churned] = status[found[~churned]] == "churned"
+    live, churned_now = _status_masks(snapshots)
+    known_day = ~np.isnat(days)
+    if len(dates):
+        row_has_outcome = has_outcome[np.minimum(date_codes, len(dates) - 1)]
+    else:
+        row_has_outcome = np.zeros(len(days), dtype=bool)
+    candidate = live & known_day & row_has_outcome
+    keys = date_codes.astype(np.int64) * n_ids + id_rank
+    if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
+        order = np.argsort(keys, kind="stable")  # load_snapshots already sorts: rarely needed
+    else:
+        order = np.arange(len(keys))
+    keys = keys[order]
+    case_rows = order[candidate[order]]
+    wanted = later[date_codes[case_rows]].astype(np.int64) * n_ids + id_rank[case_rows]
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    present = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    churned = ~present | churned_now[order[at]]
 
-    rows = snapshots.iloc[case_rows]
+    kept = ["customer_id", "name", "health", "band", *MEASURES]
+    take = snapshots[[c for c in kept if c in snapshots.columns]].iloc[case_rows]
     out: dict[str, Any] = {
         "as_of": days[case_rows],
         "outcome_as_of": outcome_of[date_codes[case_rows]],
-        "customer_id": rows["customer_id"].astype("string").to_numpy(),
+        "customer_id": _strings(take, "customer_id"),
+        "name": _strings(take, "name"),
+        "health": _floats(take, "health"),
+        "band": _strings(take, "band"),
     }
-    if "name" in snapshots.columns:
-        out["name"] = rows["name"].astype("string").to_numpy()
-    else:
-        out["name"] = pd.array([pd.NA] * len(rows), dtype="string")
-    out["health"] = _floats(rows, "health")
-    out["band"] = (
-        rows["band"].astype("string").to_numpy()
-        if "band" in rows.columns
-        else pd.array([pd.NA] * len(rows), dtype="string")
-    )
     for name in MEASURES:
-        if name in rows.columns:
-            values = _floats(rows, name)
+        if name in take.columns:
+            values = _floats(take, name)
             out[name] = values * 10.0 if name == "nps" else values
     out["churned"] = churned
     cases = pd.DataFrame(out)
-    cases["name"] = cases["name"].astype("string")
-    cases["band"] = cases["band"].astype("string")
-    cases["customer_id"] = cases["customer_id"].astype("string")
-    cases = cases.sort_values(["as_of", "customer_id"], kind="stable", ignore_index=True)
     cases.attrs["horizon_days"] = horizon_days
     return cases
 
 
-def _factorize(ids: pd.Series) -> tuple[Any, np.ndarray]:
+def _id_ranks(ids: pd.Series) -> tuple[np.ndarray, int]:
+    """Each row's customer_id as its rank among the distinct ids (sorted as text)."""
     import numpy as np
     import pandas as pd
 
     codes, uniques = pd.factorize(ids.astype("string"), use_na_sentinel=True)
-    return uniques, np.asarray(codes, dtype=np.int64)
+    rank_of = np.empty(len(uniques) + 1, dtype=np.int64)
+    rank_of[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    rank_of[-1] = len(uniques)  # a missing id (code -1) sorts last
+    return rank_of[np.asarray(codes, dtype=np.int64)], len(uniques) + 1
 
 
-def _status(snapshots: pd.DataFrame) -> np.ndarray:
-    """Lifecycle status per row as plain strings; absent or <NA> counts as active."""
+def _status_masks(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(live, churned) per row; an absent status column or <NA> counts as active."""
     import numpy as np
 
+    n = len(snapshots)
     if "status" not in snapshots.columns:
-        return np.full(len(snapshots), "active", dtype=object)
-    status = snapshots["status"].astype("string").str.strip().str.lower().fillna("active")
-    return np.asarray(status.to_numpy(dtype=object))
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    status = snapshots["status"].astype("string").str.strip().str.lower()
+    churned = (status == "churned").to_numpy(dtype=bool, na_value=False)
+    paused = (status == "paused").to_numpy(dtype=bool, na_value=False)
+    return ~(churned | paused), churned
+
+
+def _strings(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column of the cases (all <NA> when the snapshots lack it), index reset."""
+    import pandas as pd
+
+    if name not in frame.columns:
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(frame)), dtype="string")
+    return frame[name].astype("string").reset_index(drop=True)
 
 
 def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -153,16 +168,19 @@ def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
 def mann_whitney_auc(churned: np.ndarray, risk: np.ndarray) -> float | None:
     """P(a churner's risk > a stayer's), ties counting half; None without both kinds.
 
-    Cases whose risk is missing (NaN) are left out.
+    Cases whose risk is missing (NaN) are left out. Two sorts and two binary searches:
+    for each churner, the stayers strictly below it and those tied with it.
     """
     import numpy as np
 
     y, s = _clean(churned, risk)
-    _, inverse = np.unique(s, return_inverse=True)
-    pos = np.bincount(inverse, weights=y.astype(np.float64))
-    neg = np.bincount(inverse).astype(np.float64) - pos
-    auc = _auc_from_cells(pos[None, :], neg[None, :])[0]
-    return None if math.isnan(auc) else float(auc)
+    churners, stayers = np.sort(s[y]), np.sort(s[~y])
+    if len(churners) == 0 or len(stayers) == 0:
+        return None
+    below = np.searchsorted(stayers, churners, side="left")
+    tied = np.searchsorted(stayers, churners, side="right") - below
+    wins = below.sum(dtype=np.float64) + 0.5 * tied.sum(dtype=np.float64)
+    return float(wins / (float(len(churners)) * float(len(stayers))))
 
 
 def _clean(churned: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,14 +204,19 @@ def _auc_from_cells(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
 
 
 def auc_interval(
-    churned: np.ndarray, risk: np.ndarray, *, seed: int = 0, replicates: int = 1000
+    churned: np.ndarray,
+    risk: np.ndarray,
+    *,
+    seed: int = 0,
+    replicates: int = 1000,
+    exact: float | None = None,
 ) -> tuple[float, float] | None:
     """A seeded bootstrap 95 % percentile interval of the AUC, resampling cases.
 
     Small samples resample case indices directly. Large ones draw each replicate's counts
     per (score, label) cell from the multinomial that case resampling gives (the same
-    distribution); above MAX_CELLS score levels the scores are binned for the replicates,
-    and the interval is shifted by the binned AUC's offset from the exact one.
+    distribution), with the scores binned into MAX_CELLS equal-width levels for the
+    replicates; the interval is shifted by the binned AUC's offset from `exact` (the AUC).
     """
     import numpy as np
 
@@ -202,11 +225,11 @@ def auc_interval(
     if replicates <= 0 or n == 0 or y.all() or not y.any():
         return None
     rng = np.random.default_rng(seed)
-    levels, inverse = np.unique(s, return_inverse=True)
-    k = len(levels)
     shift = 0.0
     draws: list[np.ndarray] = []
     if n * replicates <= DIRECT_BUDGET:
+        levels, inverse = np.unique(s, return_inverse=True)
+        k = len(levels)
         cell = inverse + k * y  # churners' cells after stayers'
         for start in range(0, replicates, CHUNK):
             b = min(CHUNK, replicates - start)
@@ -216,13 +239,16 @@ def auc_interval(
             counts = counts.reshape(b, 2 * k).astype(np.float64)
             draws.append(_auc_from_cells(counts[:, k:], counts[:, :k]))
     else:
-        if k > MAX_CELLS:
-            lo, hi = levels[0], levels[-1]
-            inverse = np.minimum(((s - lo) / (hi - lo) * MAX_CELLS).astype(np.int64), MAX_CELLS - 1)
-            k = MAX_CELLS
+        lo, hi = float(s.min()), float(s.max())
+        k = MAX_CELLS
+        if hi > lo:
+            inverse = np.minimum(((s - lo) / (hi - lo) * k).astype(np.int64), k - 1)
+        else:
+            inverse = np.zeros(n, dtype=np.int64)
         pos = np.bincount(inverse, weights=y.astype(np.float64), minlength=k)
         neg = np.bincount(inverse, minlength=k).astype(np.float64) - pos
-        exact = mann_whitney_auc(y, s)
+        if exact is None:
+            exact = mann_whitney_auc(y, s)
         binned = float(_auc_from_cells(pos[None, :], neg[None, :])[0])
         shift = (exact or binned) - binned
         counts_all = np.concatenate([neg, pos])
@@ -260,40 +286,33 @@ def backtest(
     auc = mann_whitney_auc(y, -health)
     interval = None
     if auc is not None:
-        interval = auc_interval(y, -health, seed=seed, replicates=bootstrap)
+        interval = auc_interval(y, -health, seed=seed, replicates=bootstrap, exact=auc)
 
     band = cases["band"].astype("string")
-    grouped = (
-        pd.DataFrame({"band": band, "churned": y})
-        .dropna(subset=["band"])
-        .groupby("band", observed=True)["churned"]
-        .agg(["size", "sum"])
+    in_band = {b: (band == b).to_numpy(dtype=bool, na_value=False) for b in BANDS}
+    counts = [int(in_band[b].sum()) for b in BANDS]
+    events_in = [int((in_band[b] & y).sum()) for b in BANDS]
+    by_band = pd.DataFrame(
+        {
+            "cases": np.array(counts, dtype=np.int64),
+            "churned": np.array(events_in, dtype=np.int64),
+            "churn_rate": [
+                e / c if c else math.nan for e, c in zip(events_in, counts, strict=True)
+            ],
+        },
+        index=pd.Index(BANDS, name="band"),
     )
-    by_band = grouped.reindex(list(BANDS), fill_value=0).rename(
-        columns={"size": "cases", "sum": "churned"}
-    )
-    by_band = by_band.astype({"cases": "int64", "churned": "int64"})
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_band["churn_rate"] = by_band["churned"] / by_band["cases"].where(by_band["cases"] > 0)
-    rates = by_band["churn_rate"].to_numpy(dtype=np.float64, na_value=np.nan)
-    red_rate, green_rate = float(rates[0]), float(rates[2])  # BANDS order: red, yellow, green
-    ratio = red_rate / green_rate if green_rate > 0 and not math.isnan(red_rate) else None
+    red_rate, green_rate = by_band["churn_rate"].iloc[0], by_band["churn_rate"].iloc[2]
+    ratio = float(red_rate / green_rate) if green_rate > 0 and not math.isnan(red_rate) else None
 
-    lift = _top_decile_lift(cases, y, health, scored)
+    lift = _top_decile_lift(y, health, scored)
     measures = {
         name: mann_whitney_auc(y, -cases[name].to_numpy(dtype=np.float64, na_value=np.nan))
         for name in MEASURES
         if name in cases.columns
     }
-    misses = cases[["customer_id", "name", "as_of", "health"]]
-    green = (band == "green").fillna(False).to_numpy(dtype=bool)
-    red = (band == "red").fillna(False).to_numpy(dtype=bool)
-    churned_green = misses[green & y].sort_values(
-        ["health", "as_of", "customer_id"], ascending=[False, True, True], kind="stable"
-    )
-    red_stayed = misses[red & ~y].sort_values(
-        ["health", "as_of", "customer_id"], ascending=[True, True, True], kind="stable"
-    )
+    churned_green = _misses(cases, in_band["green"] & y, health, highest_first=True)
+    red_stayed = _misses(cases, in_band["red"] & ~y, health, highest_first=False)
     events = int(y.sum())
     stayed = int(len(y) - events)
     days = cases["as_of"]
@@ -320,23 +339,36 @@ def backtest(
     return result
 
 
-def _top_decile_lift(
-    cases: pd.DataFrame, y: np.ndarray, health: np.ndarray, scored: np.ndarray
-) -> float | None:
-    """Churn rate among the 10 % lowest health ÷ the rate of all scored cases."""
+def _misses(
+    cases: pd.DataFrame, mask: np.ndarray, health: np.ndarray, *, highest_first: bool
+) -> pd.DataFrame:
+    """The cases health got wrong, most surprising first; ties keep the cases' order."""
     import numpy as np
 
-    n = int(scored.sum())
-    if n == 0:
+    rows = np.flatnonzero(mask)
+    key = -health[rows] if highest_first else health[rows]
+    rows = rows[np.argsort(key, kind="stable")]
+    return cases[["customer_id", "name", "as_of", "health"]].iloc[rows].reset_index(drop=True)
+
+
+def _top_decile_lift(y: np.ndarray, health: np.ndarray, scored: np.ndarray) -> float | None:
+    """Churn rate among the 10 % lowest health ÷ the rate of all scored cases.
+
+    Ties at the cut are taken in the cases' order (as_of, customer_id), so it is
+    reproducible; a partition, not a sort.
+    """
+    import numpy as np
+
+    h, churned = health[scored], y[scored]
+    n = len(h)
+    if n == 0 or not churned.any():
         return None
-    overall = float(y[scored].mean())
-    if overall == 0:
-        return None
-    # Lowest health first; ties broken by date and customer so the cut is reproducible.
-    frame = cases.loc[scored, ["as_of", "customer_id"]].assign(health=health[scored])
-    order = frame.sort_values(["health", "as_of", "customer_id"], kind="stable").index
     top = max(1, math.ceil(n * TOP_SHARE))
-    return float(np.asarray(y)[order[:top]].mean() / overall)
+    cut = np.partition(h, top - 1)[top - 1]
+    below = h < cut
+    at_cut = np.flatnonzero(h == cut)[: top - int(below.sum())]
+    events = int(churned[below].sum()) + int(churned[at_cut].sum())
+    return float((events / top) / churned.mean())
 
 
 def verdict(result: BacktestResult) -> str:
@@ -350,9 +382,13 @@ def verdict(result: BacktestResult) -> str:
         return f"every one of {result.cases} cases churned: nothing to check health against"
     if result.auc is None:
         return "no case has a health score: nothing to check"
-    figures = f"AUC {result.auc:.2f}"
+    # Two decimals, three when the interval would round to a single number.
+    places = 2
+    if result.auc_ci is not None and round(result.auc_ci[0], 2) == round(result.auc_ci[1], 2):
+        places = 3
+    figures = f"AUC {result.auc:.{places}f}"
     if result.auc_ci is not None:
-        figures += f" ({result.auc_ci[0]:.2f}–{result.auc_ci[1]:.2f})"
+        figures += f" ({result.auc_ci[0]:.{places}f}–{result.auc_ci[1]:.{places}f})"
     if result.churned < MIN_EVENTS:
         return f"only {result.churned} churn events: the figures are unreliable ({figures})"
     if stayed < MIN_EVENTS:
