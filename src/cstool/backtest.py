@@ -9,7 +9,7 @@ statistic (ties count half); scikit-learn is imported only by `tune`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,6 @@ class BacktestResult:
     reliable: bool
     first: date | None = None
     last: date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- cases
