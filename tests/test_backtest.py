@@ -521,3 +521,14 @@ def test_cstool_help_does_not_import_scikit_learn() -> None:
     script = "import sys, cstool.cli; print('sklearn' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_make_history_writes_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    script = HISTORY / "make_history.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    for made in sorted(tmp_path.glob("customers_*.csv")):
+        assert made.read_bytes() == (HISTORY / made.name).read_bytes(), made.name
+    assert len(list(tmp_path.glob("customers_*.csv"))) == 12
