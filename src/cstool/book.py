@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from cstool.backtest import BacktestResult, TuneResult
     from cstool.followup import NextFollowup
     from cstool.history import TimelineEvent
     from cstool.ids import FoundCustomer
@@ -569,6 +570,35 @@ class Book:
         if since is None or isinstance(since, date):
             return since
         return parse_date(since, self.as_of, option="--since")
+
+    # ------------------------------------------------------------------ does health predict churn?
+    def backtest(
+        self, horizon_days: int = 90, *, tune: bool = False
+    ) -> tuple[BacktestResult, TuneResult | None]:
+        """Health against churn in the stored snapshots up to the day; `tune` fits weights on
+        the earlier periods and judges them on the later ones."""
+        from cstool import backtest as bt
+
+        store = self._store()
+        if store is None:
+            raise UsageError(
+                f"{self.db}: no store here, so no snapshots to check",
+                hint="store a snapshot each month (`cstool snapshot FILE --as-of DATE`), "
+                "or point --db at the store",
+            )
+        with store:
+            snapshots = bt.stored_snapshots(store, self.as_of)
+        cases = bt.churn_cases(snapshots, horizon_days)
+        if cases.empty:
+            dates = int(snapshots["as_of"].nunique())
+            raise UsageError(
+                f"{self.db}: {dates} snapshot date(s) up to {self.as_of}, none with a later "
+                f"snapshot at least {horizon_days} days on: nothing to check",
+                hint="backtest needs snapshots spanning more than the horizon (try --horizon 30)",
+            )
+        result = bt.backtest(cases, horizon_days=horizon_days)
+        tuned = bt.tune(cases, self.settings) if tune else None
+        return result, tuned
 
     # ------------------------------------------------------------------ writes
     def log(

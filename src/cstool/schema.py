@@ -40,7 +40,7 @@ SCORE_INPUTS = ("value_delivery", "issue_resolution", "growth_strategy")
 # Health bands, worst first; a customer without health has no band (<NA>).
 BANDS = ("red", "yellow", "green")
 
-ScoredKind = Literal["number", "date", "band"]
+ScoredKind = Literal["number", "date", "band", "text"]
 
 # Every column scoring.score adds, in its order, and what it holds (the rule language's
 # types for them are derived from here).

@@ -6,7 +6,7 @@ their module's panel.
 
 from __future__ import annotations
 
-from cstool.cli import followups, init, report, score, segment
+from cstool.cli import backtest, followups, init, report, score, segment
 from cstool.cli.app import app, register
 
 COMMANDS = (
@@ -22,6 +22,7 @@ COMMANDS = (
     ("report", report.report_command),
     ("goals", report.goals_command),
     ("export", report.export_command),
+    ("backtest", backtest.backtest_command),
     ("init", init.init_command),
 )
 for _name, _func in COMMANDS:

@@ -1,0 +1,663 @@
+"""Does the health score predict churn? Churn cases from stored snapshots, AUC, lift, tuning.
+
+Pure functions on frames: nothing here reads the clock, prints or imports the CLI. A *case*
+is a customer live in a snapshot dated d; it churned if it is absent from, or churned in,
+the first snapshot dated on or after d + horizon. The AUC is our own Mann–Whitney
+statistic (ties count half); scikit-learn is imported only by `tune`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from cstool.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cstool.config import Settings
+    from cstool.store import Store
+
+MEASURES = ("satisfaction", "recency", "nps", "support")
+BANDS = ("red", "yellow", "green")
+NOT_LIVE = ("churned", "paused")
+MIN_EVENTS = 20  # fewer churn events (or stayers) than this: the figures are unreliable
+TOP_SHARE = 0.10  # top-decile lift: the 10 % lowest health
+# Direct case resampling costs cases × replicates; above this the bootstrap draws the
+# same distribution as a multinomial over (score, label) cells instead.
+DIRECT_BUDGET = 4_000_000
+MAX_CELLS = 512  # score levels in the multinomial bootstrap (more are binned; see _interval)
+CHUNK = 100  # bootstrap replicates summed at once (bounds memory)
+
+
+@dataclass
+class BacktestResult:
+    """Everything `cstool backtest` reports about health against churn."""
+
+    horizon_days: int | None
+    cases: int
+    churned: int
+    scored: int  # cases with a health score
+    periods: int  # snapshot dates that gave cases
+    by_band: pd.DataFrame  # index red/yellow/green: cases, churned, churn_rate
+    red_green_ratio: float | None
+    auc: float | None
+    auc_ci: tuple[float, float] | None
+    top_decile_lift: float | None
+    measures: dict[str, float | None]
+    churned_green: pd.DataFrame  # customer_id, name, as_of, health
+    red_stayed: pd.DataFrame
+    verdict: str
+    reliable: bool
+    first: date | None = None
+    last: date | None = None
+
+
+# ----------------------------------------------------------------------------- cases
+def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """Every live customer of every snapshot that has a later one at least `horizon_days` on.
+
+    Columns: as_of, outcome_as_of, customer_id, name, health, band, each measure present
+    (satisfaction, recency, nps as nps × 10, support; 0–100) and churned (bool). Sorted by
+    as_of, customer_id; `attrs["horizon_days"]` keeps the horizon.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if horizon_days <= 0:
+        raise UsageError(f"--horizon {horizon_days}: expected a number of days above 0")
+    days = pd.to_datetime(snapshots["as_of"]).to_numpy(dtype="datetime64[ns]")
+    dates = np.unique(days[~np.isnat(days)])
+    targets = dates + np.timedelta64(horizon_days, "D")
+    later = np.searchsorted(dates, targets, side="left")
+    has_outcome = later < len(dates)
+    outcome_of = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
+    outcome_of[has_outcome] = dates[later[has_outcome]]
+
+    # One integer key per (date, customer), ordered as (as_of, customer_id): the outcome
+    # lookup is a binary search, not a string merge, and the cases come out sorted.
+    id_rank, n_ids = _id_ranks(snapshots["customer_id"])
+    date_codes = np.searchsorted(dates, days)
+    live, churned_now = _status_masks(snapshots)
+    known_day = ~np.isnat(days)
+    if len(dates):
+        row_has_outcome = has_outcome[np.minimum(date_codes, len(dates) - 1)]
+    else:
+        row_has_outcome = np.zeros(len(days), dtype=bool)
+    candidate = live & known_day & row_has_outcome
+    keys = date_codes.astype(np.int64) * n_ids + id_rank
+    if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
+        order = np.argsort(keys, kind="stable")  # load_snapshots already sorts: rarely needed
+    else:
+        order = np.arange(len(keys))
+    keys = keys[order]
+    case_rows = order[candidate[order]]
+    wanted = later[date_codes[case_rows]].astype(np.int64) * n_ids + id_rank[case_rows]
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    present = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    churned = ~present | churned_now[order[at]]
+
+    kept = ["customer_id", "name", "health", "band", *MEASURES]
+    take = snapshots[[c for c in kept if c in snapshots.columns]].iloc[case_rows]
+    out: dict[str, Any] = {
+        "as_of": days[case_rows],
+        "outcome_as_of": outcome_of[date_codes[case_rows]],
+        "customer_id": _strings(take, "customer_id"),
+        "name": _strings(take, "name"),
+        "health": _floats(take, "health"),
+        "band": _strings(take, "band"),
+    }
+    for name in MEASURES:
+        if name in take.columns:
+            values = _floats(take, name)
+            out[name] = values * 10.0 if name == "nps" else values
+    out["churned"] = churned
+    cases = pd.DataFrame(out)
+    cases.attrs["horizon_days"] = horizon_days
+    return cases
+
+
+def _id_ranks(ids: pd.Series) -> tuple[np.ndarray, int]:
+    """Each row's customer_id as its rank among the distinct ids (sorted as text)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+    rank_of = np.empty(len(uniques) + 1, dtype=np.int64)
+    rank_of[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    rank_of[-1] = len(uniques)  # a missing id (code -1) sorts last
+    return rank_of[np.asarray(codes, dtype=np.int64)], len(uniques) + 1
+
+
+def _status_masks(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(live, churned) per row; an absent status column or <NA> counts as active."""
+    import numpy as np
+
+    n = len(snapshots)
+    if "status" not in snapshots.columns:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    status = snapshots["status"].astype("string").str.strip().str.lower()
+    churned = (status == "churned").to_numpy(dtype=bool, na_value=False)
+    paused = (status == "paused").to_numpy(dtype=bool, na_value=False)
+    return ~(churned | paused), churned
+
+
+def _strings(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column of the cases (all <NA> when the snapshots lack it), index reset."""
+    import pandas as pd
+
+    if name not in frame.columns:
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(frame)), dtype="string")
+    return frame[name].astype("string").reset_index(drop=True)
+
+
+def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
+    import numpy as np
+
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.asarray(frame[name].astype("float64").to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+# ------------------------------------------------------------------------------- AUC
+def mann_whitney_auc(churned: np.ndarray, risk: np.ndarray) -> float | None:
+    """P(a churner's risk > a stayer's), ties counting half; None without both kinds.
+
+    Cases whose risk is missing (NaN) are left out. Two sorts and two binary searches:
+    for each churner, the stayers strictly below it and those tied with it.
+    """
+    import numpy as np
+
+    y, s = _clean(churned, risk)
+    churners, stayers = np.sort(s[y]), np.sort(s[~y])
+    if len(churners) == 0 or len(stayers) == 0:
+        return None
+    below = np.searchsorted(stayers, churners, side="left")
+    tied = np.searchsorted(stayers, churners, side="right") - below
+    wins = below.sum(dtype=np.float64) + 0.5 * tied.sum(dtype=np.float64)
+    return float(wins / (float(len(churners)) * float(len(stayers))))
+
+
+def _clean(churned: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    y = np.asarray(churned, dtype=bool)
+    s = np.asarray(risk, dtype=np.float64)
+    keep = ~np.isnan(s)
+    return y[keep], s[keep]
+
+
+def _auc_from_cells(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC per row of (replicates × score levels, ascending) churner and stayer counts."""
+    import numpy as np
+
+    below = np.cumsum(neg, axis=1) - neg  # stayers with a strictly lower risk
+    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
+    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, wins / np.where(pairs > 0, pairs, 1.0), np.nan)
+
+
+def auc_interval(
+    churned: np.ndarray,
+    risk: np.ndarray,
+    *,
+    seed: int = 0,
+    replicates: int = 1000,
+    exact: float | None = None,
+) -> tuple[float, float] | None:
+    """A seeded bootstrap 95 % percentile interval of the AUC, resampling cases.
+
+    Small samples resample case indices directly. Large ones draw each replicate's counts
+    per (score, label) cell from the multinomial that case resampling gives (the same
+    distribution), with the scores binned into MAX_CELLS equal-width levels for the
+    replicates; the interval is shifted by the binned AUC's offset from `exact` (the AUC).
+    """
+    import numpy as np
+
+    y, s = _clean(churned, risk)
+    n = len(y)
+    if replicates <= 0 or n == 0 or y.all() or not y.any():
+        return None
+    rng = np.random.default_rng(seed)
+    shift = 0.0
+    draws: list[np.ndarray] = []
+    if n * replicates <= DIRECT_BUDGET:
+        levels, inverse = np.unique(s, return_inverse=True)
+        k = len(levels)
+        cell = inverse + k * y  # churners' cells after stayers'
+        for start in range(0, replicates, CHUNK):
+            b = min(CHUNK, replicates - start)
+            picked = cell[rng.integers(0, n, size=(b, n))]
+            offsets = (np.arange(b) * 2 * k)[:, None]
+            counts = np.bincount((picked + offsets).ravel(), minlength=b * 2 * k)
+            counts = counts.reshape(b, 2 * k).astype(np.float64)
+            draws.append(_auc_from_cells(counts[:, k:], counts[:, :k]))
+    else:
+        lo, hi = float(s.min()), float(s.max())
+        k = MAX_CELLS
+        if hi > lo:
+            inverse = np.minimum(((s - lo) / (hi - lo) * k).astype(np.int64), k - 1)
+        else:
+            inverse = np.zeros(n, dtype=np.int64)
+        pos = np.bincount(inverse, weights=y.astype(np.float64), minlength=k)
+        neg = np.bincount(inverse, minlength=k).astype(np.float64) - pos
+        if exact is None:
+            exact = mann_whitney_auc(y, s)
+        binned = float(_auc_from_cells(pos[None, :], neg[None, :])[0])
+        shift = (exact or binned) - binned
+        counts_all = np.concatenate([neg, pos])
+        present = counts_all > 0
+        probs = counts_all[present] / n
+        for start in range(0, replicates, CHUNK):
+            b = min(CHUNK, replicates - start)
+            drawn = np.zeros((b, 2 * k))
+            drawn[:, present] = rng.multinomial(n, probs, size=b)
+            draws.append(_auc_from_cells(drawn[:, k:], drawn[:, :k]))
+    values = np.concatenate(draws)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return None
+    low, high = np.percentile(values, [2.5, 97.5]) + shift
+    return float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
+
+
+# -------------------------------------------------------------------------- backtest
+def backtest(
+    cases: pd.DataFrame,
+    *,
+    seed: int = 0,
+    bootstrap: int = 1000,
+    horizon_days: int | None = None,
+) -> BacktestResult:
+    """Health against churn over `cases` (from `churn_cases`): AUC, interval, bands, lift."""
+    import numpy as np
+    import pandas as pd
+
+    horizon = horizon_days if horizon_days is not None else cases.attrs.get("horizon_days")
+    y = cases["churned"].to_numpy(dtype=bool)
+    health = cases["health"].to_numpy(dtype=np.float64, na_value=np.nan)
+    scored = ~np.isnan(health)
+    auc = mann_whitney_auc(y, -health)
+    interval = None
+    if auc is not None:
+        interval = auc_interval(y, -health, seed=seed, replicates=bootstrap, exact=auc)
+
+    band = cases["band"].astype("string")
+    in_band = {b: (band == b).to_numpy(dtype=bool, na_value=False) for b in BANDS}
+    counts = [int(in_band[b].sum()) for b in BANDS]
+    events_in = [int((in_band[b] & y).sum()) for b in BANDS]
+    by_band = pd.DataFrame(
+        {
+            "cases": np.array(counts, dtype=np.int64),
+            "churned": np.array(events_in, dtype=np.int64),
+            "churn_rate": [
+                e / c if c else math.nan for e, c in zip(events_in, counts, strict=True)
+            ],
+        },
+        index=pd.Index(BANDS, name="band"),
+    )
+    red_rate, green_rate = by_band["churn_rate"].iloc[0], by_band["churn_rate"].iloc[2]
+    ratio = float(red_rate / green_rate) if green_rate > 0 and not math.isnan(red_rate) else None
+
+    lift = _top_decile_lift(y, health, scored)
+    measures = {
+        name: mann_whitney_auc(y, -cases[name].to_numpy(dtype=np.float64, na_value=np.nan))
+        for name in MEASURES
+        if name in cases.columns
+    }
+    churned_green = _misses(cases, in_band["green"] & y, health, highest_first=True)
+    red_stayed = _misses(cases, in_band["red"] & ~y, health, highest_first=False)
+    events = int(y.sum())
+    stayed = int(len(y) - events)
+    days = cases["as_of"]
+    result = BacktestResult(
+        horizon_days=int(horizon) if horizon is not None else None,
+        cases=len(cases),
+        churned=events,
+        scored=int(scored.sum()),
+        periods=int(days.nunique()),
+        by_band=by_band,
+        red_green_ratio=ratio,
+        auc=auc,
+        auc_ci=interval,
+        top_decile_lift=lift,
+        measures=measures,
+        churned_green=churned_green.reset_index(drop=True),
+        red_stayed=red_stayed.reset_index(drop=True),
+        verdict="",
+        reliable=events >= MIN_EVENTS and stayed >= MIN_EVENTS and auc is not None,
+        first=days.min().date() if len(days) else None,
+        last=days.max().date() if len(days) else None,
+    )
+    result.verdict = verdict(result)
+    return result
+
+
+def _misses(
+    cases: pd.DataFrame, mask: np.ndarray, health: np.ndarray, *, highest_first: bool
+) -> pd.DataFrame:
+    """The cases health got wrong, most surprising first; ties keep the cases' order."""
+    import numpy as np
+
+    rows = np.flatnonzero(mask)
+    key = -health[rows] if highest_first else health[rows]
+    rows = rows[np.argsort(key, kind="stable")]
+    return cases[["customer_id", "name", "as_of", "health"]].iloc[rows].reset_index(drop=True)
+
+
+def _top_decile_lift(y: np.ndarray, health: np.ndarray, scored: np.ndarray) -> float | None:
+    """Churn rate among the 10 % lowest health ÷ the rate of all scored cases.
+
+    Ties at the cut are taken in the cases' order (as_of, customer_id), so it is
+    reproducible; a partition, not a sort.
+    """
+    import numpy as np
+
+    h, churned = health[scored], y[scored]
+    n = len(h)
+    if n == 0 or not churned.any():
+        return None
+    top = max(1, math.ceil(n * TOP_SHARE))
+    cut = np.partition(h, top - 1)[top - 1]
+    below = h < cut
+    at_cut = np.flatnonzero(h == cut)[: top - int(below.sum())]
+    events = int(churned[below].sum()) + int(churned[at_cut].sum())
+    return float((events / top) / churned.mean())
+
+
+def verdict(result: BacktestResult) -> str:
+    """The finding in words; small samples are called unreliable, never presented as facts."""
+    stayed = result.cases - result.churned
+    if result.cases == 0:
+        return "no cases: the store needs two snapshots at least the horizon apart"
+    if result.churned == 0:
+        return f"no churn events among {result.cases} cases: nothing to check health against"
+    if stayed == 0:
+        return f"every one of {result.cases} cases churned: nothing to check health against"
+    if result.auc is None:
+        return "no case has a health score: nothing to check"
+    # Two decimals, three when the interval would round to a single number.
+    places = 2
+    if result.auc_ci is not None and round(result.auc_ci[0], 2) == round(result.auc_ci[1], 2):
+        places = 3
+    figures = f"AUC {result.auc:.{places}f}"
+    if result.auc_ci is not None:
+        figures += f" ({result.auc_ci[0]:.{places}f}–{result.auc_ci[1]:.{places}f})"
+    if result.churned < MIN_EVENTS:
+        return f"only {result.churned} churn events: the figures are unreliable ({figures})"
+    if stayed < MIN_EVENTS:
+        return f"only {stayed} cases stayed: the figures are unreliable ({figures})"
+    low, high = result.auc_ci if result.auc_ci is not None else (result.auc, result.auc)
+    if low > 0.5:
+        parts = [f"health predicts churn: {figures}"]
+        if result.red_green_ratio is not None:
+            parts.append(f"red customers churned {result.red_green_ratio:.1f}× as often as green")
+        if result.top_decile_lift is not None:
+            parts.append(
+                f"the lowest-health tenth churned {result.top_decile_lift:.1f}× the average"
+            )
+        return "; ".join(parts)
+    if high < 0.5:
+        return (
+            f"health does not predict churn: {figures} is below 0.5 — "
+            "customers with higher health churned more"
+        )
+    return f"health does not predict churn: the interval covers 0.5 ({figures})"
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def to_json(result: BacktestResult) -> dict[str, Any]:
+    """The result as plain JSON-ready data (numbers as numbers, missing as None)."""
+    return {
+        "horizon_days": result.horizon_days,
+        "cases": result.cases,
+        "churned": result.churned,
+        "auc": result.auc,
+        "auc_ci": list(result.auc_ci) if result.auc_ci is not None else None,
+        "top_decile_lift": result.top_decile_lift,
+        "by_band": {
+            band: {
+                "cases": int(row["cases"]),
+                "churned": int(row["churned"]),
+                "churn_rate": _number(row["churn_rate"]),
+            }
+            for band, row in result.by_band.iterrows()
+        },
+        "measures": {name: {"auc": auc} for name, auc in result.measures.items()},
+        "verdict": result.verdict,
+    }
+
+
+# ------------------------------------------------------------------------------ tune
+@dataclass
+class TuneResult:
+    """Weights fitted on the earlier periods, judged on the later ones only."""
+
+    train_dates: tuple[date, date] | None
+    test_dates: tuple[date, date] | None
+    train_cases: int
+    test_cases: int
+    test_churned: int
+    measures: tuple[str, ...]  # measures the snapshots hold
+    coefficients: dict[str, float]  # logistic coefficient per measure point (raw 0–100 scale)
+    fitted_weights: dict[str, float] | None
+    old_auc: float | None  # held-out periods only
+    new_auc: float | None  # held-out periods only
+    weights: dict[str, float] | None  # proposed (None: nothing proposed)
+    red_below: float | None
+    green_from: float | None
+    message: str
+    toml: str
+
+
+def tune(
+    cases: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    train_share: float = 2 / 3,
+    min_gain: float = 0.005,
+) -> TuneResult:
+    """Fit a logistic regression of churn on the measures over the earlier snapshot dates
+    and propose health weights and a red threshold, only if they beat the stored health's
+    AUC on the later dates (the only AUCs reported)."""
+    import numpy as np
+
+    from cstool.config import Settings
+
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+    except ImportError:
+        raise UsageError(
+            "--tune needs scikit-learn, which is not installed",
+            hint='pip install "cstool[tune]"',
+        ) from None
+    settings = settings or Settings()
+    present = tuple(m for m in MEASURES if m in cases.columns and cases[m].notna().any())
+    dates = np.unique(cases["as_of"].to_numpy(dtype="datetime64[ns]"))
+    empty = TuneResult(None, None, 0, 0, 0, present, {}, None, None, None, None, None, None, "", "")
+    if len(dates) < 2:
+        empty.message = f"cannot tune: cases on {len(dates)} date(s), need at least 2 to split"
+        return empty
+    if not present:
+        empty.message = "cannot tune: the snapshots hold no health measures"
+        return empty
+    n_train = min(max(1, math.floor(len(dates) * train_share)), len(dates) - 1)
+    cut = dates[n_train]
+    when = cases["as_of"].to_numpy(dtype="datetime64[ns]")
+    train, test = cases[when < cut], cases[when >= cut]
+    y_train = train["churned"].to_numpy(dtype=bool)
+    y_test = test["churned"].to_numpy(dtype=bool)
+    result = TuneResult(
+        train_dates=(_day(dates[0]), _day(dates[n_train - 1])),
+        test_dates=(_day(cut), _day(dates[-1])),
+        train_cases=len(train),
+        test_cases=len(test),
+        test_churned=int(y_test.sum()),
+        measures=present,
+        coefficients={},
+        fitted_weights=None,
+        old_auc=None,
+        new_auc=None,
+        weights=None,
+        red_below=None,
+        green_from=None,
+        message="",
+        toml="",
+    )
+    train_events = int(y_train.sum())
+    if min(train_events, len(y_train) - train_events) < MIN_EVENTS:
+        result.message = (
+            f"cannot tune: {train_events} churn events among {len(y_train)} training cases, "
+            f"need at least {MIN_EVENTS} churned and {MIN_EVENTS} stayed"
+        )
+        return result
+
+    x_train = _measure_matrix(train, present)
+    means = np.nanmean(x_train, axis=0)
+    filled = np.where(np.isnan(x_train), means, x_train)
+    scaler = StandardScaler().fit(filled)
+    model = LogisticRegression(max_iter=1000).fit(scaler.transform(filled), y_train)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    coef = model.coef_[0] / scale  # per measure point: negative = higher measure, less churn
+    result.coefficients = {m: float(c) for m, c in zip(present, coef, strict=True)}
+    raw = np.where(coef < 0, -coef, 0.0)
+    if raw.sum() <= 0:
+        result.message = "no measure lowers churn as it rises: nothing to propose"
+        return result
+    # Judge exactly the weights that would be pasted: rounded to three decimals.
+    rounded = np.round(raw / raw.sum(), 3)
+    if rounded.sum() <= 0:
+        rounded = raw / raw.sum()
+    weights = dict.fromkeys(MEASURES, 0.0)
+    weights.update({m: float(w) for m, w in zip(present, rounded, strict=True)})
+    result.fitted_weights = weights
+
+    new_test = _health(test, weights)
+    old_test = test["health"].to_numpy(dtype=np.float64, na_value=np.nan)
+    both = ~np.isnan(new_test) & ~np.isnan(old_test)
+    test_events = int(y_test[both].sum())
+    result.old_auc = mann_whitney_auc(y_test[both], -old_test[both])
+    result.new_auc = mann_whitney_auc(y_test[both], -new_test[both])
+    gain = f"held-out AUC {_fmt(result.old_auc)} → {_fmt(result.new_auc)}"
+    if min(test_events, int(both.sum()) - test_events) < MIN_EVENTS:
+        result.message = (
+            f"cannot judge the fit: only {test_events} churn events in the held-out periods "
+            f"({gain}); keep the current weights"
+        )
+        return result
+    old, new = result.old_auc, result.new_auc
+    if new is None or old is None or new < old + min_gain:
+        result.message = f"the fitted weights do not improve the {gain}: keep the current ones"
+        return result
+
+    bands = settings.bands
+    new_train = _health(train, weights)
+    red_below, green_from = _thresholds(new_train, y_train, bands.green_from)
+    result.weights = weights
+    result.red_below = red_below
+    result.green_from = green_from
+    result.message = f"the fitted weights improve the {gain}"
+    lines = ["[health.weights]"]
+    for name in MEASURES:
+        note = "" if name in present else "  # not in the snapshots: judged without it"
+        lines.append(f"{name} = {weights[name]:g}{note}")
+    lines += ["", "[bands]", f"red_below = {red_below:g}", f"green_from = {green_from:g}"]
+    result.toml = "\n".join(lines) + "\n"
+    return result
+
+
+def _day(value: Any) -> date:
+    import pandas as pd
+
+    return pd.Timestamp(value).date()
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _measure_matrix(cases: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+    import numpy as np
+
+    return np.column_stack([cases[n].to_numpy(dtype=np.float64, na_value=np.nan) for n in names])
+
+
+def _health(cases: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """Health with these weights, a missing measure left out and the rest renormalised
+    (as scoring does)."""
+    import numpy as np
+
+    total = np.zeros(len(cases))
+    present = np.zeros(len(cases))
+    for name, weight in weights.items():
+        if name not in cases.columns or weight == 0:
+            continue
+        values = cases[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        have = ~np.isnan(values)
+        total += np.where(have, weight * values, 0.0)
+        present += np.where(have, weight, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present > 0, total / np.where(present > 0, present, 1.0), np.nan)
+
+
+def _thresholds(
+    health: np.ndarray, churned: np.ndarray, current_green: float
+) -> tuple[float, float]:
+    """red_below: the whole health that best separates churners (Youden's J) on the training
+    part; green_from: the lowest whole health at or above it where the cases from there up
+    churn at most half the overall rate (else the current green_from, or red_below)."""
+    import numpy as np
+
+    keep = ~np.isnan(health)
+    h, y = health[keep], churned[keep]
+    churner = np.sort(h[y])
+    stayer = np.sort(h[~y])
+    grid = np.arange(1.0, 100.0)
+    tpr = np.searchsorted(churner, grid, side="left") / max(len(churner), 1)
+    fpr = np.searchsorted(stayer, grid, side="left") / max(len(stayer), 1)
+    red_below = float(grid[int(np.argmax(tpr - fpr))])
+    overall = y.mean()
+    # Cases at or above each threshold: counts from the sorted arrays.
+    above_churn = len(churner) - np.searchsorted(churner, grid, side="left")
+    above_all = above_churn + len(stayer) - np.searchsorted(stayer, grid, side="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = above_churn / above_all
+    ok = (grid >= red_below) & (above_all >= 0.05 * len(h)) & (rate <= overall / 2)
+    green_from = float(grid[np.argmax(ok)]) if ok.any() else max(current_green, red_below)
+    return red_below, green_from
+
+
+def tune_json(result: TuneResult) -> dict[str, Any]:
+    """The tuning result as plain JSON-ready data."""
+    return {
+        "train_dates": [d.isoformat() for d in result.train_dates] if result.train_dates else None,
+        "test_dates": [d.isoformat() for d in result.test_dates] if result.test_dates else None,
+        "train_cases": result.train_cases,
+        "test_cases": result.test_cases,
+        "test_churned": result.test_churned,
+        "old_auc": result.old_auc,
+        "new_auc": result.new_auc,
+        "weights": result.weights,
+        "red_below": result.red_below,
+        "green_from": result.green_from,
+        "message": result.message,
+        "toml": result.toml or None,
+    }
+
+
+def stored_snapshots(store: Store, as_of: date) -> pd.DataFrame:
+    """The store's snapshots dated on or before `as_of` (a past as-of sees the store as it was)."""
+    dates = [day for day in store.snapshot_dates() if day <= as_of]
+    return store.load_snapshots(dates)
