@@ -58,9 +58,21 @@ def read_headers(
     path: Path, settings: Settings, *, encoding: str | None = None, delimiter: str | None = None
 ) -> Header:
     """The header of a customer file, decoded strictly like the loader does (for `init`)."""
-    from cstool.read import decode, delimiter_option, find_header, read_bytes, sniff_delimiter
+    from cstool.read import (
+        decode,
+        delimiter_option,
+        find_header,
+        read_bytes,
+        read_raw,
+        sniff_delimiter,
+        workbook_kind,
+    )
 
-    data, used = decode(read_bytes(path), path, encoding)
+    content = read_bytes(path)
+    if workbook_kind(content, Path(path)) is not None:
+        raw = read_raw(path, settings, content=content)
+        return Header(raw.header, raw.headers, raw.delimiter, (raw.encoding,))
+    data, used = decode(content, path, encoding)
     if not data.strip(b" \t\r\n,;|"):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
     sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)

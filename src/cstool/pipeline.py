@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
-from cstool.errors import ConfigError, UsageError
+from cstool.errors import ConfigError, DataError, UsageError
 from cstool.ids import customer_index as customer_index  # where it lives since ids.py needs it
 from cstool.schema import ENRICHED
 
@@ -28,6 +28,7 @@ class ReadOptions:
     delimiter: str | None = None
     skip_invalid: bool = False
     rejects: Path | None = None
+    sheet: str | int | None = None  # a workbook's sheet (name or 0-based position)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
     """Read and validate a customer table; raises DataError listing every problem."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from cstool.read import read_bytes, read_raw
+    from cstool.read import in_sheet, read_bytes, read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
@@ -99,10 +100,24 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
         _import_pandas_meanwhile()
         content = reading.result()
     raw = read_raw(
-        path, settings, encoding=options.encoding, delimiter=options.delimiter, content=content
+        path,
+        settings,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        content=content,
+        sheet=options.sheet,
     )
     del content
-    return validate_table(raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects)
+    if raw.sheet is None:
+        return validate_table(
+            raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
+        )
+    try:
+        return validate_table(
+            raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
+        )
+    except DataError as exc:  # a workbook's problems name the sheet and its row
+        raise in_sheet(exc, raw.sheet) from None
 
 
 def _import_pandas_meanwhile() -> None:

@@ -23,7 +23,7 @@ from cstool.read.parse import (
     read_header,
     sniff_delimiter,
 )
-from cstool.read.raw import RawTable, ragged_records, read_raw
+from cstool.read.raw import RawTable, in_sheet, ragged_records, read_raw
 from cstool.read.workbook import WORKBOOK_SUFFIXES, workbook_kind
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "duplicate_header_warnings",
     "encoding_candidates",
     "find_header",
+    "in_sheet",
     "match_headers",
     "missing_required",
     "normalise_header",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cstool.config import Settings
+from cstool.errors import DataError
 from cstool.read.encoding import decode
 from cstool.read.files import read_bytes
 from cstool.read.headers import check_column_mapping, duplicate_header_warnings
@@ -117,6 +118,19 @@ def read_raw(
         ragged_cells=csv.ragged_cells,
         warnings=duplicate_header_warnings(csv.header, csv.headers),
     )
+
+
+def in_sheet(error: DataError, sheet: str) -> DataError:
+    """The same error with each problem placed in a workbook's sheet ("sheet X, row 7")."""
+    import dataclasses
+
+    located = DataError(
+        error.message,
+        problems=[dataclasses.replace(p, sheet=p.sheet or sheet) for p in error.problems],
+        hint=error.hint,
+        total_problems=error.total_problems,
+    )
+    return located
 
 
 def ragged_records(raw: RawTable) -> dict[int, list[str]]:
