@@ -26,7 +26,7 @@ _BOMS = (
 
 # Codecs that look up but do not turn a file's bytes into its text.
 _NOT_FILE_ENCODINGS = frozenset(
-    {"undefined", "unicode_escape", "raw_unicode_escape", "unicode_internal", "idna", "punycode"}
+    {"undefined", "unicode-escape", "raw-unicode-escape", "unicode-internal", "idna", "punycode"}
 )
 
 # Candidates proposed in hints, in the order preferred when equally plausible.

@@ -15,17 +15,16 @@ from cstool.schema import FIELDS, REQUIRED
 if TYPE_CHECKING:
     from cstool.read.raw import RawTable
 
-# Headers of real tools' exports, beside schema.ALIASES (checked against the tools' export
-# documentation where it could be found). Deliberately absent: Shopify's `Total Spent`
-# (lifetime spend, not MRR), Notion's `Last edited time` (an edit of the row, not a touch
-# of the customer), Stripe's `Canceled At`/`Ended At` (churn_date is not a field yet).
+# Headers of real tools' exports, beside schema.ALIASES. Deliberately absent: Shopify's
+# `Total Spent` (lifetime spend, not MRR) and `First Name` (half a name), Notion's `Last
+# edited time` (an edit of the row, not a touch of the customer), Stripe's `Canceled At
+# (UTC)`/`Ended At (UTC)`/`Delinquent` (churn_date and status are not schema fields yet),
+# Pipedrive's `Deal - …` columns (a deal export is not one row per customer).
 TOOL_ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": (
         "customer id",  # Stripe subscriptions, Shopify
         "record id",  # HubSpot
         "account number",  # Zoho CRM accounts
-        "organization - id",  # Pipedrive organisations
-        "deal - id",  # Pipedrive deals
         "客戶編號",
         "客戶ID",
         "客戶代號",
@@ -38,8 +37,6 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "company name",  # HubSpot companies
         "account name",  # Zoho CRM accounts
         "organization - name",  # Pipedrive
-        "organization name",
-        "deal - organization",
         "customer name",
         "客戶名稱",
         "客戶名",
@@ -54,7 +51,6 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "customer email",  # Stripe subscriptions
         "email",  # Stripe customers, Shopify
         "primary email",
-        "person - email",  # Pipedrive
         "電子郵件",
         "電郵",
         "郵箱",
@@ -66,14 +62,13 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
     "stage": (
         "status",  # Stripe subscriptions
         "lifecycle stage",  # HubSpot
-        "deal - stage",  # Pipedrive
         "stage",
         "階段",
         "狀態",
         "ステータス",
         "ステージ",
     ),
-    "tags": ("tags", "deal - labels", "標籤", "タグ"),
+    "tags": ("tags", "標籤", "タグ"),
     "notes": ("description", "note", "備註", "說明", "備考", "メモ"),
     "value_delivery": ("價值交付", "價值", "価値提供"),
     "issue_resolution": ("問題解決", "課題解決"),
@@ -83,8 +78,6 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "created (utc)",  # Stripe customers and subscriptions
         "create date",  # HubSpot
         "created time",  # Zoho CRM
-        "organization - organization created",  # Pipedrive
-        "deal - deal created",  # Pipedrive
         "created",  # Notion, Airtable
         "created at",
         "created date",
@@ -98,8 +91,6 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
     "last_contact": (
         "last activity date",  # HubSpot
         "last activity time",  # Zoho CRM
-        "deal - last activity date",  # Pipedrive
-        "organization - last activity date",
         "最後聯繫",
         "最近聯繫",
         "最後聯繫日期",
@@ -124,11 +115,14 @@ def _merged() -> dict[str, tuple[str, ...]]:
     merged: dict[str, tuple[str, ...]] = {}
     for name in FIELDS:
         spellings = [*SCHEMA_ALIASES.get(name, ()), *TOOL_ALIASES.get(name, ())]
+        if name == "customer_id":  # Stripe subscriptions: `Customer ID` (cus_…) beats `id` (sub_…)
+            spellings = [*TOOL_ALIASES[name], *SCHEMA_ALIASES.get(name, ())]
         merged[name] = tuple(dict.fromkeys(spellings))
     return merged
 
 
-# schema.ALIASES first (they were there first), then the tools' headers.
+# schema.ALIASES first (they were there first), then the tools' headers; for the ID the
+# tools' first.
 ALIASES: dict[str, tuple[str, ...]] = _merged()
 
 
