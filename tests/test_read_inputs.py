@@ -287,3 +287,37 @@ def test_path_through_a_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         load_table(tmp_path / "plain" / "c.csv", Settings())
     assert "a part of the path is a file, not a folder" in err.value.message
+
+
+def test_log_lookup_stops_at_the_id_and_does_not_read_the_rest(tmp_path: Path) -> None:
+    from cstool.ids import find_customer
+
+    # The ID is on line 2; the rest is 20 MB of rows and then a byte that is not UTF-8.
+    # Reading the whole file would refuse it; the lookup never gets there.
+    body = "".join(f"B{i},Someone,5,5,5\n" for i in range(10_000)).encode() * 100
+    path = tmp_path / "big.csv"
+    path.write_bytes(
+        f"Customer_ID,Name,{SCORES}\nA1,Ann Early,8,7,6\n".encode() + body + b"Z9,Ren\xe9e,1,1,1\n"
+    )
+    found = find_customer(path, Settings(), "A1")
+    assert (found.customer_id, found.name) == ("A1", "Ann Early")
+    with pytest.raises(DataError):
+        load_table(path, Settings())
+
+
+def test_log_lookup_in_a_workbook(tmp_path: Path) -> None:
+    from cstool.ids import find_customer
+
+    found = find_customer(DATA / "customers.xlsx", Settings(), "C1002")
+    assert (found.customer_id, found.name, found.line) == ("C1002", "Yara Larsen", 3)
+    with pytest.raises(UsageError) as err:
+        find_customer(DATA / "customers.xlsx", Settings(), "C1O02")
+    assert err.value.hint == "did you mean C1002, C1102, C1012?"
+
+
+def test_big5_and_gb18030_readings_are_judged_by_common_characters() -> None:
+    from cstool.read.encoding import common_han_share
+
+    big5 = "客戶名稱,陳大文".encode("big5")
+    assert common_han_share(big5.decode("big5")) == 1.0
+    assert common_han_share(big5.decode("gb18030", errors="replace")) < 0.3
