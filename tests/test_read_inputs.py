@@ -321,3 +321,14 @@ def test_big5_and_gb18030_readings_are_judged_by_common_characters() -> None:
     big5 = "客戶名稱,陳大文".encode("big5")
     assert common_han_share(big5.decode("big5")) == 1.0
     assert common_han_share(big5.decode("gb18030", errors="replace")) < 0.3
+
+
+def test_pipe_with_blank_line_and_quoted_newline_gives_exact_lines() -> None:
+    text = (f'Customer_ID,{SCORES},Notes\n\nA1,8,7,6,"two\nlines"\nA2,eleven,7,6,x\n').encode()
+    reader, writer = os.pipe()
+    with os.fdopen(writer, "wb") as sink:
+        sink.write(text)
+    with os.fdopen(reader, "rb") as source:
+        result = cstool("validate", "/dev/stdin", stdin=source)
+    assert result.returncode == 1
+    assert "/dev/stdin line 5, column 'Value_Delivery', value 'eleven'" in result.stderr

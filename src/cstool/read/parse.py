@@ -139,7 +139,7 @@ def _next_line_break(data: bytes, pos: int) -> int:
 
 def _parse_body(
     data: bytes, offset: int, sep: str, ncols: int, path: Path, header_lines: int
-) -> tuple[pa.Table, list[tuple[int, int]]]:
+) -> tuple[pa.Table, list[tuple[int, int]], list[int] | None]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -183,8 +183,9 @@ def _parse_body(
     pa.default_memory_pool().release_unused()
     if ragged:
         # Only a few records are affected; exact line numbers come from a careful pass.
-        _, ragged = _record_starts(data, sep, ncols, header_lines)
-    return table, ragged
+        starts, ragged = _record_starts(data, sep, ncols, header_lines)
+        return table, ragged, starts
+    return table, ragged, None
 
 
 def _check_unclosed_quote(data: bytes, sep: str, path: Path) -> None:
@@ -256,7 +257,8 @@ class ParsedCsv:
     header_lines: int
     ragged: list[tuple[int, int]]
     ragged_cells: dict[int, list[str]]  # line -> cells of each ragged row (for rejects)
-    lines: np.ndarray
+    lines: np.ndarray | None  # None: count them from `data` when asked
+    data: bytes | None = None  # the UTF-8 bytes, kept only when `lines` is None
 
 
 def parse_csv(data: bytes, path: Path, settings: Settings, delimiter: str | None) -> ParsedCsv:
@@ -278,15 +280,27 @@ def parse_csv(data: bytes, path: Path, settings: Settings, delimiter: str | None
         )
     sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)
     header, body_offset, header_lines, headers = find_header(data, sep, path, settings)
-    table, ragged = _parse_body(data, body_offset, sep, len(header), path, header_lines)
+    table, ragged, starts = _parse_body(data, body_offset, sep, len(header), path, header_lines)
     n = table.num_rows
     ragged_cells: dict[int, list[str]] = {}
-    if not ragged and _physical_lines(data) == n + header_lines:
+    kept: bytes | None = None
+    lines: np.ndarray | None = None
+    if starts is not None:  # ragged rows: the careful pass has been made already
+        lines = np.asarray(starts, dtype=np.int64)
+        wanted = {line for line, _ in ragged}
+        ragged_cells = {s: rec for s, rec in _records(data, sep) if s in wanted}
+    elif _physical_lines(data) == n + header_lines:
         lines = np.arange(header_lines + 1, n + header_lines + 1, dtype=np.int64)
     else:
-        starts, _ = _record_starts(data, sep, len(header), header_lines)
-        lines = np.asarray(starts, dtype=np.int64)
-        if ragged:
-            wanted = {line for line, _ in ragged}
-            ragged_cells = {s: rec for s, rec in _records(data, sep) if s in wanted}
-    return ParsedCsv(header, headers, table, sep, header_lines, ragged, ragged_cells, lines)
+        # Blank lines or quoted newlines: exact lines need a slow pass, made only if a
+        # problem or a lookup asks; the bytes are kept for it (the path is never re-read).
+        kept = data
+    return ParsedCsv(header, headers, table, sep, header_lines, ragged, ragged_cells, lines, kept)
+
+
+def record_lines(data: bytes, sep: str, ncols: int, header_lines: int) -> np.ndarray:
+    """File line where each kept record starts (the slow, exact pass)."""
+    import numpy as np
+
+    starts, _ = _record_starts(data, sep, ncols, header_lines)
+    return np.asarray(starts, dtype=np.int64)

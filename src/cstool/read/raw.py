@@ -11,7 +11,7 @@ from cstool.errors import DataError
 from cstool.read.encoding import decode
 from cstool.read.files import read_bytes
 from cstool.read.headers import check_column_mapping, duplicate_header_warnings
-from cstool.read.parse import parse_csv
+from cstool.read.parse import parse_csv, record_lines
 from cstool.read.workbook import parse_workbook, workbook_kind
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class RawTable:
     sheet: str | None = None  # the workbook sheet read; None for a CSV
     format: str = "csv"  # "csv", "xlsx", "xls" or "ods"
     warnings: list[str] = field(default_factory=list)  # for people: duplicate headers, …
+    text: bytes | None = field(default=None, repr=False)  # UTF-8 bytes, for exact lines only
 
     @property
     def header_names(self) -> dict[str, str]:
@@ -51,6 +52,10 @@ class RawTable:
         """File line (header = 1) or sheet row where each row of `table` starts."""
         import numpy as np
 
+        if self.lines is None and self.text is not None:
+            width = len(self.header)
+            self.lines = record_lines(self.text, self.delimiter, width, self.header_lines)
+            self.text = None
         if self.lines is not None:
             return self.lines
         first = self.header_lines + 1
@@ -116,6 +121,7 @@ def read_raw(
         header_lines=csv.header_lines,
         lines=csv.lines,
         ragged_cells=csv.ragged_cells,
+        text=csv.data,
         warnings=duplicate_header_warnings(csv.header, csv.headers),
     )
 
