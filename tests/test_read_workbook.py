@@ -127,3 +127,10 @@ def test_workbook_booleans_datetimes_and_blank_rows(tmp_path: Path) -> None:
         "",
         "",
     ]
+
+
+def test_ods_saved_with_a_csv_name_is_recognised_by_its_mimetype(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes((DATA / "customers.ods").read_bytes())
+    raw = read_raw(path, Settings())
+    assert (raw.format, raw.sheet, raw.table.num_rows) == ("ods", "Customers", 200)
