@@ -83,7 +83,8 @@ def test_workbook_saved_with_a_csv_name_is_recognised_by_its_bytes() -> None:
 def test_broken_workbook_is_a_clear_data_error() -> None:
     with pytest.raises(DataError) as err:
         load_table(DATA / "broken.xlsx", Settings())
-    assert "cannot be read as a xlsx workbook" in err.value.message
+    reason = "(.xlsx: Cannot detect file format)"
+    assert err.value.message == f"{DATA / 'broken.xlsx'}: cannot be read as a workbook {reason}"
     assert "export the sheet as CSV" in (err.value.hint or "")
 
 

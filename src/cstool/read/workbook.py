@@ -86,7 +86,7 @@ def parse_workbook(
         ) from None
     except Exception as exc:  # calamine's errors (zip, XML, format) have no common base
         raise DataError(
-            f"{path}: cannot be read as a {kind} workbook ({_reason(exc)})",
+            f"{path}: cannot be read as a workbook (.{kind}: {_reason(exc)})",
             hint="open and save it again in your spreadsheet, or export the sheet as CSV",
         ) from None
     names = list(book.sheet_names)
