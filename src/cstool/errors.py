@@ -28,7 +28,7 @@ class Problem:
     def describe(self) -> str:
         """One line for people: `file:line: column 'X': got 'v', expected ...`.
 
-        In a workbook: `file: sheet Customers, row 7: column 'X': ...`.
+        In a workbook: `file sheet Customers, row 7, column 'X', ...`.
         """
         where = []
         if self.file:

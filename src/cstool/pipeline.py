@@ -108,15 +108,13 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
         sheet=options.sheet,
     )
     del content
-    if raw.sheet is None:
-        return validate_table(
-            raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
-        )
     try:
         return validate_table(
             raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
         )
     except DataError as exc:  # a workbook's problems name the sheet and its row
+        if raw.sheet is None:
+            raise
         raise in_sheet(exc, raw.sheet) from None
 
 
