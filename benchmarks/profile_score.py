@@ -37,7 +37,7 @@ def main(path: Path) -> None:
 
     from cstool import pipeline, render
     from cstool.config import Settings
-    from cstool.reader import read_raw
+    from cstool.read import read_raw
     from cstool.scoring import score
     from cstool.validate import validate_table
     from cstool.write import atomic

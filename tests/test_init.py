@@ -183,3 +183,13 @@ def test_bad_file_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     code, out, err = run("init", "bin.csv")
     assert code in (1, 2) and "Traceback" not in out + err
     assert not (tmp_path / "cstool.toml").exists()
+
+
+def test_init_reads_a_workbook_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(DATA / "customers.xlsx", tmp_path / "customers.xlsx")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init", "customers.xlsx")
+    assert code == 0, err
+    assert "15 of 15 columns recognised" in err
+    settings = load_settings(tmp_path / "cstool.toml")
+    assert settings.customers == "customers.xlsx"

@@ -10,7 +10,7 @@ import pytest
 from cstool.config import Settings, settings_from_dict
 from cstool.errors import DataError, UsageError
 from cstool.pipeline import ReadOptions, load_table
-from cstool.reader import decode, match_headers, normalise_header, read_raw, sniff_delimiter
+from cstool.read import decode, match_headers, normalise_header, read_raw, sniff_delimiter
 from tests.conftest import DATA
 
 
@@ -140,8 +140,8 @@ def test_trailing_empty_spreadsheet_rows_are_ignored() -> None:
         ("empty.csv", "empty"),
         ("header_only.csv", "no customer rows"),
         ("nul_byte.csv", "NUL"),
-        ("latin1.csv", "--encoding"),
-        ("cp1252_semicolon.csv", "Windows-1252"),
+        ("latin1.csv", "most likely first: --encoding cp1252, --encoding latin-1"),
+        ("cp1252_semicolon.csv", "most likely first: --encoding cp1252"),
         ("binary_garbage.bin", "--encoding"),
         ("utf16_be_no_bom.csv", "NUL"),
         ("unterminated_quote.csv", "never closed"),

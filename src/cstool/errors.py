@@ -23,13 +23,20 @@ class Problem:
     value: str | None
     expected: str
     file: str | None = None
+    sheet: str | None = None  # a workbook's sheet: `line` is then the sheet's row number
 
     def describe(self) -> str:
-        """One line for people: `file:line: column 'X': got 'v', expected ...`."""
+        """One line for people: `file:line: column 'X': got 'v', expected ...`.
+
+        In a workbook: `file sheet Customers, row 7, column 'X', ...`.
+        """
         where = []
         if self.file:
             where.append(self.file)
-        if self.line is not None:
+        if self.sheet is not None:
+            row = f", row {self.line}" if self.line is not None else ""
+            where.append(f"sheet {self.sheet}{row}")
+        elif self.line is not None:
             where.append(f"line {self.line}")
         head = ":".join(where[:1]) + (f" {where[1]}" if len(where) > 1 else "")
         parts = [head] if head else []

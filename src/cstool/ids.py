@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import mmap
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _HEAD_BYTES = 1 << 20
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16_32_BOMS = (
     codecs.BOM_UTF32_LE,
     codecs.BOM_UTF32_BE,
@@ -56,9 +58,21 @@ def read_headers(
     path: Path, settings: Settings, *, encoding: str | None = None, delimiter: str | None = None
 ) -> Header:
     """The header of a customer file, decoded strictly like the loader does (for `init`)."""
-    from cstool.reader import decode, delimiter_option, find_header, read_bytes, sniff_delimiter
+    from cstool.read import (
+        decode,
+        delimiter_option,
+        find_header,
+        read_bytes,
+        read_raw,
+        sniff_delimiter,
+        workbook_kind,
+    )
 
-    data, used = decode(read_bytes(path), path, encoding)
+    content = read_bytes(path)
+    if workbook_kind(content, Path(path)) is not None:
+        raw = read_raw(path, settings, content=content)
+        return Header(raw.header, raw.headers, raw.delimiter, (raw.encoding,))
+    data, used = decode(content, path, encoding)
     if not data.strip(b" \t\r\n,;|"):
         raise DataError(f"{path}: the file is empty (no header, no rows)")
     sep = delimiter_option(delimiter) if delimiter else sniff_delimiter(data)
@@ -94,6 +108,8 @@ def _fast_find(
 ) -> FoundCustomer | None:
     """Byte search for the ID; None when it is not found this way (the slow path decides)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None  # a pipe is read once, by the loader; a device is refused there
         with path.open("rb") as handle:
             size = path.stat().st_size
             if size == 0:
@@ -110,10 +126,10 @@ def _fast_find(
 def _read_header(
     head: bytes, settings: Settings, forced: str | None, forced_sep: str | None
 ) -> Header | None:
-    from cstool.reader import delimiter_option, find_header, sniff_delimiter
+    from cstool.read import delimiter_option, find_header, sniff_delimiter
 
-    if head.startswith(_UTF16_32_BOMS):
-        return None
+    if head.startswith(_UTF16_32_BOMS) or head.startswith((b"PK\x03\x04", _OLE)):
+        return None  # UTF-16/32 and workbooks (zip, OLE) go through the loader
     if forced:
         try:
             if codecs.lookup(forced).name not in ("utf-8", "gb18030", "gbk", "ascii"):
@@ -195,8 +211,7 @@ def _slow_find(
     """Parse the file (no validation) and look the ID up, folding case; else "did you mean"."""
     import pandas as pd
 
-    from cstool.pipeline import customer_index
-    from cstool.reader import read_raw
+    from cstool.read import read_raw
 
     raw = read_raw(path, settings, encoding=forced, delimiter=forced_sep)
     if "customer_id" not in raw.headers:
@@ -218,3 +233,38 @@ def _column(table: pa.Table, position: int) -> pd.Series:
 
     values = table.column(f"c{position}").to_numpy(zero_copy_only=False)
     return pd.Series(values, dtype="string")
+
+
+def customer_index(frame: pd.DataFrame, customer_id: str) -> int:
+    """Row position of a customer; an unknown ID is a usage error with "did you mean"."""
+    import difflib
+
+    import numpy as np
+
+    ids = frame["customer_id"]
+    hits = np.flatnonzero((ids == customer_id).to_numpy(dtype=bool))
+    if len(hits):
+        return int(hits[0])
+    folded = ids.str.casefold()
+    exact_fold = np.flatnonzero((folded == customer_id.casefold()).to_numpy(dtype=bool))
+    if len(exact_fold):
+        return int(exact_fold[0])
+    # Only IDs of a similar length are compared, so a million customers stay quick.
+    lengths = ids.str.len().to_numpy(dtype=np.int64, na_value=0)
+    near = ids[np.abs(lengths - len(customer_id)) <= 2]
+    pool = near.iloc[:50_000].tolist()
+    close = difflib.get_close_matches(customer_id, pool, n=20, cutoff=0.5)
+    close = sorted(close, key=lambda c: (_edit_distance(customer_id, c), c))[:3]
+    hint = f"did you mean {', '.join(close)}?" if close else None
+    raise UsageError(f"unknown customer ID {customer_id!r}", hint=hint)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, to rank a few "did you mean" candidates."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -285,7 +285,7 @@ def _value_table(settings: Settings) -> dict[str, int]:
 
 def _columns_by_role(frame: pd.DataFrame) -> dict[str, list[str]]:
     """The frame's columns that carry each lifecycle fact, matched by normalised header."""
-    from cstool.reader import normalise_header
+    from cstool.read import normalise_header
     from cstool.schema import FIELDS
 
     roles: dict[str, list[str]] = {
@@ -320,6 +320,9 @@ def _columns_by_role(frame: pd.DataFrame) -> dict[str, list[str]]:
             if key in headers:
                 roles[role].append(column)
     roles["ended"] = [c for tier in ended for c in tier]
+    if not roles["period_end"] and "renewal_date" in frame.columns:
+        # Readers map Stripe's `Current Period End (UTC)` to renewal_date: the same day.
+        roles["period_end"] = ["renewal_date"]
     return roles
 
 

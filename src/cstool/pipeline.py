@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
-from cstool.errors import ConfigError, UsageError
+from cstool.errors import ConfigError, DataError, UsageError
+from cstool.ids import customer_index as customer_index  # where it lives since ids.py needs it
 from cstool.schema import ENRICHED
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from cstool.reader import RawTable
+    from cstool.read import RawTable
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ReadOptions:
     delimiter: str | None = None
     skip_invalid: bool = False
     rejects: Path | None = None
+    sheet: str | int | None = None  # a workbook's sheet (name or 0-based position)
 
 
 @dataclass
@@ -89,7 +91,7 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
     """Read and validate a customer table; raises DataError listing every problem."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from cstool.reader import read_bytes, read_raw
+    from cstool.read import in_sheet, read_bytes, read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
@@ -98,10 +100,22 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
         _import_pandas_meanwhile()
         content = reading.result()
     raw = read_raw(
-        path, settings, encoding=options.encoding, delimiter=options.delimiter, content=content
+        path,
+        settings,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        content=content,
+        sheet=options.sheet,
     )
     del content
-    return validate_table(raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects)
+    try:
+        return validate_table(
+            raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
+        )
+    except DataError as exc:  # a workbook's problems name the sheet and its row
+        if raw.sheet is None:
+            raise
+        raise in_sheet(exc, raw.sheet) from None
 
 
 def _import_pandas_meanwhile() -> None:
@@ -202,30 +216,6 @@ def run(
     return Run(workspace, table, frame, as_of, store_path, logged, snoozes)
 
 
-def customer_index(frame: pd.DataFrame, customer_id: str) -> int:
-    """Row position of a customer; an unknown ID is a usage error with "did you mean"."""
-    import difflib
-
-    import numpy as np
-
-    ids = frame["customer_id"]
-    hits = np.flatnonzero((ids == customer_id).to_numpy(dtype=bool))
-    if len(hits):
-        return int(hits[0])
-    folded = ids.str.casefold()
-    exact_fold = np.flatnonzero((folded == customer_id.casefold()).to_numpy(dtype=bool))
-    if len(exact_fold):
-        return int(exact_fold[0])
-    # Only IDs of a similar length are compared, so a million customers stay quick.
-    lengths = ids.str.len().to_numpy(dtype=np.int64, na_value=0)
-    near = ids[np.abs(lengths - len(customer_id)) <= 2]
-    pool = near.iloc[:50_000].tolist()
-    close = difflib.get_close_matches(customer_id, pool, n=20, cutoff=0.5)
-    close = sorted(close, key=lambda c: (_edit_distance(customer_id, c), c))[:3]
-    hint = f"did you mean {', '.join(close)}?" if close else None
-    raise UsageError(f"unknown customer ID {customer_id!r}", hint=hint)
-
-
 def sort_order(
     frame: pd.DataFrame,
     sort: str | None = None,
@@ -256,7 +246,7 @@ def _column_for(frame: pd.DataFrame, name: str) -> str:
 
     if name in frame.columns:
         return name
-    from cstool.reader import normalise_header
+    from cstool.read import normalise_header
 
     wanted = normalise_header(name)
     for column in frame.columns:
@@ -297,14 +287,3 @@ def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = Non
     passthrough = [c for c in table.frame.columns if c not in FIELDS]
     columns = [*FIELDS, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
     return scored[columns].reset_index(drop=True)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, to rank a few "did you mean" candidates."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]

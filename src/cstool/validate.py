@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings
 from cstool.errors import DataError, Problem
-from cstool.reader import RawTable, missing_required, ragged_records
+from cstool.read import RawTable, missing_required, ragged_records
 from cstool.schema import (
     DATE_FIELDS,
     EMAIL_PATTERN,

@@ -1,0 +1,144 @@
+"""A customer file (CSV or workbook) → RawTable: every cell as text, read from one read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cstool.config import Settings
+from cstool.errors import DataError
+from cstool.read.encoding import decode
+from cstool.read.files import read_bytes
+from cstool.read.headers import check_column_mapping, duplicate_header_warnings
+from cstool.read.parse import parse_csv, record_lines
+from cstool.read.workbook import parse_workbook, workbook_kind
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+
+@dataclass
+class RawTable:
+    """A parsed table: every cell as text, the header as written, and where each row starts.
+
+    For a workbook, `sheet` names the sheet read and line numbers are its row numbers;
+    `encoding` is then "utf-8" and `delimiter` "," (what rejects files are written with).
+    """
+
+    path: Path
+    table: pa.Table  # columns c0…cN (text), rows as parsed
+    header: list[str]  # the header cells as written
+    headers: dict[str, int]  # canonical field -> column position
+    encoding: str
+    delimiter: str
+    ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of bad rows
+    header_lines: int = 1  # lines up to the end of the header (blank lines before it included)
+    lines: np.ndarray | None = None  # file line (or sheet row) where each row starts
+    ragged_cells: dict[int, list[str]] = field(default_factory=dict)  # line -> cells
+    sheet: str | None = None  # the workbook sheet read; None for a CSV
+    format: str = "csv"  # "csv", "xlsx", "xls" or "ods"
+    warnings: list[str] = field(default_factory=list)  # for people: duplicate headers, …
+    text: bytes | None = field(default=None, repr=False)  # UTF-8 bytes, for exact lines only
+
+    @property
+    def header_names(self) -> dict[str, str]:
+        """Canonical field -> header as written in the file."""
+        return {name: self.header[pos] for name, pos in self.headers.items()}
+
+    @property
+    def line_numbers(self) -> np.ndarray:
+        """File line (header = 1) or sheet row where each row of `table` starts."""
+        import numpy as np
+
+        if self.lines is None and self.text is not None:
+            width = len(self.header)
+            self.lines = record_lines(self.text, self.delimiter, width, self.header_lines)
+            self.text = None
+        if self.lines is not None:
+            return self.lines
+        first = self.header_lines + 1
+        return np.arange(first, self.table.num_rows + first, dtype=np.int64)
+
+
+def read_raw(
+    path: Path,
+    settings: Settings,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    content: bytes | None = None,
+    sheet: str | int | None = None,
+) -> RawTable:
+    """Read a customer CSV or workbook into text cells, matching its headers to cstool's fields.
+
+    `content`: the file's bytes when the caller has read them already (the path is then
+    never opened again, so a pipe works). A workbook is recognised by its bytes, whatever
+    its name; `sheet` picks one by name or 0-based position (default: the first).
+    """
+    import pyarrow  # noqa: F401  (loaded first: it also checks UTF-8 fast)
+
+    path = Path(path)
+    raw = read_bytes(path) if content is None else content
+    del content
+    kind = workbook_kind(raw, path)
+    if kind is not None:
+        parsed = parse_workbook(raw, path, settings, kind, sheet)
+        del raw
+        where = f"{path} (sheet {parsed.sheet})"
+        check_column_mapping(parsed.header, settings, where)
+        return RawTable(
+            path=path,
+            table=parsed.table,
+            header=parsed.header,
+            headers=parsed.headers,
+            encoding="utf-8",
+            delimiter=",",
+            header_lines=parsed.header_lines,
+            lines=parsed.lines,
+            sheet=parsed.sheet,
+            format=kind,
+            warnings=duplicate_header_warnings(parsed.header, parsed.headers),
+        )
+    forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
+    data, used = decode(raw, path, forced)
+    del raw
+    forced_delimiter = delimiter or (
+        settings.input.delimiter if settings.input.delimiter != "auto" else None
+    )
+    csv = parse_csv(data, path, settings, forced_delimiter)
+    del data
+    check_column_mapping(csv.header, settings, str(path))
+    return RawTable(
+        path=path,
+        table=csv.table,
+        header=csv.header,
+        headers=csv.headers,
+        encoding=used,
+        delimiter=csv.delimiter,
+        ragged=csv.ragged,
+        header_lines=csv.header_lines,
+        lines=csv.lines,
+        ragged_cells=csv.ragged_cells,
+        text=csv.data,
+        warnings=duplicate_header_warnings(csv.header, csv.headers),
+    )
+
+
+def in_sheet(error: DataError, sheet: str) -> DataError:
+    """The same error with each problem placed in a workbook's sheet ("sheet X, row 7")."""
+    import dataclasses
+
+    located = DataError(
+        error.message,
+        problems=[dataclasses.replace(p, sheet=p.sheet or sheet) for p in error.problems],
+        hint=error.hint,
+        total_problems=error.total_problems,
+    )
+    return located
+
+
+def ragged_records(raw: RawTable) -> dict[int, list[str]]:
+    """The cells of each ragged row, by line: for the rejects file only."""
+    return raw.ragged_cells

@@ -1,0 +1,205 @@
+"""Workbooks (.xlsx, .xlsm, .xls, .ods) → the same text cells as a CSV, via python-calamine.
+
+Cells become the text the file shows: dates as ISO `2026-11-22` (with the time when it is
+not midnight), whole numbers without `.0`, booleans as true/false. Line numbers are the
+sheet's own row numbers, so a problem can say "sheet Customers, row 7".
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cstool.config import Settings
+from cstool.errors import DataError, UsageError
+from cstool.read.headers import header_choice, match_headers
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, or an encrypted .xlsx
+_TITLE_ROWS = 3
+
+
+def workbook_kind(content: bytes, path: Path) -> str | None:
+    """ "xlsx", "ods" or "xls" when the bytes are a workbook (whatever the file is named)."""
+    if content.startswith(b"PK\x03\x04"):
+        head = content[:4096]
+        if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+            return "ods"
+        try:
+            names = zipfile.ZipFile(BytesIO(content)).namelist()
+        except zipfile.BadZipFile:
+            return "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else None
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if "content.xml" in names and path.suffix.lower() == ".ods":
+            return "ods"
+        return None
+    if content.startswith(_OLE):
+        return "xls"
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return path.suffix.lower().lstrip(".").replace("xlsm", "xlsx")
+    return None
+
+
+@dataclass
+class ParsedSheet:
+    """One sheet as text cells: header, cells, sheet row number of each kept row."""
+
+    sheet: str
+    header: list[str]
+    headers: dict[str, int]
+    table: pa.Table
+    header_lines: int  # the header's row number
+    lines: np.ndarray
+
+
+def parse_workbook(
+    content: bytes, path: Path, settings: Settings, kind: str, sheet: str | int | None = None
+) -> ParsedSheet:
+    """Read one sheet (the first by default) into text cells, header found as in CSVs."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import python_calamine as calamine
+
+    if kind == "xls" and b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in (
+        content
+    ):
+        raise DataError(
+            f"{path}: the workbook is encrypted (password-protected)",
+            hint="open it in your spreadsheet, remove the password (or save a copy without "
+            "one, or as CSV) and read that",
+        )
+    try:
+        book = calamine.CalamineWorkbook.from_filelike(BytesIO(content))
+    except calamine.PasswordError:
+        raise DataError(
+            f"{path}: the workbook is encrypted (password-protected)",
+            hint="save a copy without the password (or as CSV) and read that",
+        ) from None
+    except Exception as exc:  # calamine's errors (zip, XML, format) have no common base
+        raise DataError(
+            f"{path}: cannot be read as a workbook (.{kind}: {_reason(exc)})",
+            hint="open and save it again in your spreadsheet, or export the sheet as CSV",
+        ) from None
+    names = list(book.sheet_names)
+    if not names:
+        raise DataError(f"{path}: the workbook has no sheets")
+    name = _sheet_name(names, sheet, path)
+    try:
+        rows: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # as above: a broken sheet part
+        raise DataError(
+            f"{path}: sheet {name}: cannot be read ({_reason(exc)})",
+            hint="open and save it again in your spreadsheet, or export the sheet as CSV",
+        ) from None
+    if not rows:
+        raise DataError(f"{path}: sheet {name} is empty (no header, no rows)")
+    width = max(map(len, rows))
+    padded = (r if len(r) == width else r + [""] * (width - len(r)) for r in rows)
+    columns = [pa.array(_as_text(list(col)), type=pa.string()) for col in zip(*padded, strict=True)]
+    del rows
+    filled_by_column = [_mask(pc.not_equal(pc.utf8_trim_whitespace(c), "")) for c in columns]
+    filled = np.logical_or.reduce(filled_by_column) if columns else np.zeros(0, dtype=bool)
+    nonblank = np.flatnonzero(filled)
+    if not len(nonblank):
+        raise DataError(f"{path}: sheet {name} is empty (no header, no rows)")
+    candidates = [[str(c[int(i)].as_py()).strip() for c in columns] for i in nonblank[:4]]
+    header_row = int(nonblank[header_choice(candidates, settings)])
+    body_rows = nonblank[nonblank > header_row]
+    if not len(body_rows):
+        raise DataError(f"{path}: sheet {name} has a header but no customer rows")
+    # Columns with nothing in them at all (right of the table) are not part of it.
+    used = [
+        i for i, mask in enumerate(filled_by_column) if mask[header_row] or mask[body_rows].any()
+    ]
+    ncols = used[-1] + 1 if used else 0
+    header = [str(columns[i][header_row].as_py()).strip() for i in range(ncols)]
+    take = pa.array(body_rows)
+    table = pa.table({f"c{i}": columns[i].take(take) for i in range(ncols)})
+    return ParsedSheet(
+        sheet=name,
+        header=header,
+        headers=match_headers(header, settings),
+        table=table,
+        header_lines=header_row + 1,
+        lines=(body_rows + 1).astype(np.int64),
+    )
+
+
+def _sheet_name(names: list[str], sheet: str | int | None, path: Path) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int):
+        if 0 <= sheet < len(names):
+            return names[sheet]
+        raise UsageError(
+            f"{path}: sheet {sheet}: the workbook has {len(names)} sheet(s), numbered from 0",
+            hint=f"sheets: {', '.join(names)}",
+        )
+    if sheet in names:
+        return sheet
+    folded = {n.casefold(): n for n in names}
+    if sheet.casefold() in folded:
+        return folded[sheet.casefold()]
+    raise UsageError(f"{path}: no sheet named {sheet!r}", hint=f"sheets: {', '.join(names)}")
+
+
+def _mask(values: Any) -> np.ndarray:
+    import numpy as np
+
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _as_text(values: list[Any]) -> np.ndarray:
+    """One column of calamine values → text, one Arrow cast per value type (not per cell)."""
+    import datetime as dt
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(values)
+    out = np.empty(n, dtype=object)
+    arr = np.empty(n, dtype=object)
+    arr[:] = values
+    kinds = np.fromiter(map(type, values), dtype=object, count=n)
+    present = set(kinds.tolist())
+    for kind in present:
+        idx: Any = np.flatnonzero(kinds == kind) if len(present) > 1 else slice(None)
+        part = arr[idx]
+        if kind is str:
+            out[idx] = part
+        elif kind is bool:
+            out[idx] = np.where(part.astype(bool), "true", "false")
+        elif kind is float or kind is int:
+            numbers = pa.array(part, type=pa.float64() if kind is float else pa.int64())
+            out[idx] = pc.cast(numbers, pa.string()).to_numpy(zero_copy_only=False)
+        elif kind is dt.date:
+            out[idx] = pc.cast(pa.array(part, pa.date32()), pa.string()).to_numpy(
+                zero_copy_only=False
+            )
+        elif kind is dt.datetime:
+            stamps = pa.array(part, pa.timestamp("us")).cast(pa.timestamp("s"), safe=False)
+            midnight = pc.equal(pc.cast(stamps, pa.date32()).cast(pa.timestamp("s")), stamps)
+            text = pc.if_else(
+                midnight,
+                pc.strftime(stamps, format="%Y-%m-%d"),
+                pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S"),
+            )
+            out[idx] = text.to_numpy(zero_copy_only=False)
+        else:  # times, durations: rare, shown as Python writes them
+            out[idx] = [str(v) for v in part]
+    return out
