@@ -276,7 +276,8 @@ def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = Non
 
     scored = frame if order is None else frame.iloc[order]
     passthrough = [c for c in table.frame.columns if c not in FIELDS]
-    columns = [*FIELDS, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
+    fields = [c for c in FIELDS if c in scored.columns]  # satisfaction inputs may be absent
+    columns = [*fields, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
     return scored[columns].reset_index(drop=True)
 
 

@@ -37,7 +37,10 @@ def score(
     satisfaction = np.zeros(len(frame))
     scale = settings.scale
     for name, weight in settings.weights.normalised().items():
-        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        if name not in frame.columns:  # a file without the satisfaction inputs
+            values = np.full(len(frame), np.nan)
+        else:
+            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
         normalised = (values - scale.min) / (scale.max - scale.min) * 100.0
         contribution = weight * normalised
         out[f"satisfaction_from_{name}"] = contribution.astype(EXPLAIN_DTYPE)

@@ -282,6 +282,19 @@ def neutralised_row(cells: list[str]) -> list[str]:
     return [f"'{c}" if c.startswith(FORMULA_STARTS) and not number.match(c) else c for c in cells]
 
 
+def distinct_outputs(outputs: dict[str, Path]) -> None:
+    """UsageError when two options name one file (`--rejects X --output X`)."""
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        key = os.path.realpath(path)
+        if key in seen:
+            raise UsageError(
+                f"{seen[key]} and {option} both name {path}; give each its own file",
+                hint="for example --rejects rejects.csv",
+            )
+        seen[key] = option
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)

@@ -66,8 +66,10 @@ def score_command(
     """
     from cstool import pipeline, render
     from cstool.render import score as show
-    from cstool.write import atomic
+    from cstool.write import atomic, distinct_outputs
 
+    if output is not None and rejects is not None:
+        distinct_outputs({"--output": output, "--rejects": rejects})
     day = resolve_as_of(as_of)
     with show.progress() as step:
         result = pipeline.run(

@@ -45,6 +45,16 @@ def skipped(table: Table, rejects: Path | None) -> None:
             f"left out {table.skipped} invalid row{'s' if table.skipped != 1 else ''}"
             f" of {table.source}{where}"
         )
+    if table.blanked:
+        cells = len(table.blanked)
+        message(
+            f"emptied {cells} invalid optional cell{'s' if cells != 1 else ''} "
+            "(the customers are kept): "
+            + "; ".join(p.describe() for p in table.blanked[:5])
+            + (" …" if cells > 5 else "")
+        )
+    for warning in table.warnings:
+        message(f"warning: {warning}")
 
 
 def written(output: Path, frame: pd.DataFrame, settings: Settings) -> None:
@@ -158,6 +168,8 @@ def valid(table: Table, workspace: Workspace) -> None:
     unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
     if unmatched:
         message(f"passed through as they are: {', '.join(map(clean, unmatched))}")
+    for note in [*table.warnings, *table.notes]:
+        message(f"note: {note}")
 
 
 def _delimiter_name(sep: str) -> str:
@@ -194,7 +206,7 @@ def explain(result: Run, index: int) -> None:
     for col in ("input", "value", f"on 0–100 (scale {scale.min:g}–{scale.max:g})", "weight"):
         sat.add_column(col, justify="right" if col != "input" else "left")
     sat.add_column("contribution", justify="right")
-    for field in SCORE_INPUTS:
+    for field in (f for f in SCORE_INPUTS if f in row.index):  # a file may have none
         raw_value = float(row[field])
         normalised = (raw_value - scale.min) / (scale.max - scale.min) * 100
         sat.add_row(

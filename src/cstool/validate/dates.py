@@ -46,7 +46,7 @@ _MONTH_DAY = (
     r"^(?:[A-Za-z]{3,9},?\s+)?(?P<mon>[A-Za-z]{3,9})\.?[-\s./]*(?P<d>\d{1,2})(?:st|nd|rd|th)?,?"
     r"[-\s./]*(?P<y>\d{4})$"
 )
-_SERIAL = r"^\d{5}(?:\.\d+)?$"
+_SERIAL = r"^\d+(?:\.\d+)?$"
 _MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
 _MONTHS += ("august", "september", "october", "november", "december")
 # every accepted spelling of a month: its name, or a prefix of 3+ letters (sept too)

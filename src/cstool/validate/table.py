@@ -65,10 +65,10 @@ class Table:
     `frame` has every canonical field (typed, missing ones all-NA; the three satisfaction
     inputs only when the file has them) plus the unknown columns under their own headers;
     `raw` is the file's cells as text with the original headers, row-aligned with `frame`,
-    so enriched CSVs keep the input's columns as they were. `rejected` holds the rows left
-    out (the file's cells + `reason`, indexed by line), `blanked` the optional cells emptied
-    under --skip-invalid, `warnings` what a person should know (totals rows, a likely 1–5
-    scale) and `notes` what the file could add (satisfaction inputs).
+    so enriched CSVs keep the input's columns as they were. `rejected` (under skip_invalid,
+    possibly empty) holds the rows left out (the file's cells + `reason`, indexed by line),
+    `blanked` the optional cells emptied under --skip-invalid, `warnings` what a person
+    should know (totals rows, a likely 1–5 scale) and `notes` what the file could add.
     """
 
     frame: pd.DataFrame
@@ -181,7 +181,9 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
             f"{path}: {problem_count} problem{'s' if problem_count != 1 else ''} in "
             f"{bad_rows} row{'s' if bad_rows != 1 else ''}",
             problems=problems(raw, header_names, checks, dup, ids),
-            total_problems=problem_count,
+            # a column summarised in one message counts once among the messages
+            total_problems=problem_count
+            - sum(int(c.mask.sum()) - 1 for c in checks if c.summary and c.mask.any()),
             hint="fix the rows, or use --skip-invalid (with --rejects FILE to keep them)",
         )
     blanked: list[Problem] = []
@@ -190,11 +192,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         blanked = cell_problems(raw, header_names, failing)
         for check in failing:
             frame_columns[check.field] = _blanked(frame_columns[check.field], check.mask)
-    rejected = (
-        rejected_rows(raw, header_names, required, dup, ids, bad)
-        if bad.any() or raw.ragged
-        else None
-    )
+    rejected = rejected_rows(raw, header_names, required, dup, ids, bad) if skip_invalid else None
     frame = pd.DataFrame(frame_columns, copy=False)
 
     warnings = _totals_warnings(raw, total_rows)
