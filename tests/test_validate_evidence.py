@@ -102,7 +102,8 @@ def test_a_column_that_fits_both_orders_is_refused_with_both_settings(tmp_path: 
     with pytest.raises(DataError) as err:
         load_table(path, Settings())
     (problem,) = err.value.problems
-    assert problem.value == "03/04/2026" and problem.column == "last_contact"
+    assert problem.value == "03/04/2026" and problem.column == "Last_Contact"
+    assert f"{path}: column 'Last_Contact'" in err.value.message
     assert '"%d/%m/%Y"' in problem.expected and '"%m/%d/%Y"' in problem.expected
     settings = settings_from_dict({"input": {"date_format": "%d/%m/%Y"}})
     assert _days(load_table(path, settings), "last_contact") == ["2026-04-03", "2026-06-05"]

@@ -219,12 +219,19 @@ def _parse_messy_numbers(
 
 
 def convert(
-    name: str, column: pa.ChunkedArray, settings: Settings, dot_groups: bool = False
+    name: str,
+    column: pa.ChunkedArray,
+    settings: Settings,
+    dot_groups: bool = False,
+    *,
+    label: str | None = None,
+    file: str | None = None,
 ) -> tuple[Any, list[Check]]:
     """One column: typed values and the rows that break each rule.
 
     `dot_groups`: the file comes from a decimal-comma locale (semicolon-separated), where
-    money like 2.000 means two thousand.
+    money like 2.000 means two thousand. `label` (the column as the file names it) and
+    `file` name a column-wide error (dates whose order cannot be told).
     """
     import pandas as pd
     import pyarrow.compute as pc
@@ -233,7 +240,7 @@ def convert(
 
     kind = KIND[name]
     if kind == "date":
-        read = read_dates(column, settings.input.date_formats(), label=name)
+        read = read_dates(column, settings.input.date_formats(), label=label or name, file=file)
         return read.dates, [Check(name, read.bad, read.expected, summary=True)]
     if kind in ("score", "money", "int"):
         return bounded_numbers(name, column, settings, dot_groups)
@@ -268,8 +275,10 @@ def bounded_numbers(
     kind = KIND[name]
     percent = None
     if kind == "score":  # 85% is 85 % of the scale
-        is_percent = pc.match_substring_regex(column, _PERCENT)
-        if pc.any(is_percent).as_py():
+        # the plain substring test is cheap; the pattern only runs when a % is there at all
+        has_sign = pc.any(pc.match_substring(column, "%")).as_py()
+        is_percent = pc.match_substring_regex(column, _PERCENT) if has_sign else None
+        if is_percent is not None and pc.any(is_percent).as_py():
             percent = mask(is_percent)
             stripped = pc.replace_substring_regex(column, r"\s*%\s*$", "")
             column = pc.if_else(is_percent, pc.replace_substring(stripped, ",", "."), column)

@@ -34,10 +34,8 @@ _DATE_TIME = (
     r"(?::(?P<second>\d{2})(?:[.,]\d+)?)?\s*(?:(?P<ampm>[AaPp])\.?[Mm]\.?)?"
     r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?)?$"
 )
-_ISO = (
-    r"^(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})|年(?P<cm>\d{1,2})月(?P<cd>\d{1,2})日)$"
-)
-_NUMERIC = r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})$"
+_ISO = r"^\d{4}(?:[-/.]\d{1,2}[-/.]\d{1,2}|年\d{1,2}月\d{1,2}日)$"
+_NUMERIC = r"^\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})$"
 _DAY_MONTH = (
     r"^(?:[A-Za-z]{3,9},?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[-\s./]*(?P<mon>[A-Za-z]{3,9})\.?"
     r"[-\s./,]*(?P<y>\d{4})$"
@@ -63,12 +61,14 @@ class DateColumn:
     expected: str
 
 
-def read_dates(text: Any, formats: Sequence[str] = (), *, label: str = "the column") -> DateColumn:
+def read_dates(
+    text: Any, formats: Sequence[str] = (), *, label: str = "the column", file: str | None = None
+) -> DateColumn:
     """A date column, column-wise; DataError when its day/month order cannot be told.
 
     `formats` (the `[input] date_format` list) are tried first, per column: the first
-    that reads every cell wins, else the one that reads the most. `label` names the column
-    in the ambiguity error.
+    that reads every cell wins, else the one that reads the most. `label` and `file` name
+    the column in the ambiguity error.
     """
     import numpy as np
     import pandas as pd
@@ -102,7 +102,7 @@ def read_dates(text: Any, formats: Sequence[str] = (), *, label: str = "the colu
         if whole_column_numeric and not formats:
             result[idx] = _serial_dates(left)
         else:
-            days, evidence = _common_forms(left, user_formats=bool(formats), label=label)
+            days, evidence = _common_forms(left, user_formats=bool(formats), label=label, file=file)
             result[idx] = days
     bad = np.isnat(result) & ~missing
     return DateColumn(
@@ -178,41 +178,53 @@ def _numbers(values: pa.Array) -> np.ndarray:
     )
 
 
-def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[np.ndarray, str]:
+def _common_forms(
+    cells: pa.Array, *, user_formats: bool, label: str, file: str | None
+) -> tuple[np.ndarray, str]:
     """ISO, CJK, numeric (order by evidence), month names, with optional times of day.
 
     Returns the days (NaT where a cell is no date) and a sentence on the column's order.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(cells)
-    parts = pc.extract_regex(cells, _DATE_TIME)  # null where no match
-    split = mask(pc.is_valid(parts))
-    day_text = pc.fill_null(pc.struct_field(parts, "day"), "")
     year = np.full(n, np.nan)
     month = np.full(n, np.nan)
     day = np.full(n, np.nan)
+    hour = np.full(n, np.nan)
+    minute = np.full(n, np.nan)
+    second = np.full(n, np.nan)
+    ampm = np.zeros(n, dtype=bool)
+    split = np.ones(n, dtype=bool)
+    day_text = cells
+    # Capturing regexes are slow in RE2: they only run on the cells that need them (a
+    # time of day, a month name); plain forms are matched, then split on their separator.
+    timed = np.flatnonzero(mask(pc.match_substring(cells, ":")))
+    if len(timed):
+        parts = pc.extract_regex(cells.take(pa.array(timed)), _DATE_TIME)  # null: no match
+        split[timed] = mask(pc.is_valid(parts))
+        day_text = pc.replace_with_mask(
+            cells, pa.array(_positions(n, timed)), pc.fill_null(pc.struct_field(parts, "day"), "")
+        )
+        hour[timed] = _numbers(pc.fill_null(pc.struct_field(parts, "hour"), ""))
+        minute[timed] = _numbers(pc.fill_null(pc.struct_field(parts, "minute"), ""))
+        second[timed] = _numbers(pc.fill_null(pc.struct_field(parts, "second"), ""))
+        ampm[timed] = mask(pc.not_equal(pc.fill_null(pc.struct_field(parts, "ampm"), ""), ""))
 
-    iso = pc.extract_regex(day_text, _ISO)
-    is_iso = mask(pc.is_valid(iso))
+    is_iso = mask(pc.match_substring_regex(day_text, _ISO))
     if is_iso.any():
-        y = _numbers(pc.fill_null(pc.struct_field(iso, "y"), ""))
-        m = np.fmax(
-            _numbers(pc.fill_null(pc.struct_field(iso, "m"), "")),
-            _numbers(pc.fill_null(pc.struct_field(iso, "cm"), "")),
-        )
-        d = np.fmax(
-            _numbers(pc.fill_null(pc.struct_field(iso, "d"), "")),
-            _numbers(pc.fill_null(pc.struct_field(iso, "cd"), "")),
-        )
-        year, month, day = (
-            np.where(is_iso, new, old) for new, old in ((y, year), (m, month), (d, day))
-        )
+        idx = np.flatnonzero(is_iso)
+        year[idx], month[idx], day[idx] = _three_parts(day_text.take(pa.array(idx)))
 
+    worded = np.flatnonzero(mask(pc.match_substring_regex(day_text, "[A-Za-z]{3}")))
     for pattern in (_DAY_MONTH, _MONTH_DAY):
-        named = pc.extract_regex(day_text, pattern)
-        hit = mask(pc.is_valid(named)) & np.isnan(year)
+        worded = worded[np.isnan(year[worded])]
+        if not len(worded):
+            break
+        named = pc.extract_regex(day_text.take(pa.array(worded)), pattern)
+        hit = mask(pc.is_valid(named))
         if not hit.any():
             continue
         words = pc.utf8_lower(pc.fill_null(pc.struct_field(named, "mon"), ""))
@@ -221,22 +233,25 @@ def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[n
         m = numbers[np.where(np.isnan(lookup.astype(np.float64)), -1, lookup).astype(np.int64)]
         y = _numbers(pc.fill_null(pc.struct_field(named, "y"), ""))
         d = _numbers(pc.fill_null(pc.struct_field(named, "d"), ""))
-        year = np.where(hit, y, year)
-        month = np.where(hit, m, month)
-        day = np.where(hit, d, day)
+        rows = worded[hit]
+        year[rows], month[rows], day[rows] = y[hit], m[hit], d[hit]
 
     evidence = ""
-    numeric = pc.extract_regex(day_text, _NUMERIC)
-    is_numeric = mask(pc.is_valid(numeric)) & np.isnan(year)
+    is_numeric = mask(pc.match_substring_regex(day_text, _NUMERIC)) & np.isnan(year)
     if is_numeric.any():
-        a = _numbers(pc.fill_null(pc.struct_field(numeric, "a"), ""))
-        b = _numbers(pc.fill_null(pc.struct_field(numeric, "b"), ""))
-        y = _numbers(pc.fill_null(pc.struct_field(numeric, "y"), ""))
-        y = np.where(y < 100, np.where(y < 69, 2000 + y, 1900 + y), y)  # strptime's %y rule
-        first = int(np.flatnonzero(is_numeric)[0])
+        numeric_rows = np.flatnonzero(is_numeric)
+        a = np.full(n, np.nan)
+        b = np.full(n, np.nan)
+        y = np.full(n, np.nan)
+        a[numeric_rows], b[numeric_rows], y[numeric_rows] = _three_parts(
+            day_text.take(pa.array(numeric_rows))
+        )
+        first = int(numeric_rows[0])
         example = str(cells[first].as_py())
-        sep = str(pc.struct_field(numeric, "sep")[first].as_py())
-        year_code = "%y" if len(str(pc.struct_field(numeric, "y")[first].as_py())) == 2 else "%Y"
+        first_day = str(day_text[first].as_py())
+        sep = next(c for c in first_day if not c.isdigit())
+        year_code = "%y" if len(first_day.rsplit(sep, 1)[-1]) == 2 else "%Y"
+        y = np.where(y < 100, np.where(y < 69, 2000 + y, 1900 + y), y)  # strptime's %y rule
         day_first_fmt = f"%d{sep}%m{sep}{year_code}"
         month_first_fmt = f"%m{sep}%d{sep}{year_code}"
         day_first_cells = int((is_numeric & (a > 12)).sum())
@@ -245,8 +260,9 @@ def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[n
             if user_formats:  # the user's formats did not read these: bad, no guess
                 evidence = "these values fit both day-first and month-first formats"
             else:
+                where = f"{file}: column {label!r}" if file else label
                 raise DataError(
-                    f"{label}: dates like {example!r} could be day first or month first",
+                    f"{where}: dates like {example!r} could be day first or month first",
                     problems=[
                         Problem(
                             None,
@@ -254,6 +270,7 @@ def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[n
                             example,
                             f'a known order: set [input] date_format = "{day_first_fmt}" '
                             f'(day first) or "{month_first_fmt}" (month first)',
+                            file,
                         )
                     ],
                     hint=f'add to cstool.toml: [input] date_format = "{day_first_fmt}" '
@@ -282,10 +299,6 @@ def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[n
                 day = np.where(is_numeric, d, day)
 
     # a time of day must be a real one: 2026-11-23T25:00 is not a date
-    hour = _numbers(pc.fill_null(pc.struct_field(parts, "hour"), ""))
-    minute = _numbers(pc.fill_null(pc.struct_field(parts, "minute"), ""))
-    second = _numbers(pc.fill_null(pc.struct_field(parts, "second"), ""))
-    ampm = mask(pc.not_equal(pc.fill_null(pc.struct_field(parts, "ampm"), ""), ""))
     with np.errstate(invalid="ignore"):
         bad_time = (
             np.where(ampm, (hour < 1) | (hour > 12), hour > 23)
@@ -295,6 +308,28 @@ def _common_forms(cells: pa.Array, *, user_formats: bool, label: str) -> tuple[n
         )
     ok = split & ~bad_time & (year >= _FIRST_YEAR) & (year <= _LAST_YEAR)
     return _assemble(year, month, day, ok), evidence
+
+
+def _positions(n: int, rows: np.ndarray) -> np.ndarray:
+    """A boolean mask of length n, true at `rows`."""
+    import numpy as np
+
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out
+
+
+def _three_parts(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`2026-11-22`, `22/11/2026`, `2026年11月22日` → their three numbers, in order."""
+    import pyarrow.compute as pc
+
+    text = cells
+    for mark in ("-", ".", "年", "月"):
+        text = pc.replace_substring(text, mark, "/")
+    text = pc.replace_substring(text, "日", "")
+    parts = pc.split_pattern(text, "/")
+    first, second, third = (_numbers(pc.list_element(parts, k)) for k in range(3))
+    return first, second, third
 
 
 def _month_words() -> pa.Array:
@@ -325,6 +360,10 @@ def _iso_dates(text: pa.ChunkedArray) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    # Arrow takes a second to refuse a million non-ISO cells: a look at the first ones first
+    head = text.slice(0, 1000)
+    if not pc.all(pc.match_substring_regex(head, r"^(?:\d{4}-\d{2}-\d{2})?$")).as_py():
+        return None
     try:
         days = pc.cast(empty_as_null(text), pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

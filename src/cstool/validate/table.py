@@ -133,7 +133,15 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         duplicates = pool.submit(_duplicates, id_cells)
         totals = pool.submit(_totals_rows, raw)
         converted = {
-            name: pool.submit(convert, name, columns[name], settings, raw.delimiter == ";")
+            name: pool.submit(
+                convert,
+                name,
+                columns[name],
+                settings,
+                raw.delimiter == ";",
+                label=raw.header_names[name],
+                file=str(raw.path),
+            )
             for name in fields
             if name in columns
         }
