@@ -218,7 +218,10 @@ def _common_forms(
         idx = np.flatnonzero(is_iso)
         year[idx], month[idx], day[idx] = _three_parts(day_text.take(pa.array(idx)))
 
-    worded = np.flatnonzero(mask(pc.match_substring_regex(day_text, "[A-Za-z]{3}")))
+    unread = np.isnan(year) & split
+    worded = np.flatnonzero(
+        unread & mask(pc.match_substring_regex(day_text, "[A-Za-z]{3}")) if unread.any() else unread
+    )
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         worded = worded[np.isnan(year[worded])]
         if not len(worded):
@@ -237,7 +240,10 @@ def _common_forms(
         year[rows], month[rows], day[rows] = y[hit], m[hit], d[hit]
 
     evidence = ""
-    is_numeric = mask(pc.match_substring_regex(day_text, _NUMERIC)) & np.isnan(year)
+    unread = np.isnan(year) & split
+    is_numeric = (
+        unread & mask(pc.match_substring_regex(day_text, _NUMERIC)) if unread.any() else unread
+    )
     if is_numeric.any():
         numeric_rows = np.flatnonzero(is_numeric)
         a = np.full(n, np.nan)
@@ -324,9 +330,9 @@ def _three_parts(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow.compute as pc
 
     text = cells
-    for mark in ("-", ".", "年", "月"):
-        text = pc.replace_substring(text, mark, "/")
-    text = pc.replace_substring(text, "日", "")
+    for mark, by in (("-", "/"), (".", "/"), ("年", "/"), ("月", "/"), ("日", "")):
+        if pc.any(pc.match_substring(text, mark)).as_py():  # finding is cheaper than replacing
+            text = pc.replace_substring(text, mark, by)
     parts = pc.split_pattern(text, "/")
     first, second, third = (_numbers(pc.list_element(parts, k)) for k in range(3))
     return first, second, third
