@@ -79,8 +79,8 @@ def test_json_on_stdout_messages_on_stderr(tmp_path: Path) -> None:
         "2026-11-23",
     )
     assert result.returncode == 0
-    assert len(json.loads(result.stdout)) == 2  # stdout is data alone
-    assert "left out 9" in result.stderr
+    assert len(json.loads(result.stdout)) == 6  # stdout is data alone (bad optional cells blanked)
+    assert "left out 5" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -430,7 +430,7 @@ class Book:
 
         sat_terms = []
         for name, weight in settings.weights.normalised().items():
-            if name not in SCORE_INPUTS:
+            if name not in SCORE_INPUTS or name not in headers:  # a file may have none
                 continue
             raw = number(row.get(name))
             sat_terms.append(

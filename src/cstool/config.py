@@ -30,9 +30,23 @@ class InputSettings(_Section):
 
     encoding: str = Field("auto", description="auto (BOM, UTF-8, GB18030) or a codec name")
     delimiter: str = Field("auto", description="auto, or one of , ; tab |")
-    date_format: str | None = Field(
-        None, description="an extra strftime date format, e.g. %d/%m/%Y, tried after ISO"
+    date_format: str | list[str] | None = Field(
+        None,
+        description="a strftime date format (e.g. %d/%m/%Y) or a list of them, tried in order "
+        "per column; without one, each column's day/month order is read from its own values",
     )
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_formats(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for fmt in [value] if isinstance(value, str) else value or []:
+            _check_date_format(fmt)
+        return value
+
+    def date_formats(self) -> list[str]:
+        """`date_format` as a list (empty when not set)."""
+        value = self.date_format
+        return [value] if isinstance(value, str) else list(value or [])
 
     @field_validator("delimiter")
     @classmethod
@@ -42,6 +56,29 @@ class InputSettings(_Section):
         if len(value) != 1:
             raise ValueError("expected auto, tab or a single character such as , or ;")
         return value
+
+
+# strftime directives a date format may use (the ones that describe a day and its time)
+_DATE_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")
+
+
+def _check_date_format(fmt: str) -> None:
+    """Refuse formats strptime would mis-read: unknown directives, a lone or trailing %."""
+    if not fmt.strip():
+        raise ValueError("expected a strftime format such as %d/%m/%Y, not an empty one")
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            if i + 1 >= len(fmt):
+                raise ValueError(f"{fmt!r} ends with a lone %; write %% for a percent sign")
+            if fmt[i + 1] not in _DATE_DIRECTIVES:
+                raise ValueError(
+                    f"{fmt!r}: %{fmt[i + 1]} is not a date directive; use %d %m %Y %y %b %B "
+                    "%H %M %S %I %p, e.g. %d/%m/%Y"
+                )
+            i += 2
+            continue
+        i += 1
 
 
 class ScaleSettings(_Section):

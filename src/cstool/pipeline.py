@@ -12,12 +12,13 @@ from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
 from cstool.errors import ConfigError, DataError, UsageError
 from cstool.ids import customer_index as customer_index  # where it lives since ids.py needs it
 from cstool.schema import ENRICHED
+from cstool.validate.table import Table
+
+__all__ = ["ReadOptions", "Run", "Table", "load_table"]
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-
-    from cstool.read import RawTable
 
 
 @dataclass(frozen=True)
@@ -29,45 +30,6 @@ class ReadOptions:
     skip_invalid: bool = False
     rejects: Path | None = None
     sheet: str | int | None = None  # a workbook's sheet (name or 0-based position)
-
-
-@dataclass
-class Table:
-    """A loaded, validated customer table.
-
-    `frame` has every canonical field (typed, missing ones all-NA) plus the unknown
-    columns under their own headers; `raw` is the file's cells as text with the original
-    headers, row-aligned with `frame`, so enriched CSVs keep the input's columns as they were.
-    """
-
-    frame: pd.DataFrame
-    raw: pd.DataFrame
-    source: Path
-    headers: dict[str, str]  # canonical field -> header as written in the file
-    raw_table: RawTable
-    rows: np.ndarray | None = None  # positions kept from the file's rows (None: all)
-    skipped: int = 0
-    encoding: str = "utf-8"
-    delimiter: str = ","
-
-    @property
-    def present(self) -> list[str]:
-        """Canonical fields that the file has a column for."""
-        return list(self.headers)
-
-    @property
-    def number_columns(self) -> list[str]:
-        """Headers of the file's columns validated as numbers or dates."""
-        from cstool.schema import KIND
-
-        typed = ("score", "money", "int", "date")
-        return [header for name, header in self.headers.items() if KIND[name] in typed]
-
-    @property
-    def lines(self) -> np.ndarray:
-        """File line number of each row of `frame` (header is line 1)."""
-        lines = self.raw_table.line_numbers
-        return lines if self.rows is None else lines[self.rows]
 
 
 def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = None) -> Path:
@@ -108,14 +70,39 @@ def load_table(path: Path, settings: Settings, options: ReadOptions | None = Non
         sheet=options.sheet,
     )
     del content
-    try:
-        return validate_table(
-            raw, settings, skip_invalid=options.skip_invalid, rejects=options.rejects
+    if options.rejects is not None and _same_path(options.rejects, path):
+        raise UsageError(
+            f"{options.rejects}: refusing to write over the input file; choose another name"
         )
+    try:
+        table = validate_table(raw, settings, skip_invalid=options.skip_invalid)
     except DataError as exc:  # a workbook's problems name the sheet and its row
         if raw.sheet is None:
             raise
         raise in_sheet(exc, raw.sheet) from None
+    if options.rejects is not None and table.rejected is not None:
+        from cstool.write import write_csv_file
+
+        write_csv_file(
+            options.rejects,
+            table.rejected,
+            header=[*raw.header, "reason"],
+            delimiter=raw.delimiter,
+            protect=raw.path,
+        )
+    return table
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (or would: the same absolute path)."""
+    import os
+
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        return False
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _import_pandas_meanwhile() -> None:
@@ -285,5 +272,6 @@ def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = Non
 
     scored = frame if order is None else frame.iloc[order]
     passthrough = [c for c in table.frame.columns if c not in FIELDS]
-    columns = [*FIELDS, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
+    fields = [c for c in FIELDS if c in scored.columns]  # satisfaction inputs may be absent
+    columns = [*fields, *passthrough, *(c for c in ENRICHED if c in scored.columns)]
     return scored[columns].reset_index(drop=True)

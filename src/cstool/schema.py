@@ -94,9 +94,10 @@ class Customer(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     customer_id: Annotated[str, Field(min_length=1)]
-    value_delivery: float
-    issue_resolution: float
-    growth_strategy: float
+    # the three satisfaction inputs: all three or none (the validator checks the group)
+    value_delivery: float | None = None
+    issue_resolution: float | None = None
+    growth_strategy: float | None = None
     name: str | None = None
     email: Annotated[str | None, Field(pattern=f"^{EMAIL_PATTERN}$")] = None
     plan: str | None = None

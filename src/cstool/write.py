@@ -75,8 +75,12 @@ def atomic(path: Path, mode: str = "wb", *, protect: Path | None = None) -> Iter
         if folder.exists():
             raise UsageError(f"{path}: {folder} is not a folder")
         raise UsageError(f"{path}: folder {folder} does not exist")
+    remove_stale_temps(target.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        # the pid in the name tells a later run whether the writer is still alive
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as exc:
         raise _failed(
             path, f"cannot create a file in {folder}", exc, hint="choose a folder you can write to"
@@ -92,6 +96,59 @@ def atomic(path: Path, mode: str = "wb", *, protect: Path | None = None) -> Iter
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# `.<name>.<pid>.<random>.tmp`, and the older `.<name>.<random>.tmp` without a pid
+_TEMP_NAME = re.compile(r"^\..+?(?:\.(?P<pid>\d+))?\.[A-Za-z0-9_]{8}\.tmp$")
+STALE_TEMP_SECONDS = 300  # a temp file older than this is left by a killed run
+
+
+def remove_stale_temps(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the temp files a killed write left in `folder`; returns what was removed.
+
+    A temp file goes when it is older than a few minutes, or when the process named in
+    its name is gone. Only our own regular files are touched, and errors are ignored:
+    cleaning up must never stop a write.
+    """
+    import time
+
+    removed: list[Path] = []
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            continue
+        match = _TEMP_NAME.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            pid = match.group("pid")
+            old = now - info.st_mtime > STALE_TEMP_SECONDS
+            if old or (pid is not None and not _alive(int(pid))):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 class _Writer(io.BufferedWriter):
@@ -187,6 +244,55 @@ def write_bytes(path: Path, data: bytes, *, protect: Path | None = None) -> None
 def write_text(path: Path, text: str, *, protect: Path | None = None) -> None:
     """Write UTF-8 text atomically."""
     write_bytes(path, text.encode("utf-8"), protect=protect)
+
+
+def write_csv_file(
+    path: Path,
+    frame: pd.DataFrame,
+    *,
+    header: list[str] | None = None,
+    delimiter: str = ",",
+    protect: Path | None = None,
+) -> None:
+    """Write a frame of text cells as CSV, atomically, formula cells neutralised.
+
+    `header` replaces the frame's column names (the file's own headers, duplicates
+    included). Used for the rejects file; cells keep their text exactly, unless a
+    spreadsheet would run them (`=HYPERLINK(…)`, `+cmd|…`, `＝1+1` get a leading `'`).
+    """
+    import csv
+
+    import pandas as pd
+
+    cells = frame.astype(object).where(frame.notna(), "")
+    cells.columns = pd.RangeIndex(
+        cells.shape[1]
+    )  # headers may repeat; cells are neutralised by position
+    safe = neutralise_formulas(cells)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(neutralised_row(header if header is not None else [str(c) for c in frame]))
+    writer.writerows(safe.itertuples(index=False, name=None))
+    write_text(path, buffer.getvalue(), protect=protect)
+
+
+def neutralised_row(cells: list[str]) -> list[str]:
+    """One row of text cells with formula cells prefixed by `'` (see `neutralise_formulas`)."""
+    number = re.compile(_NUMBER)
+    return [f"'{c}" if c.startswith(FORMULA_STARTS) and not number.match(c) else c for c in cells]
+
+
+def distinct_outputs(outputs: dict[str, Path]) -> None:
+    """UsageError when two options name one file (`--rejects X --output X`)."""
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        key = os.path.realpath(path)
+        if key in seen:
+            raise UsageError(
+                f"{seen[key]} and {option} both name {path}; give each its own file",
+                hint="for example --rejects rejects.csv",
+            )
+        seen[key] = option
 
 
 def _same_file(a: Path, b: Path) -> bool:

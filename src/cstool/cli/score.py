@@ -51,8 +51,10 @@ def score_command(
     """
     from cstool import render
     from cstool.render import score as show
-    from cstool.write import atomic
+    from cstool.write import atomic, distinct_outputs
 
+    if output is not None and inputs.rejects is not None:
+        distinct_outputs({"--output": output, "--rejects": inputs.rejects})
     with show.progress() as step:
         book = inputs.book(on_step=step)
         show.loaded(book.table, inputs.rejects)

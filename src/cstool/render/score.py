@@ -51,6 +51,16 @@ def loaded(table: Table, rejects: Path | None) -> None:
             f"left out {table.skipped} invalid row{'s' if table.skipped != 1 else ''}"
             f" of {table.source}{where}"
         )
+    if table.blanked:
+        cells = len(table.blanked)
+        message(
+            f"emptied {cells} invalid optional cell{'s' if cells != 1 else ''} "
+            "(the customers are kept): "
+            + "; ".join(p.describe() for p in table.blanked[:5])
+            + (" …" if cells > 5 else "")
+        )
+    for warning in table.warnings:
+        message(f"warning: {warning}")
 
 
 def written(output: Path, frame: pd.DataFrame) -> None:
@@ -166,6 +176,8 @@ def valid(table: Table, workspace: Workspace) -> None:
     unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
     if unmatched:
         message(f"passed through as they are: {', '.join(map(clean, unmatched))}")
+    for note in [*table.warnings, *table.notes]:
+        message(f"note: {note}")
 
 
 def _delimiter_name(sep: str) -> str:
@@ -174,7 +186,6 @@ def _delimiter_name(sep: str) -> str:
 
 def explain(data: Explanation) -> None:
     """One customer's scores, term by term, then segment and next follow-up."""
-    from rich.table import Table as RichTable
 
     console = stdout()
     console.print(
@@ -189,6 +200,20 @@ def explain(data: Explanation) -> None:
         console.print(literal(" · ".join(facts)))
 
     low, high = data.scale
+    if not data.satisfaction_terms:
+        console.print(
+            "satisfaction: [dim]missing: the file has no value_delivery, issue_resolution and "
+            "growth_strategy columns (add them to score it)[/]"
+        )
+    else:
+        _satisfaction_table(data, low, high)
+    _health_table(data)
+
+
+def _satisfaction_table(data: Explanation, low: float, high: float) -> None:
+    from rich.table import Table as RichTable
+
+    console = stdout()
     sat = RichTable(title="Satisfaction", title_justify="left", header_style="bold")
     for col in ("input", "value", f"on 0–100 (scale {low:g}–{high:g})", "weight"):
         sat.add_column(col, justify="right" if col != "input" else "left")
@@ -204,6 +229,11 @@ def explain(data: Explanation) -> None:
     sat.add_row("[bold]satisfaction[/]", "", "", "1.00", f"[bold]{_fmt_2(data.satisfaction)}[/]")
     console.print(sat)
 
+
+def _health_table(data: Explanation) -> None:
+    from rich.table import Table as RichTable
+
+    console = stdout()
     raw_text = {
         "satisfaction": _fmt_number(data.satisfaction),
         "recency": (

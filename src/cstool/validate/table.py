@@ -1,0 +1,412 @@
+"""Raw text table → typed canonical frame + every problem: the `Table` result and its checks.
+
+Columns are converted side by side (Arrow's and numpy's kernels release the GIL); each rule
+is a mask over a column. Required cells (customer_id, and the three satisfaction inputs when
+the file has them) cost a row; a bad optional cell costs only that cell under --skip-invalid.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cstool.config import Settings
+from cstool.errors import DataError, Problem
+from cstool.read import RawTable, missing_required
+from cstool.schema import ENRICHED, FIELDS, KIND, SCORE_INPUTS
+from cstool.validate.cells import (
+    Check,
+    convert,
+    mask,
+    score_inputs_present,
+    text_column,
+    text_dtype,
+    trimmed,
+)
+from cstool.validate.rejects import cell_problems, problems, rejected_rows
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+# Columns cstool adds; an input column with one of these names is kept as `<name>_input`.
+COMPUTED = (*ENRICHED, "recency_score", "nps_score", "support_score")
+# An ID or name cell like these marks a row of totals or averages, not a customer.
+TOTAL_WORDS = (
+    "total",
+    "totals",
+    "sum",
+    "grand total",
+    "grand totals",
+    "subtotal",
+    "sub total",
+    "average",
+    "averages",
+    "avg",
+    "mean",
+    "合计",
+    "總計",
+    "总计",
+    "合計",
+    "平均",
+    "小计",
+    "小計",
+)
+
+
+@dataclass
+class Table:
+    """A loaded, validated customer table.
+
+    `frame` has every canonical field (typed, missing ones all-NA; the three satisfaction
+    inputs only when the file has them) plus the unknown columns under their own headers;
+    `raw` is the file's cells as text with the original headers, row-aligned with `frame`,
+    so enriched CSVs keep the input's columns as they were. `rejected` (under skip_invalid,
+    possibly empty) holds the rows left out (the file's cells + `reason`, indexed by line),
+    `blanked` the optional cells emptied under --skip-invalid, `warnings` what a person
+    should know (totals rows, a likely 1–5 scale) and `notes` what the file could add.
+    """
+
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    source: Path
+    headers: dict[str, str]  # canonical field -> header as written in the file
+    raw_table: RawTable
+    rows: np.ndarray | None = None  # positions kept from the file's rows (None: all)
+    skipped: int = 0
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    rejected: pd.DataFrame | None = None
+    blanked: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def present(self) -> list[str]:
+        """Canonical fields that the file has a column for."""
+        return list(self.headers)
+
+    @property
+    def number_columns(self) -> list[str]:
+        """Headers of the file's columns validated as numbers or dates."""
+        typed = ("score", "money", "int", "date")
+        return [header for name, header in self.headers.items() if KIND[name] in typed]
+
+    @property
+    def lines(self) -> np.ndarray:
+        """File line number of each row of `frame` (header is line 1)."""
+        lines = self.raw_table.line_numbers
+        return lines if self.rows is None else lines[self.rows]
+
+
+def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = False) -> Table:
+    """Check every cell column-wise; raise DataError with every problem unless skipping.
+
+    Writes nothing: under `skip_invalid` the rows left out are on `Table.rejected`.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    path = str(raw.path)
+    _check_headers(raw)
+    present_inputs = score_inputs_present(raw.headers)
+    notes = []
+    if not present_inputs:
+        notes.append(
+            "no satisfaction: add columns " + ", ".join(SCORE_INPUTS) + " to score it "
+            "(health uses the other measures)"
+        )
+    fields = [name for name in FIELDS if name in present_inputs or name not in SCORE_INPUTS]
+
+    n = raw.table.num_rows
+    columns = {name: raw.table.column(pos) for name, pos in raw.headers.items()}
+    frame_columns: dict[str, Any] = {}
+    checks: list[Check] = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        # the duplicate check (a sort, the slowest single check) goes first
+        id_cells = trimmed(columns["customer_id"])
+        duplicates = pool.submit(_duplicates, id_cells)
+        totals = pool.submit(_totals_rows, raw)
+        converted = {
+            name: pool.submit(
+                convert,
+                name,
+                columns[name],
+                settings,
+                raw.delimiter == ";",
+                label=raw.header_names[name],
+                file=str(raw.path),
+            )
+            for name in fields
+            if name in columns
+        }
+        claimed = set(raw.headers.values())
+        passed_through = {  # the file's other columns, trimmed as they are
+            i: pool.submit(lambda i: text_column(trimmed(raw.table.column(i))), i)
+            for i in range(len(raw.header))
+            if i not in claimed
+        }
+        for name in fields:
+            if name not in converted:
+                frame_columns[name] = _empty_column(name, n)
+                continue
+            values, field_checks = converted[name].result()
+            frame_columns[name] = values
+            checks.extend(field_checks)
+        total_rows = totals.result()
+
+    id_empty = checks[0].mask  # the first check is always the empty-ID one
+    left_out = _blank_rows(raw, id_empty) | total_rows
+    ids = frame_columns["customer_id"]
+    dup = duplicates.result() & ~left_out
+    for check in checks:
+        check.mask = check.mask & ~left_out
+    required = [c for c in checks if c.field == "customer_id" or c.field in SCORE_INPUTS]
+    optional = [c for c in checks if not (c.field == "customer_id" or c.field in SCORE_INPUTS)]
+    bad = dup.copy()
+    for check in required:
+        bad |= check.mask
+
+    header_names = _unique_headers(raw.header)
+    for i, column in passed_through.items():
+        name = header_names[i]
+        if name in FIELDS or name in COMPUTED:
+            name = f"{name}_input"
+        frame_columns[name] = column.result()
+
+    problem_count = int(sum(int(c.mask.sum()) for c in checks) + dup.sum()) + len(raw.ragged)
+    if problem_count and not skip_invalid:
+        bad_cells = bad.copy()
+        for check in optional:
+            bad_cells |= check.mask
+        bad_rows = int(bad_cells.sum()) + len(raw.ragged)
+        raise DataError(
+            f"{path}: {problem_count} problem{'s' if problem_count != 1 else ''} in "
+            f"{bad_rows} row{'s' if bad_rows != 1 else ''}",
+            problems=problems(raw, header_names, checks, dup, ids),
+            # a column summarised in one message counts once among the messages
+            total_problems=problem_count
+            - sum(int(c.mask.sum()) - 1 for c in checks if c.summary and c.mask.any()),
+            hint="fix the rows, or use --skip-invalid (with --rejects FILE to keep them)",
+        )
+    blanked: list[Problem] = []
+    if problem_count:  # skipping: optional cells are emptied, the customer stays
+        failing = [c for c in optional if c.mask.any()]
+        blanked = cell_problems(raw, header_names, failing)
+        for check in failing:
+            frame_columns[check.field] = _blanked(frame_columns[check.field], check.mask)
+    rejected = rejected_rows(raw, header_names, required, dup, ids, bad) if skip_invalid else None
+    frame = pd.DataFrame(frame_columns, copy=False)
+
+    warnings = _totals_warnings(raw, total_rows)
+    warnings += _scale_warnings(frame, present_inputs, settings, raw)
+    keep = ~(bad | left_out)
+    rows = np.flatnonzero(keep)
+    all_kept = len(rows) == n
+    raw_out = pd.DataFrame(
+        {
+            header_names[i]: pd.Series(raw.table.column(i), dtype=pd.ArrowDtype(pa.string()))
+            for i in range(len(raw.header))
+        },
+        copy=False,
+    )
+    if not all_kept:
+        frame = frame.iloc[rows].reset_index(drop=True)
+        raw_out = raw_out.iloc[rows].reset_index(drop=True)
+    pa.default_memory_pool().release_unused()  # the checks' temporary arrays
+    return Table(
+        frame=frame,
+        raw=raw_out,
+        source=raw.path,
+        headers=raw.header_names,
+        raw_table=raw,
+        rows=None if all_kept else rows,
+        skipped=int(bad.sum()) + len(raw.ragged),
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        rejected=rejected,
+        blanked=blanked,
+        warnings=warnings,
+        notes=notes,
+    )
+
+
+def _check_headers(raw: RawTable) -> None:
+    """customer_id is required; the satisfaction inputs all three or none."""
+    header_problems = [p for p in missing_required(raw) if p.column == "customer_id"]
+    if header_problems:
+        raise DataError(
+            f"{raw.path}: missing required column customer_id",
+            problems=header_problems,
+            hint="rename the column, or map it in cstool.toml, e.g. "
+            '[columns] customer_id = "Your Header"',
+        )
+    present = score_inputs_present(raw.headers)
+    if present and len(present) < len(SCORE_INPUTS):
+        absent = [name for name in SCORE_INPUTS if name not in present]
+        raise DataError(
+            f"{raw.path}: satisfaction needs all three of {', '.join(SCORE_INPUTS)}; "
+            f"missing {', '.join(absent)}",
+            problems=[
+                Problem(
+                    1,
+                    name,
+                    None,
+                    f"a column for {name} (found: {', '.join(raw.header)})"
+                    + _closest_header(raw, name),
+                    str(raw.path),
+                )
+                for name in absent
+            ],
+            hint="add the missing columns (or map them in [columns] of cstool.toml), "
+            "or remove the others to score without satisfaction",
+        )
+
+
+def _closest_header(raw: RawTable, name: str) -> str:
+    """`; closest header: 'Value_Delivry'` when an unclaimed header is near the field's name."""
+    import difflib
+
+    from cstool.read import normalise_header
+
+    claimed = set(raw.headers.values())
+    unmatched = {normalise_header(h): h for i, h in enumerate(raw.header) if i not in claimed}
+    close = difflib.get_close_matches(normalise_header(name), list(unmatched), n=1, cutoff=0.6)
+    return f"; closest header: {unmatched[close[0]]!r}" if close else ""
+
+
+def _blanked(values: Any, where: np.ndarray) -> Any:
+    """A typed column with the cells at `where` made missing."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, np.ndarray):
+        return np.where(where, np.nan, values)
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values.copy()
+    series[where] = None
+    return series
+
+
+def _totals_rows(raw: RawTable) -> np.ndarray:
+    """Rows whose ID or name cell says total or average (`Total`, `合计`, `Avg:` …)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = np.zeros(raw.table.num_rows, dtype=bool)
+    for name in ("customer_id", "name"):
+        if name not in raw.headers:
+            continue
+        cells = pc.utf8_lower(pc.utf8_trim_whitespace(raw.table.column(raw.headers[name])))
+        cells = pc.utf8_rtrim(cells, characters=":：")
+        found |= mask(pc.is_in(cells, value_set=pa.array(TOTAL_WORDS)))
+    return found
+
+
+def _totals_warnings(raw: RawTable, total_rows: np.ndarray) -> list[str]:
+    import numpy as np
+
+    idx = np.flatnonzero(total_rows)
+    if not len(idx):
+        return []
+    lines = ", ".join(str(int(raw.line_numbers[i])) for i in idx[:20])
+    more = ", …" if len(idx) > 20 else ""
+    rows = "a totals row" if len(idx) == 1 else f"{len(idx)} totals rows"
+    plural = "s" if len(idx) > 1 else ""
+    return [f"{raw.path}: left out {rows} (line{plural} {lines}{more}), not customers"]
+
+
+def _scale_warnings(
+    frame: pd.DataFrame, present: list[str], settings: Settings, raw: RawTable
+) -> list[str]:
+    """A file of whole numbers 1–5 scored on the default 0–10 scale is likely a 1–5 survey."""
+    import numpy as np
+
+    scale = settings.scale
+    if len(present) < len(SCORE_INPUTS) or (scale.min, scale.max) != (0.0, 10.0):
+        return []
+    values = np.concatenate([np.asarray(frame[name], dtype=np.float64) for name in present])
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return []
+    whole = bool(np.all(values == np.floor(values)))
+    if whole and values.min() >= 1 and values.max() <= 5:
+        return [
+            f"{raw.path}: the satisfaction inputs are all whole numbers from 1 to 5, but the "
+            "scale is 0–10: if the file uses a 1–5 scale, set [scale] min = 1, max = 5 "
+            "in cstool.toml"
+        ]
+    return []
+
+
+def _blank_rows(raw: RawTable, id_empty: np.ndarray) -> np.ndarray:
+    """Rows where every cell is empty (spreadsheet exports end with `,,,,` lines)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    blank = id_empty.copy()
+    if not blank.any():
+        return blank
+    candidates = pa.array(np.flatnonzero(blank))
+    for i in range(raw.table.num_columns):
+        cells = pc.take(raw.table.column(i), candidates)
+        still = mask(pc.equal(pc.utf8_trim_whitespace(cells), ""))
+        blank[candidates.to_numpy()[~still]] = False
+    return blank
+
+
+def _duplicates(ids: pa.ChunkedArray) -> np.ndarray:
+    """Rows whose ID appeared on an earlier row (sort-based: no per-row Python)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dup = np.zeros(len(ids), dtype=bool)
+    if len(ids) < 2:
+        return dup
+    rising = pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))
+    if pc.all(rising).as_py():  # exports are often in ID order: then every ID is new
+        return dup
+    values = ids.combine_chunks()
+    order = pc.sort_indices(values).to_numpy()  # stable: equal IDs keep file order
+    ordered = pc.take(values, pa.array(order))
+    same = mask(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)))
+    if same.any():
+        dup[order[1:][same]] = True
+    return dup
+
+
+def _unique_headers(header: list[str]) -> list[str]:
+    """Headers as written, made unique (`Notes`, `Notes_2`) and never empty."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(header):
+        name = h or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _empty_column(name: str, n: int) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    kind = KIND[name]
+    if kind in ("score", "money"):
+        return pd.Series(np.full(n, np.nan))
+    if kind == "date":
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    if kind == "int":
+        return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="Int64")
+    return pd.Series(pa.nulls(n, pa.string()), dtype=text_dtype())
