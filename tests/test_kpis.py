@@ -17,7 +17,7 @@ from cstool.kpis import (
     CHANGE_KPIS,
     KPIS,
     LEVEL_KPIS,
-    History,
+    SnapshotHistory,
     cache_snapshot_kpis,
     compare,
     goal_progress,
@@ -366,33 +366,33 @@ def _store_with(tmp_path: Path, *pairs: tuple[date, pd.DataFrame]) -> Store:
 def test_history_from_the_store_matches_the_one_from_memory(tmp_path: Path) -> None:
     pairs = ((JAN, BEFORE), (FEB, AFTER), (MAR, BEFORE))
     with _store_with(tmp_path, *pairs) as store:
-        stored = History.from_store(store, Settings(), date(2026, 4, 1))
-        memory = History.from_snapshots(snapshots(*pairs), Settings())
+        stored = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
+        memory = SnapshotHistory.from_snapshots(snapshots(*pairs), Settings())
         pd.testing.assert_frame_equal(stored.trend, memory.trend)
         assert set(stored.frames) == {MAR}  # only the latest is kept in full
         assert len(store.snapshot_kpis(kpi_variant(Settings()))) == 3
         # Cached now: a second reading gives the same without recomputing.
-        again = History.from_store(store, Settings(), date(2026, 4, 1))
+        again = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
         pd.testing.assert_frame_equal(again.trend, memory.trend)
 
 
 def test_cached_rows_are_used_and_keyed_by_settings(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE), (FEB, AFTER)) as store:
-        History.from_store(store, Settings(), MAR)
+        SnapshotHistory.from_store(store, Settings(), MAR)
         variant = kpi_variant(Settings())
         row = store.snapshot_kpis(variant)[(FEB, JAN)]
         store.save_snapshot_kpis(variant, [(FEB, JAN, {**row, "mrr": 1.0})])
-        assert History.from_store(store, Settings(), MAR).trend.loc[FEB, "mrr"] == 1.0
+        assert SnapshotHistory.from_store(store, Settings(), MAR).trend.loc[FEB, "mrr"] == 1.0
         strict = settings_from_dict({"kpis": {"satisfied_threshold": 80}})
-        fresh = History.from_store(store, strict, MAR).trend
+        fresh = SnapshotHistory.from_store(store, strict, MAR).trend
         assert fresh.loc[FEB, "mrr"] == 700 and fresh.loc[FEB, "satisfied_share"] == 25
 
 
 def test_back_filled_snapshot_gets_its_own_pairs(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE), (MAR, AFTER)) as store:
-        History.from_store(store, Settings(), date(2026, 4, 1))
+        SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
         assert store.save_snapshot(FEB, BEFORE)  # back-filled between the two
-        trend = History.from_store(store, Settings(), date(2026, 4, 1)).trend
+        trend = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1)).trend
         assert list(trend.index) == [JAN, FEB, MAR]
         assert trend.loc[FEB, "retention_rate"] == 100  # JAN → FEB: the same four
         assert trend.loc[MAR, "retention_rate"] == 75  # FEB → MAR, not JAN → MAR's cache
@@ -400,7 +400,9 @@ def test_back_filled_snapshot_gets_its_own_pairs(tmp_path: Path) -> None:
 
 def test_portfolio_row_cached_on_export_equals_a_recomputed_one(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE)) as store:
-        result = portfolio(AFTER, Settings(), FEB, History.from_store(store, Settings(), FEB))
+        result = portfolio(
+            AFTER, Settings(), FEB, SnapshotHistory.from_store(store, Settings(), FEB)
+        )
         assert store.save_snapshot(FEB, AFTER)
         cache_snapshot_kpis(store, Settings(), result)
         cached = store.snapshot_kpis(kpi_variant(Settings()))[(FEB, JAN)]

@@ -12,7 +12,9 @@ import pytest
 
 from cstool.config import Settings, settings_from_dict
 from cstool.kpis import portfolio
-from cstool.report import CSP, format_kpi, html_report, kpi_change, report_data, report_json
+from cstool.kpis.report import report_data, report_json
+from cstool.render.html import CSP, html_report
+from cstool.render.kpi_text import format_kpi, kpi_change
 
 AS_OF = date(2026, 11, 23)
 GOALS = {
@@ -85,8 +87,9 @@ def test_page_fetches_nothing(page: str) -> None:
 
 
 def test_page_has_every_chart_and_section(page: str) -> None:
-    assert page.count("<svg") == 5  # health, bands, trend, goals, segments
+    assert page.count("<svg") == 6  # health, bands, trend, goals, segments, movements
     for label in (
+        "MRR movements per month",
         "Health distribution",
         "MRR by health band",
         "KPI trends over snapshots",
@@ -94,7 +97,15 @@ def test_page_has_every_chart_and_section(page: str) -> None:
         "Segment mix",
     ):
         assert f'aria-label="{label}' in page
-    for heading in ("Key figures", "Goals", "Segments", "Top follow-ups", "All KPIs"):
+    for heading in (
+        "Key figures",
+        "Goals",
+        "Segments",
+        "Top follow-ups",
+        "Revenue movements",
+        "Cohorts",
+        "All KPIs",
+    ):
         assert f"<h2>{heading}</h2>" in page
 
 

@@ -78,7 +78,7 @@ def _since(text: str | None, as_of: date) -> date | None:
 
 def _portfolio(run: Run, since: date | None) -> _Portfolio:
     """KPIs, trend and goals from the run and the snapshots stored before its as-of date."""
-    from cstool.kpis import History, portfolio
+    from cstool.kpis import SnapshotHistory, portfolio
     from cstool.store import open_store
 
     settings = run.workspace.settings
@@ -86,7 +86,7 @@ def _portfolio(run: Run, since: date | None) -> _Portfolio:
     store = open_store(run.db, create=False)
     if store is not None:
         with store:
-            history = History.from_store(store, settings, run.as_of, since)
+            history = SnapshotHistory.from_store(store, settings, run.as_of, since)
     result = portfolio(run.frame, settings, run.as_of, history, since)
     return _Portfolio(run, result)
 
@@ -173,10 +173,11 @@ def report_command(
     [dim]Example: cstool report --since 2026-10-01 --html report.html[/]
     """
     from cstool import pipeline
+    from cstool.kpis.report import report_json
     from cstool.render import report as show
     from cstool.render import write_stdout
+    from cstool.render.html import html_report
     from cstool.render.score import skipped
-    from cstool.report import html_report, report_json
     from cstool.write import write_text
 
     day = resolve_as_of(as_of)
@@ -219,10 +220,10 @@ def goals_command(
     import json
 
     from cstool import pipeline
+    from cstool.kpis.report import report_data
     from cstool.render import report as show
     from cstool.render import write_stdout
     from cstool.render.score import skipped
-    from cstool.report import report_data
 
     day = resolve_as_of(as_of)
     options = read_options(encoding, delimiter, skip_invalid, rejects)
@@ -282,9 +283,10 @@ def export_command(
     """
     from cstool import pipeline
     from cstool.followup import due_until
+    from cstool.kpis.report import report_json
     from cstool.render import csv_bytes
     from cstool.render.followups import ics_bytes, machine_frame
-    from cstool.report import html_report, report_json
+    from cstool.render.html import html_report
     from cstool.write import write_bytes
 
     day = resolve_as_of(as_of)
