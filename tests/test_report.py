@@ -237,4 +237,4 @@ def test_terminal_report_has_a_movements_table() -> None:
     assert f"-{churned:,.0f}" in text
     net = 100 - churned
     assert f"{net:+,.0f}" in text
-    assert "10.0 %" in text  # logo churn: 1 of 10 paying customers
+    assert "10.0%" in text  # logo churn: 1 of 10 paying customers

@@ -138,7 +138,11 @@ def status_of(frame: pd.DataFrame) -> pd.Series:
 
     if "status" not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    return frame["status"].astype("string").str.strip().str.lower()
+    # Normalise the few distinct values, not every row.
+    codes, uniques = pd.factorize(frame["status"].astype("string"))
+    clean = pd.Series(uniques, dtype="string").str.strip().str.lower().array
+    values = clean.take(codes, allow_fill=True)
+    return pd.Series(values, index=frame.index, dtype="string")
 
 
 def live_mask(frame: pd.DataFrame) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from cstool.kpis.definitions import churned_mask, live_mask, numbers
+from cstool.kpis.definitions import LIVE_EXCLUDED, numbers, status_of
 
 if TYPE_CHECKING:
     from datetime import date
@@ -70,14 +70,18 @@ def _state(snapshots: pd.DataFrame) -> pd.DataFrame:
     """Per snapshot row: as_of (day), customer_id, paying mrr (0 when churned), live flag."""
     import pandas as pd
 
+    status = status_of(snapshots)
     mrr = numbers(snapshots, "mrr").fillna(0.0).clip(lower=0.0)
-    mrr = mrr.where(~churned_mask(snapshots), 0.0)
+    mrr = mrr.where((status != "churned").fillna(True).to_numpy(dtype=bool), 0.0)
+    as_of = snapshots["as_of"]
+    if not pd.api.types.is_datetime64_any_dtype(as_of):
+        as_of = pd.to_datetime(as_of)
     out = pd.DataFrame(
         {
-            "as_of": pd.to_datetime(snapshots["as_of"]).dt.normalize().astype("datetime64[ns]"),
+            "as_of": as_of.dt.normalize().astype("datetime64[ns]"),
             "customer_id": snapshots["customer_id"].astype("string"),
             "mrr": mrr.to_numpy(),
-            "live": live_mask(snapshots),
+            "live": ~status.isin(LIVE_EXCLUDED).to_numpy(dtype=bool),
         }
     )
     if "signup_date" in snapshots.columns:
@@ -108,6 +112,27 @@ def _empty_movements() -> pd.DataFrame:
     return frame
 
 
+def _bounds(days: pd.DatetimeIndex, period: Period) -> pd.DataFrame:
+    """The periods with a snapshot on or before their start, and both bounding snapshots."""
+    import numpy as np
+    import pandas as pd
+
+    first, last = days[0], days[-1]
+    spans = pd.period_range(first, last, freq=_FREQ[period])
+    starts = pd.DatetimeIndex(spans.start_time.normalize())
+    ends = pd.DatetimeIndex((spans + 1).start_time.normalize())
+    keep = np.asarray((starts >= first) & (starts < last))
+    starts, ends = starts[keep], ends[keep]
+    return pd.DataFrame(
+        {
+            "start": starts.astype("datetime64[ns]"),
+            "end": ends.astype("datetime64[ns]"),
+            "start_day": days.searchsorted(starts, side="right") - 1,
+            "end_day": days.searchsorted(ends, side="right") - 1,
+        }
+    )
+
+
 def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Revenue movements, one row per `period` between the snapshots that bound it.
 
@@ -126,52 +151,52 @@ def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
     if snapshots.empty:
         return _empty_movements()
     state = _state(snapshots)
-    days = np.sort(state["as_of"].unique())
-    first, last = pd.Timestamp(days[0]), pd.Timestamp(days[-1])
-    spans = pd.period_range(first, last, freq=_FREQ[period])
-    starts = spans.start_time.normalize()
-    ends = (spans + 1).start_time.normalize()
-    keep = np.asarray((starts >= first) & (starts < last))
-    if not keep.any():
+    day_of, uniques = pd.factorize(state["as_of"], sort=True)
+    days = pd.DatetimeIndex(uniques)
+    bounds = _bounds(days, period)
+    if bounds.empty:
         return _empty_movements()
-    starts, ends = starts[keep], ends[keep]
-    day_index = pd.DatetimeIndex(days)
-    bounds = pd.DataFrame(
-        {
-            "period": np.arange(len(starts)),
-            "start": starts.astype("datetime64[ns]"),
-            "end": ends.astype("datetime64[ns]"),
-            "start_snapshot": day_index[day_index.searchsorted(starts, side="right") - 1],
-            "end_snapshot": day_index[day_index.searchsorted(ends, side="right") - 1],
-        }
+    customer_of, _ = pd.factorize(state["customer_id"])
+    n_customers = int(customer_of.max()) + 1
+    mrr_all = state["mrr"].to_numpy(dtype=float)
+    live_end = np.bincount(day_of, weights=state["live"].to_numpy(dtype=float))
+    live_end = live_end[bounds["end_day"].to_numpy()]
+    # Rows grouped by snapshot: the rows of day d are order[offsets[d]:offsets[d + 1]].
+    order = np.argsort(day_of, kind="stable")
+    offsets = np.searchsorted(day_of[order], np.arange(len(days) + 1))
+    start_day = bounds["start_day"].to_numpy()
+    end_day = bounds["end_day"].to_numpy()
+    n_periods = len(bounds)
+
+    def rows(day_per_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of each period's snapshot and the period of each (loop over periods)."""
+        picked = [order[offsets[d] : offsets[d + 1]] for d in day_per_period]
+        sizes = np.array([len(p) for p in picked], dtype=np.int64)
+        taken = np.concatenate(picked) if picked else np.array([], dtype=np.int64)
+        return taken, np.repeat(np.arange(n_periods), sizes)
+
+    start_rows, start_period = rows(start_day)
+    end_rows, end_period = rows(end_day)
+    # One slot per (period, customer) in either bounding snapshot: an outer join on integers.
+    keys = np.concatenate(
+        [
+            start_period * n_customers + customer_of[start_rows],
+            end_period * n_customers + customer_of[end_rows],
+        ]
     )
-    live_end = (
-        state.groupby("as_of")["live"].sum().reindex(bounds["end_snapshot"]).to_numpy(dtype=float)
-    )
-    used = pd.concat([bounds["start_snapshot"], bounds["end_snapshot"]]).unique()
-    state = state.loc[state["as_of"].isin(used)]
-    columns = ["as_of", "customer_id", "mrr"]
-    at_start = bounds[["period", "start_snapshot"]].merge(
-        state[columns], left_on="start_snapshot", right_on="as_of"
-    )
-    at_end = bounds[["period", "end_snapshot"]].merge(
-        state[columns], left_on="end_snapshot", right_on="as_of"
-    )
-    pairs = at_start[["period", "customer_id", "mrr"]].merge(
-        at_end[["period", "customer_id", "mrr"]],
-        on=["period", "customer_id"],
-        how="outer",
-        suffixes=("_start", "_end"),
-    )
-    pairs = pairs.merge(bounds[["period", "start_snapshot"]], on="period")
+    slots, slot_of = np.unique(keys, return_inverse=True)
+    m0 = np.bincount(slot_of[: len(start_rows)], mrr_all[start_rows], minlength=len(slots))
+    m1 = np.bincount(slot_of[len(start_rows) :], mrr_all[end_rows], minlength=len(slots))
+    slot_period = slots // n_customers
+    slot_customer = slots % n_customers
     # Paid in a bounding snapshot before this period's start: a comeback is a reactivation.
-    first_paid = (
-        state.loc[state["mrr"] > 0].groupby("customer_id")["as_of"].min().rename("first_paid")
-    )
-    pairs = pairs.merge(first_paid, left_on="customer_id", right_index=True, how="left")
-    m0 = pairs["mrr_start"].fillna(0.0).to_numpy()
-    m1 = pairs["mrr_end"].fillna(0.0).to_numpy()
-    paid_before = (pairs["first_paid"] < pairs["start_snapshot"]).fillna(False).to_numpy(bool)
+    used = np.zeros(len(days), dtype=bool)
+    used[start_day] = True
+    used[end_day] = True
+    paid = used[day_of] & (mrr_all > 0)
+    first_paid = np.full(n_customers, len(days), dtype=np.int64)
+    np.minimum.at(first_paid, customer_of[paid], day_of[paid])
+    paid_before = first_paid[slot_customer] < start_day[slot_period]
     comes = (m0 == 0) & (m1 > 0)
     conditions = [
         comes & ~paid_before,
@@ -180,51 +205,37 @@ def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
         (m0 > 0) & (m1 == 0),
         comes & paid_before,
     ]
-    amounts = np.select(conditions, [m1, m1 - m0, m0 - m1, m0, m1], 0.0)
-    kind = np.select(conditions, list(KINDS), "")
-    parts = pd.DataFrame({"period": pairs["period"].to_numpy(), "kind": kind, "amount": amounts})
-    parts = parts.loc[parts["kind"] != ""]
-    grouped = parts.groupby(["period", "kind"])["amount"].agg(["sum", "size"])
-    index = pd.RangeIndex(len(bounds))
-    sums = grouped["sum"].unstack("kind").reindex(index=index, columns=list(KINDS)).fillna(0.0)
-    counts = grouped["size"].unstack("kind").reindex(index=index, columns=list(KINDS)).fillna(0)
-    level = (
-        pd.DataFrame(
-            {
-                "period": pairs["period"].to_numpy(),
-                "mrr_start": m0,
-                "mrr_end": m1,
-                "customers_start": (m0 > 0).astype(np.int64),
-                "customers_end": (m1 > 0).astype(np.int64),
-            }
-        )
-        .groupby("period")
-        .sum()
-        .reindex(index, fill_value=0)
-    )
+    amounts = [m1, m1 - m0, m0 - m1, m0, m1]
+
+    def per_period(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(slot_period, weights, minlength=n_periods)
 
     out = bounds[["start", "end"]].copy()
+    sums = {
+        k: per_period(np.where(c, a, 0.0))
+        for k, c, a in zip(KINDS, conditions, amounts, strict=True)
+    }
+    counts = {k: per_period(c.astype(float)) for k, c in zip(KINDS, conditions, strict=True)}
     for name in KINDS:
-        out[f"{name}_mrr"] = sums[name].to_numpy(dtype=float)
+        out[f"{name}_mrr"] = sums[name]
     up = sums["new"] + sums["expansion"] + sums["reactivation"]
     down = sums["contraction"] + sums["churned"]
-    out["net_new_mrr"] = (up - down).to_numpy(dtype=float)
+    out["net_new_mrr"] = up - down
     for name in KINDS:
-        out[f"{name}_customers"] = counts[name].to_numpy(dtype=np.int64)
-    mrr_start = level["mrr_start"].to_numpy(dtype=float)
+        out[f"{name}_customers"] = counts[name].astype(np.int64)
+    mrr_start = per_period(m0)
     out["mrr_start"] = mrr_start
-    out["mrr_end"] = level["mrr_end"].to_numpy(dtype=float)
-    out["customers_start"] = level["customers_start"].to_numpy(dtype=np.int64)
-    out["customers_end"] = level["customers_end"].to_numpy(dtype=np.int64)
+    out["mrr_end"] = per_period(m1)
+    customers_start = per_period((m0 > 0).astype(float))
+    out["customers_start"] = customers_start.astype(np.int64)
+    out["customers_end"] = per_period((m1 > 0).astype(float)).astype(np.int64)
     out["live_customers_end"] = live_end.astype(np.int64)
-    out["logo_churn"] = _rate(
-        counts["churned"].to_numpy(dtype=float), out["customers_start"].to_numpy(dtype=float)
-    )
-    kept = mrr_start - down.to_numpy()
+    out["logo_churn"] = _rate(counts["churned"], customers_start)
+    kept = mrr_start - down
     out["gross_revenue_retention"] = _rate(kept, mrr_start)
-    out["net_revenue_retention"] = _rate(kept + sums["expansion"].to_numpy(), mrr_start)
+    out["net_revenue_retention"] = _rate(kept + sums["expansion"], mrr_start)
     out["arpa"] = _rate(out["mrr_end"].to_numpy(), live_end, scale=1.0)
-    out["quick_ratio"] = _rate(up.to_numpy(), down.to_numpy(), scale=1.0)
+    out["quick_ratio"] = _rate(up, down, scale=1.0)
     return out[list(MOVEMENT_COLUMNS)].reset_index(drop=True)
 
 

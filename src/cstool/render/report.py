@@ -232,48 +232,51 @@ def _money(value: Any, signed: bool = False) -> str:
 
 
 def _percent(value: Any) -> str:
-    return "–" if _missing(value) else f"{float(value):.1f} %"
+    return "–" if _missing(value) else f"{float(value):.1f}%"
 
 
 def movements_table(monthly: pd.DataFrame, periods: int = MOVEMENT_PERIODS) -> Table:
-    """The latest monthly revenue movements: gains, losses, net new, MRR and retention."""
+    """The latest monthly revenue movements: gains, losses, net new, MRR and retention.
+
+    Losses show as negative amounts; numbers are never cut (a narrow console folds headers).
+    """
     import pandas as pd
 
     shown = monthly.tail(periods)
-    table = _table("Revenue movements per month")
-    for name in (
-        "month",
-        "new",
-        "expansion",
-        "reactivation",
-        "contraction",
-        "churned",
-        "net new",
-        "MRR",
-        "logo churn",
-        "GRR",
-        "NRR",
-        "quick ratio",
-    ):
-        table.add_column(name, justify="left" if name == "month" else "right")
     columns = {name: shown[name].tolist() for name in shown.columns}
+    rows: list[list[RenderableType]] = []
     for i in range(len(shown)):
         net = columns["net_new_mrr"][i]
-        quick = columns["quick_ratio"][i]
-        table.add_row(
-            pd.Timestamp(columns["start"][i]).strftime("%Y-%m"),
-            _text(_money(columns["new_mrr"][i]), "green"),
-            _text(_money(columns["expansion_mrr"][i]), "green"),
-            _text(_money(columns["reactivation_mrr"][i]), "green"),
-            _text(_money(-columns["contraction_mrr"][i], signed=True), "red"),
-            _text(_money(-columns["churned_mrr"][i], signed=True), "red"),
-            _text(_money(net, signed=True), "green" if net > 0 else "red" if net < 0 else ""),
-            _money(columns["mrr_end"][i]),
-            _percent(columns["logo_churn"][i]),
-            _percent(columns["gross_revenue_retention"][i]),
-            _percent(columns["net_revenue_retention"][i]),
-            "–" if _missing(quick) else f"{float(quick):.2f}",
+        losses = [columns["contraction_mrr"][i], columns["churned_mrr"][i]]
+        rows.append(
+            [
+                _text(pd.Timestamp(columns["start"][i]).strftime("%Y-%m")),
+                _text(_money(columns["new_mrr"][i]), "green"),
+                _text(_money(columns["expansion_mrr"][i]), "green"),
+                _text(_money(columns["reactivation_mrr"][i]), "green"),
+                *(_text(_money(-x if x else 0.0), "red" if x else "") for x in losses),
+                _text(_money(net, signed=True), "green" if net > 0 else "red" if net < 0 else ""),
+                _text(_money(columns["mrr_end"][i])),
+                _text(_percent(columns["logo_churn"][i])),
+                _text(_percent(columns["gross_revenue_retention"][i])),
+                _text(_percent(columns["net_revenue_retention"][i])),
+            ]
         )
+    table = _table("Revenue movements per month (lost: churned MRR; churn: logo churn)")
+    table.collapse_padding = True  # eleven columns fit in 80 characters
+    headers = ("month", "new", "exp.", "react.", "contr.", "lost", "net", "MRR")
+    headers += ("churn", "GRR", "NRR")
+    for j, name in enumerate(headers):
+        widest = max((len(str(row[j])) for row in rows), default=1)
+        table.add_column(
+            name,
+            justify="left" if j == 0 else "right",
+            no_wrap=False,
+            overflow="fold",
+            min_width=widest,
+        )
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
