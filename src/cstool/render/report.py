@@ -264,8 +264,19 @@ def movements_table(monthly: pd.DataFrame, periods: int = MOVEMENT_PERIODS) -> T
         )
     table = _table("Revenue movements per month (lost: churned MRR; churn: logo churn)")
     table.collapse_padding = True  # eleven columns fit in 80 characters
-    headers = ("month", "new", "exp.", "react.", "contr.", "lost", "net", "MRR")
-    headers += ("churn", "GRR", "NRR")
+    headers = (
+        "month",
+        "new",
+        "exp.",
+        "react.",
+        "contr.",
+        "lost",
+        "net",
+        "MRR",
+        "churn",
+        "GRR",
+        "NRR",
+    )
     for j, name in enumerate(headers):
         widest = max((len(str(row[j])) for row in rows), default=1)
         table.add_column(
