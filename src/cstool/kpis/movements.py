@@ -14,6 +14,7 @@ Rates are percentages (0–100) like every KPI; a rate that cannot be computed i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from cstool.kpis.definitions import LIVE_EXCLUDED, numbers, status_of
@@ -93,6 +94,43 @@ def _state(snapshots: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class _Book:
+    """Snapshot rows as integer-coded arrays, built once for every period and the cohorts."""
+
+    days: pd.DatetimeIndex  # distinct snapshot days, sorted
+    day_of: np.ndarray  # each row's index into days
+    customer_of: np.ndarray  # each row's customer code
+    n_customers: int
+    mrr: np.ndarray  # paying MRR (0 when churned or missing)
+    live: np.ndarray  # bool
+    signup: np.ndarray  # datetime64[ns], NaT when unknown
+    order: np.ndarray  # rows grouped by day: day d is order[offsets[d]:offsets[d + 1]]
+    offsets: np.ndarray
+
+
+def _book(snapshots: pd.DataFrame) -> _Book:
+    import numpy as np
+    import pandas as pd
+
+    state = _state(snapshots)
+    day_of, uniques = pd.factorize(state["as_of"], sort=True)
+    customer_of, _ = pd.factorize(state["customer_id"])
+    order = np.argsort(day_of, kind="stable")
+    days = pd.DatetimeIndex(uniques)
+    return _Book(
+        days=days,
+        day_of=day_of,
+        customer_of=customer_of,
+        n_customers=int(customer_of.max()) + 1 if len(customer_of) else 0,
+        mrr=state["mrr"].to_numpy(dtype=float),
+        live=state["live"].to_numpy(dtype=bool),
+        signup=state["signup_date"].to_numpy(dtype="datetime64[ns]"),
+        order=order,
+        offsets=np.searchsorted(day_of[order], np.arange(len(days) + 1)),
+    )
+
+
 def _rate(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> pd.arrays.FloatingArray:
     """scale × part / whole, <NA> where whole is 0."""
     import numpy as np
@@ -141,54 +179,39 @@ def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
     reactivation − contraction − churned = `mrr_end` − `mrr_start`. `customers_start` and
     `customers_end` count paying customers (MRR > 0); `arpa` divides by live ones.
     """
-    import numpy as np
-    import pandas as pd
-
     if period not in _FREQ:
         from cstool.errors import UsageError
 
         raise UsageError(f"period {period!r}: expected one of week, month, quarter")
     if snapshots.empty:
         return _empty_movements()
-    state = _state(snapshots)
-    day_of, uniques = pd.factorize(state["as_of"], sort=True)
-    days = pd.DatetimeIndex(uniques)
+    return _movements(_book(snapshots), period)
+
+
+def all_movements(
+    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS
+) -> dict[str, pd.DataFrame]:
+    """`movements` for each of `periods`, reading the snapshots once."""
+    if snapshots.empty:
+        return {str(period): _empty_movements() for period in periods}
+    book = _book(snapshots)
+    return {str(period): _movements(book, period) for period in periods}
+
+
+def _movements(book: _Book, period: Period) -> pd.DataFrame:
+    import numpy as np
+
+    days = book.days
     bounds = _bounds(days, period)
     if bounds.empty:
         return _empty_movements()
-    customer_of, _ = pd.factorize(state["customer_id"])
-    n_customers = int(customer_of.max()) + 1
-    mrr_all = state["mrr"].to_numpy(dtype=float)
-    live_end = np.bincount(day_of, weights=state["live"].to_numpy(dtype=float))
+    day_of, customer_of, n_customers = book.day_of, book.customer_of, book.n_customers
+    mrr_all = book.mrr
+    live_end = np.bincount(day_of, weights=book.live.astype(float), minlength=len(days))
     live_end = live_end[bounds["end_day"].to_numpy()]
-    # Rows grouped by snapshot: the rows of day d are order[offsets[d]:offsets[d + 1]].
-    order = np.argsort(day_of, kind="stable")
-    offsets = np.searchsorted(day_of[order], np.arange(len(days) + 1))
+    order, offsets = book.order, book.offsets
     start_day = bounds["start_day"].to_numpy()
     end_day = bounds["end_day"].to_numpy()
-    n_periods = len(bounds)
-
-    def rows(day_per_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers of each period's snapshot and the period of each (loop over periods)."""
-        picked = [order[offsets[d] : offsets[d + 1]] for d in day_per_period]
-        sizes = np.array([len(p) for p in picked], dtype=np.int64)
-        taken = np.concatenate(picked) if picked else np.array([], dtype=np.int64)
-        return taken, np.repeat(np.arange(n_periods), sizes)
-
-    start_rows, start_period = rows(start_day)
-    end_rows, end_period = rows(end_day)
-    # One slot per (period, customer) in either bounding snapshot: an outer join on integers.
-    keys = np.concatenate(
-        [
-            start_period * n_customers + customer_of[start_rows],
-            end_period * n_customers + customer_of[end_rows],
-        ]
-    )
-    slots, slot_of = np.unique(keys, return_inverse=True)
-    m0 = np.bincount(slot_of[: len(start_rows)], mrr_all[start_rows], minlength=len(slots))
-    m1 = np.bincount(slot_of[len(start_rows) :], mrr_all[end_rows], minlength=len(slots))
-    slot_period = slots // n_customers
-    slot_customer = slots % n_customers
     # Paid in a bounding snapshot before this period's start: a comeback is a reactivation.
     used = np.zeros(len(days), dtype=bool)
     used[start_day] = True
@@ -196,26 +219,42 @@ def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
     paid = used[day_of] & (mrr_all > 0)
     first_paid = np.full(n_customers, len(days), dtype=np.int64)
     np.minimum.at(first_paid, customer_of[paid], day_of[paid])
-    paid_before = first_paid[slot_customer] < start_day[slot_period]
-    comes = (m0 == 0) & (m1 > 0)
-    conditions = [
-        comes & ~paid_before,
-        (m0 > 0) & (m1 > m0),
-        (m0 > 0) & (m1 > 0) & (m1 < m0),
-        (m0 > 0) & (m1 == 0),
-        comes & paid_before,
-    ]
-    amounts = [m1, m1 - m0, m0 - m1, m0, m1]
 
-    def per_period(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(slot_period, weights, minlength=n_periods)
+    def snapshot_mrr(day: int) -> np.ndarray:
+        """Each customer's MRR in the snapshot of `day` (0 when absent): a dense array."""
+        rows = order[offsets[day] : offsets[day + 1]]
+        values = np.zeros(n_customers)
+        values[customer_of[rows]] = mrr_all[rows]
+        return values
 
+    # One step per period (never per customer): both snapshots as dense per-customer arrays.
+    names = [f"{kind}_{what}" for what in ("mrr", "customers") for kind in KINDS]
+    names += ["mrr_start", "mrr_end", "customers_start", "customers_end"]
+    table = np.zeros((len(bounds), len(names)))
+    for i, (s_day, e_day) in enumerate(zip(start_day, end_day, strict=True)):
+        m0, m1 = snapshot_mrr(int(s_day)), snapshot_mrr(int(e_day))
+        paid_before = first_paid < s_day
+        comes = (m0 == 0) & (m1 > 0)
+        conditions = [
+            comes & ~paid_before,
+            (m0 > 0) & (m1 > m0),
+            (m0 > 0) & (m1 > 0) & (m1 < m0),
+            (m0 > 0) & (m1 == 0),
+            comes & paid_before,
+        ]
+        amounts = [m1 - m0, m1 - m0, m0 - m1, m0, m1 - m0]
+        table[i] = [
+            *(float(a[c].sum()) for c, a in zip(conditions, amounts, strict=True)),
+            *(float(c.sum()) for c in conditions),
+            float(m0.sum()),
+            float(m1.sum()),
+            float((m0 > 0).sum()),
+            float((m1 > 0).sum()),
+        ]
+    parts = dict(zip(names, table.T, strict=True))
+    sums = {kind: parts[f"{kind}_mrr"] for kind in KINDS}
+    counts = {kind: parts[f"{kind}_customers"] for kind in KINDS}
     out = bounds[["start", "end"]].copy()
-    sums = {
-        k: per_period(np.where(c, a, 0.0))
-        for k, c, a in zip(KINDS, conditions, amounts, strict=True)
-    }
-    counts = {k: per_period(c.astype(float)) for k, c in zip(KINDS, conditions, strict=True)}
     for name in KINDS:
         out[f"{name}_mrr"] = sums[name]
     up = sums["new"] + sums["expansion"] + sums["reactivation"]
@@ -223,12 +262,12 @@ def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
     out["net_new_mrr"] = up - down
     for name in KINDS:
         out[f"{name}_customers"] = counts[name].astype(np.int64)
-    mrr_start = per_period(m0)
+    mrr_start = parts["mrr_start"]
+    customers_start = parts["customers_start"]
     out["mrr_start"] = mrr_start
-    out["mrr_end"] = per_period(m1)
-    customers_start = per_period((m0 > 0).astype(float))
+    out["mrr_end"] = parts["mrr_end"]
     out["customers_start"] = customers_start.astype(np.int64)
-    out["customers_end"] = per_period((m1 > 0).astype(float)).astype(np.int64)
+    out["customers_end"] = parts["customers_end"].astype(np.int64)
     out["live_customers_end"] = live_end.astype(np.int64)
     out["logo_churn"] = _rate(counts["churned"], customers_start)
     kept = mrr_start - down
@@ -257,51 +296,81 @@ def cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     `customer_share` and `mrr_share` are percentages of those (<NA> for an MRR base of 0).
     Sorted by cohort, then months since.
     """
-    import numpy as np
-
     if snapshots.empty:
         return _empty_cohorts()
-    state = _state(snapshots)
+    return _cohorts(_book(snapshots))
+
+
+def _cohorts(book: _Book) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    days = book.days
+    day_month = (days.year * 12 + days.month - 1).to_numpy(dtype=np.int64)
     # The last snapshot of each calendar month stands for that month.
-    month = state["as_of"].dt.to_period("M")
-    month_last = state.groupby(month)["as_of"].transform("max")
-    state = state.loc[state["as_of"] == month_last].copy()
-    state["month"] = state["as_of"].dt.to_period("M")
-    ordered = state.sort_values(["customer_id", "as_of"], kind="stable")
-    first = ordered.groupby("customer_id").agg(
-        first_month=("month", "first"), mrr_first=("mrr", "first")
+    last_of_month = np.r_[day_month[1:] != day_month[:-1], True]
+    rows = last_of_month[book.day_of]
+    day_of = book.day_of[rows]
+    customer = book.customer_of[rows]
+    mrr, live = book.mrr[rows], book.live[rows]
+    month = day_month[day_of]
+    n = book.n_customers
+    first_day = np.full(n, len(days), dtype=np.int64)
+    np.minimum.at(first_day, customer, day_of)
+    seen = first_day < len(days)
+    at_first = day_of == first_day[customer]
+    mrr_first = np.zeros(n)
+    mrr_first[customer[at_first]] = mrr[at_first]
+    # Signup month from the latest month snapshot that knows it, else the first month seen.
+    cohort = np.where(seen, day_month[np.minimum(first_day, len(days) - 1)], -1)
+    signup = book.signup[rows]
+    known = ~np.isnat(signup)
+    if known.any():
+        stamps = pd.DatetimeIndex(signup[known])
+        signup_month = (stamps.year * 12 + stamps.month - 1).to_numpy(dtype=np.int64)
+        latest = (
+            pd.DataFrame({"c": customer[known], "d": day_of[known], "m": signup_month})
+            .sort_values(["c", "d"], kind="stable")
+            .groupby("c")["m"]
+            .last()
+        )
+        cohort[latest.index.to_numpy()] = latest.to_numpy()
+    members = np.flatnonzero(seen)
+    cohort_codes, cohort_months = pd.factorize(cohort[members], sort=True)
+    cohort_of = np.full(n, -1, dtype=np.int64)
+    cohort_of[members] = cohort_codes
+    k = len(cohort_months)
+    sizes = np.bincount(cohort_codes, minlength=k)
+    base = np.bincount(cohort_codes, weights=mrr_first[members], minlength=k)
+    month_codes, months = pd.factorize(month, sort=True)
+    m = len(months)
+    slot = cohort_of[customer] * m + month_codes
+    live_count = np.bincount(slot, weights=live.astype(float), minlength=k * m)
+    live_mrr = np.bincount(slot, weights=np.where(live, mrr, 0.0), minlength=k * m)
+    month_day = pd.Series(days[day_of]).groupby(month_codes).max().to_numpy()
+    grid_cohort = np.repeat(np.arange(k), m)
+    grid_month = np.tile(np.arange(m), k)
+    since = np.asarray(months)[grid_month] - np.asarray(cohort_months)[grid_cohort]
+    keep = since >= 0
+    grid_cohort, grid_month, since = grid_cohort[keep], grid_month[keep], since[keep]
+    cells = grid_cohort * m + grid_month
+    labels = [f"{c // 12:04d}-{c % 12 + 1:02d}" for c in np.asarray(cohort_months)]  # per cohort
+    out = pd.DataFrame(
+        {
+            "cohort": pd.array(np.asarray(labels, dtype=object)[grid_cohort], dtype="string"),
+            "months_since": since.astype(np.int64),
+            "as_of": pd.DatetimeIndex(month_day[grid_month]).astype("datetime64[ns]"),
+            "customers": sizes[grid_cohort].astype(np.int64),
+            "live_customers": live_count[cells].astype(np.int64),
+            "mrr_start": base[grid_cohort],
+            "mrr": live_mrr[cells],
+        }
     )
-    signup = ordered.dropna(subset=["signup_date"]).groupby("customer_id")["signup_date"].last()
-    members = first.join(signup.rename("signup_date"), how="left")
-    signup_month = members["signup_date"].dt.to_period("M")
-    members["cohort"] = signup_month.where(signup_month.notna(), members["first_month"])
-    sizes = members.groupby("cohort").agg(
-        customers=("mrr_first", "size"), mrr_start=("mrr_first", "sum")
+    out["customer_share"] = _rate(
+        out["live_customers"].to_numpy(dtype=float), out["customers"].to_numpy(dtype=float)
     )
-    rows = state.merge(members[["cohort"]], left_on="customer_id", right_index=True)
-    rows["live_mrr"] = rows["mrr"].where(rows["live"], 0.0)
-    live = rows.groupby(["cohort", "month"]).agg(
-        live_customers=("live", "sum"), mrr=("live_mrr", "sum")
-    )
-    months = state.groupby("month")["as_of"].max().rename("as_of").reset_index()
-    grid = sizes.reset_index().merge(months, how="cross")
-    since = (grid["month"].dt.year - grid["cohort"].dt.year) * 12 + (
-        grid["month"].dt.month - grid["cohort"].dt.month
-    )
-    grid["months_since"] = since.to_numpy(dtype=np.int64)
-    grid = grid.loc[grid["months_since"] >= 0]
-    grid = grid.merge(live, left_on=["cohort", "month"], right_index=True, how="left")
-    grid["live_customers"] = grid["live_customers"].fillna(0).to_numpy(dtype=np.int64)
-    grid["mrr"] = grid["mrr"].fillna(0.0).to_numpy(dtype=float)
-    grid["customer_share"] = _rate(
-        grid["live_customers"].to_numpy(dtype=float), grid["customers"].to_numpy(dtype=float)
-    )
-    grid["mrr_share"] = _rate(grid["mrr"].to_numpy(), grid["mrr_start"].to_numpy(dtype=float))
-    grid["cohort"] = grid["cohort"].astype(str).astype("string")
-    grid["as_of"] = grid["as_of"].astype("datetime64[ns]")
-    grid["customers"] = grid["customers"].to_numpy(dtype=np.int64)
-    grid = grid.sort_values(["cohort", "months_since"], kind="stable")
-    return grid[list(COHORT_COLUMNS)].reset_index(drop=True)
+    out["mrr_share"] = _rate(out["mrr"].to_numpy(), out["mrr_start"].to_numpy())
+    return out[list(COHORT_COLUMNS)].reset_index(drop=True)
 
 
 REVENUE_COLUMNS = ("as_of", "customer_id", "mrr", "status", "signup_date")

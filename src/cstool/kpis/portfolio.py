@@ -13,8 +13,8 @@ from cstool.kpis.goals import RETENTION_KPIS, GoalProgress, goal_progress
 from cstool.kpis.movements import (
     PERIODS,
     REVENUE_COLUMNS,
+    all_movements,
     cohorts,
-    movements,
     revenue_dates,
 )
 
@@ -204,7 +204,7 @@ def portfolio(
     revenue = (
         pd.concat([past.revenue, current], ignore_index=True) if len(past.revenue) else current
     )
-    period_movements: dict[str, pd.DataFrame] = {p: movements(revenue, p) for p in PERIODS}
+    period_movements = all_movements(revenue, PERIODS)
     cohort_table = cohorts(revenue)
 
     goals = []
