@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from cstool.config import settings_from_dict
-from cstool.kpis import cohorts, movements, portfolio
+from cstool.config import Settings, settings_from_dict
+from cstool.kpis import SnapshotHistory, cohorts, movements, portfolio
 from cstool.kpis.report import report_data, report_json
+from cstool.store import open_store
 
 JAN, FEB, MAR, APR = (pd.Timestamp(2026, m, 1) for m in (1, 2, 3, 4))
 SIGNUP = {
@@ -210,3 +212,31 @@ def test_empty_and_single_snapshots_have_no_movements() -> None:
     assert cohorts(MONTHLY.iloc[0:0]).empty
     one = movements(snapshots([JAN, JAN + timedelta(days=3)]), "week")
     assert one.empty  # Jan 1 is a Thursday: no snapshot on or before a week's start but the first
+
+
+def test_the_store_reads_only_boundary_snapshots_and_gives_the_same_movements(
+    tmp_path: Path,
+) -> None:
+    days = list(pd.date_range(JAN, APR - pd.Timedelta(days=1), freq="D"))
+    plain = {d: book(d).drop(columns=["status", "signup_date"]) for d in days}
+    store = open_store(tmp_path / "cstool.db")
+    assert store is not None
+    with store:
+        for day, frame in plain.items():
+            assert store.save_snapshot(day.date(), frame)
+        history = SnapshotHistory.from_store(store, Settings(), APR.date())
+    loaded = history.revenue["as_of"].nunique()
+    assert 4 <= loaded < len(days) // 2  # boundaries and month ends, not all 90 days
+    now = book(APR).drop(columns=["status", "signup_date"])
+    from_store = portfolio(now, Settings(), APR.date(), history)
+    in_memory = portfolio(
+        now, Settings(), APR.date(), pd.concat([f.assign(as_of=d) for d, f in plain.items()])
+    )
+    for period in ("week", "month", "quarter"):
+        pd.testing.assert_frame_equal(
+            from_store.movements[period], in_memory.movements[period], check_dtype=False
+        )
+    assert from_store.cohorts is not None and in_memory.cohorts is not None
+    pd.testing.assert_frame_equal(from_store.cohorts, in_memory.cohorts, check_dtype=False)
+    # Without statuses the churn of C is seen when it leaves (March), not when it churned.
+    assert from_store.movements["month"]["churned_mrr"].tolist() == [80.0, 0.0, 50.0]
