@@ -184,6 +184,10 @@ def test_cohorts_share_of_customers_and_mrr_still_live() -> None:
     april = table.loc[table["cohort"] == "2026-04"]
     assert april[["months_since", "customers", "live_customers"]].values.tolist() == [[0, 1, 1]]
     assert sorted(table["cohort"].unique()) == ["2025-12", "2026-01", "2026-04"]
+    # E signed on Jan 20: January's snapshot (Jan 1) predates it, so its row starts in Feb.
+    january = table.loc[table["cohort"] == "2026-01"]
+    assert january["months_since"].tolist() == [1, 2, 3]
+    assert january["customer_share"].astype(float).tolist() == [100.0, 100.0, 100.0]
     # Daily snapshots: each month read from its last day, so the same December cohort.
     daily = cohorts(DAILY)
     daily_december = daily.loc[daily["cohort"] == "2025-12"]

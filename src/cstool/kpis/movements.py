@@ -293,6 +293,7 @@ def cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     A customer's cohort is the month of its signup_date (the latest snapshot that knows it),
     else of its first snapshot. Each month is read from its last snapshot. `customers` is the
     cohort's size, `mrr_start` the sum of each member's MRR in the first month it was seen;
+    a cohort's months start at the first snapshot that saw one of its members.
     `customer_share` and `mrr_share` are percentages of those (<NA> for an MRR base of 0).
     Sorted by cohort, then months since.
     """
@@ -351,7 +352,12 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     grid_cohort = np.repeat(np.arange(k), m)
     grid_month = np.tile(np.arange(m), k)
     since = np.asarray(months)[grid_month] - np.asarray(cohort_months)[grid_cohort]
-    keep = since >= 0
+    # A month is shown from the first snapshot that saw any member of the cohort (a month read
+    # before its members signed up would say 0 % retained).
+    cohort_first = np.full(k, len(days), dtype=np.int64)
+    np.minimum.at(cohort_first, cohort_codes, first_day[members])
+    month_day_index = days.searchsorted(month_day)
+    keep = (since >= 0) & (month_day_index[grid_month] >= cohort_first[grid_cohort])
     grid_cohort, grid_month, since = grid_cohort[keep], grid_month[keep], since[keep]
     cells = grid_cohort * m + grid_month
     labels = [f"{c // 12:04d}-{c % 12 + 1:02d}" for c in np.asarray(cohort_months)]  # per cohort

@@ -278,7 +278,7 @@ def movements_chart(frame: pd.DataFrame, period: str) -> str:
     import numpy as np
 
     shown = frame.tail(MOVEMENT_PERIODS_SHOWN)
-    labels = [_period_label(day, period) for day in shown["start"]]
+    labels = [period_label(day, period) for day in shown["start"]]
     x = np.arange(len(shown))
     fig = _figure(11.0, 3.2, left=0.08, right=0.985, top=0.9, bottom=0.16)
     ax = fig.add_subplot()
@@ -310,7 +310,7 @@ def movements_chart(frame: pd.DataFrame, period: str) -> str:
     return _svg(fig, f"movements-{period}", f"MRR movements per {period}")
 
 
-def _period_label(day: Any, period: str) -> str:
+def period_label(day: Any, period: str) -> str:
     """A period by its start: `2026-03` for a month, `2026 Q1`, `2026-03-02` for a week."""
     import pandas as pd
 

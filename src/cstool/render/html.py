@@ -17,6 +17,7 @@ from cstool.render.charts import (
     goal_chart,
     health_chart,
     movements_chart,
+    period_label,
     segment_chart,
     segment_mix,
     trend_chart,
@@ -325,14 +326,14 @@ MOVEMENT_TABLE_COLUMNS = (
 PERCENT_COLUMNS = ("logo_churn", "gross_revenue_retention", "net_revenue_retention")
 
 
-def _movement_value(name: str, value: Any) -> str:
+def _movement_value(name: str, value: Any, period: str = "month") -> str:
     """One cell of the movements table as text ('–' when undefined)."""
     import pandas as pd
 
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if name == "start":
-        return str(pd.Timestamp(value).date().isoformat())
+        return period_label(value, period)
     number = float(value)
     if name in PERCENT_COLUMNS:
         return f"{number:.1f} %"
@@ -343,7 +344,7 @@ def _movement_value(name: str, value: Any) -> str:
     return f"{number:+,.0f}" if name == "net_new_mrr" else f"{number:,.0f}"
 
 
-def _movement_table(frame: pd.DataFrame, limit: int) -> str:
+def _movement_table(frame: pd.DataFrame, limit: int, period: str) -> str:
     shown = frame.tail(limit).iloc[::-1]  # latest period first
     head = "".join(
         f"<th{'' if name == 'start' else ' class=num'}>{_e(label)}</th>"
@@ -354,7 +355,7 @@ def _movement_table(frame: pd.DataFrame, limit: int) -> str:
         "<tr>"
         + "".join(
             f"<td{' class=day' if name == 'start' else ' class=num'}>"
-            f"{_e(_movement_value(name, columns[name][i]))}</td>"
+            f"{_e(_movement_value(name, columns[name][i], period))}</td>"
             for name, _ in MOVEMENT_TABLE_COLUMNS
         )
         + "</tr>"
@@ -385,7 +386,7 @@ def _movement_sections(result: Portfolio) -> list[str]:
         f'<figcaption class="legend-note">Gains above the line, losses below:{legend}; '
         "the line is net new MRR. Each period compares the last snapshot on or before "
         "its start with the last one on or before its end.</figcaption></figure>",
-        _movement_table(frame, 12),
+        _movement_table(frame, 12, period),
         "</section>",
     ]
     return parts
