@@ -130,7 +130,9 @@ def test_report_html_writes_one_page(db: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "wrote the report to" in err and out == ""
     text = page.read_text(encoding="utf-8")
-    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 4  # no goals: no goal chart
+    # no goals: no goal chart; the snapshot of 2026-10-31 bounds November: a movements chart
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 5
+    assert "MRR movements per month" in text
 
 
 def test_report_html_never_overwrites_the_input(db: Path, tmp_path: Path) -> None:

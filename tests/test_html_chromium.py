@@ -24,7 +24,7 @@ from PIL import Image
 
 from cstool.config import settings_from_dict
 from cstool.kpis import portfolio
-from cstool.report import html_report
+from cstool.render.html import html_report
 
 AS_OF = date(2026, 11, 23)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -17,7 +17,7 @@ from cstool.kpis import (
     CHANGE_KPIS,
     KPIS,
     LEVEL_KPIS,
-    History,
+    SnapshotHistory,
     cache_snapshot_kpis,
     compare,
     goal_progress,
@@ -366,33 +366,33 @@ def _store_with(tmp_path: Path, *pairs: tuple[date, pd.DataFrame]) -> Store:
 def test_history_from_the_store_matches_the_one_from_memory(tmp_path: Path) -> None:
     pairs = ((JAN, BEFORE), (FEB, AFTER), (MAR, BEFORE))
     with _store_with(tmp_path, *pairs) as store:
-        stored = History.from_store(store, Settings(), date(2026, 4, 1))
-        memory = History.from_snapshots(snapshots(*pairs), Settings())
+        stored = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
+        memory = SnapshotHistory.from_snapshots(snapshots(*pairs), Settings())
         pd.testing.assert_frame_equal(stored.trend, memory.trend)
         assert set(stored.frames) == {MAR}  # only the latest is kept in full
         assert len(store.snapshot_kpis(kpi_variant(Settings()))) == 3
         # Cached now: a second reading gives the same without recomputing.
-        again = History.from_store(store, Settings(), date(2026, 4, 1))
+        again = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
         pd.testing.assert_frame_equal(again.trend, memory.trend)
 
 
 def test_cached_rows_are_used_and_keyed_by_settings(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE), (FEB, AFTER)) as store:
-        History.from_store(store, Settings(), MAR)
+        SnapshotHistory.from_store(store, Settings(), MAR)
         variant = kpi_variant(Settings())
         row = store.snapshot_kpis(variant)[(FEB, JAN)]
         store.save_snapshot_kpis(variant, [(FEB, JAN, {**row, "mrr": 1.0})])
-        assert History.from_store(store, Settings(), MAR).trend.loc[FEB, "mrr"] == 1.0
+        assert SnapshotHistory.from_store(store, Settings(), MAR).trend.loc[FEB, "mrr"] == 1.0
         strict = settings_from_dict({"kpis": {"satisfied_threshold": 80}})
-        fresh = History.from_store(store, strict, MAR).trend
+        fresh = SnapshotHistory.from_store(store, strict, MAR).trend
         assert fresh.loc[FEB, "mrr"] == 700 and fresh.loc[FEB, "satisfied_share"] == 25
 
 
 def test_back_filled_snapshot_gets_its_own_pairs(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE), (MAR, AFTER)) as store:
-        History.from_store(store, Settings(), date(2026, 4, 1))
+        SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1))
         assert store.save_snapshot(FEB, BEFORE)  # back-filled between the two
-        trend = History.from_store(store, Settings(), date(2026, 4, 1)).trend
+        trend = SnapshotHistory.from_store(store, Settings(), date(2026, 4, 1)).trend
         assert list(trend.index) == [JAN, FEB, MAR]
         assert trend.loc[FEB, "retention_rate"] == 100  # JAN → FEB: the same four
         assert trend.loc[MAR, "retention_rate"] == 75  # FEB → MAR, not JAN → MAR's cache
@@ -400,9 +400,78 @@ def test_back_filled_snapshot_gets_its_own_pairs(tmp_path: Path) -> None:
 
 def test_portfolio_row_cached_on_export_equals_a_recomputed_one(tmp_path: Path) -> None:
     with _store_with(tmp_path, (JAN, BEFORE)) as store:
-        result = portfolio(AFTER, Settings(), FEB, History.from_store(store, Settings(), FEB))
+        result = portfolio(
+            AFTER, Settings(), FEB, SnapshotHistory.from_store(store, Settings(), FEB)
+        )
         assert store.save_snapshot(FEB, AFTER)
         cache_snapshot_kpis(store, Settings(), result)
         cached = store.snapshot_kpis(kpi_variant(Settings()))[(FEB, JAN)]
         recomputed = snapshot_kpis(store.load_snapshot(FEB), store.load_snapshot(JAN), Settings())
         assert cached == pytest.approx(recomputed)
+
+
+# Lifecycle ------------------------------------------------------------------------------------
+
+
+def with_status(frame: pd.DataFrame, statuses: list[str | None]) -> pd.DataFrame:
+    return frame.assign(status=pd.array(statuses, dtype="string"))
+
+
+def test_level_kpis_count_live_customers_only() -> None:
+    # B churned, C paused, D without status (active): live are A and D.
+    frame = with_status(BEFORE, ["active", "churned", "paused", None])
+    kpis = portfolio_kpis(frame, Settings())
+    assert kpis["customers"] == 2
+    assert kpis["mrr"] == 500.0
+    assert kpis["mrr_at_risk"] == 0.0  # B (red) and C (yellow) are not live
+    assert kpis["green_share"] == 100.0 and kpis["red_share"] == 0.0
+    assert kpis["mean_health"] == pytest.approx(85.0)
+    assert kpis["mean_satisfaction"] == pytest.approx(85.0)
+    assert kpis["nps"] == pytest.approx(100.0)  # A 10 and D 9: promoters; B's 3 is left out
+    assert kpis["nps_responses"] == 2
+    # Frames without the column: everyone is active.
+    assert portfolio_kpis(BEFORE, Settings())["customers"] == 4
+
+
+def test_a_churned_customer_in_the_later_table_counts_as_churned() -> None:
+    after = with_status(AFTER, ["active", "churned", "active", "trial"])  # B churned
+    result = compare(BEFORE, after)
+    assert result.kpis["churned_customers"] == 2  # C left, B churned
+    assert result.kpis["retention_rate"] == pytest.approx(50.0)
+    assert set(result.churned["customer_id"]) == {"B", "C"}
+    assert result.kpis["new_customers"] == 1  # E (a trial is live)
+    # Snapshots: the same in the trend, churned rows do not count as present.
+    trend = kpi_trend(snapshots((JAN, BEFORE), (FEB, after)), Settings())
+    assert trend.loc[FEB, "churned_customers"] == 2
+    assert trend.loc[FEB, "customers"] == 3
+
+
+# Goal projections stay in the metric's range --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "values", "target", "bound"),
+    [
+        ("satisfied_share", [40.0, 70.0, 95.0], 99.0, 100.0),  # rising fast: clipped at 100 %
+        ("red_share", [60.0, 30.0, 5.0], 1.0, 0.0),  # falling fast: clipped at 0 %
+        ("nps", [-20.0, -60.0, -90.0], 50.0, -100.0),
+        ("mrr", [3000.0, 1500.0, 100.0], 5000.0, 0.0),
+        ("customers", [300.0, 150.0, 10.0], 500.0, 0.0),
+    ],
+)
+def test_goal_projection_is_clipped_to_the_metric_range(
+    metric: str, values: list[float], target: float, bound: float
+) -> None:
+    as_of = date(2026, 3, 1)
+    history = [(date(2026, 1, 1), values[0]), (date(2026, 2, 1), values[1])]
+    progress = goal_progress(
+        goal(metric=metric, target=target, deadline="2027-12-31"), history, values[2], as_of
+    )
+    assert progress.projected == bound
+
+
+def test_unclipped_projection_stays_as_fitted() -> None:
+    history = [(date(2026, 1, 1), 50.0), (date(2026, 2, 1), 51.0)]
+    g = goal(metric="satisfied_share", target=60, deadline="2026-06-01")
+    progress = goal_progress(g, history, 52.0, date(2026, 3, 1))
+    assert progress.projected is not None and 52.0 < progress.projected < 60.0

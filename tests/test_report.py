@@ -12,7 +12,9 @@ import pytest
 
 from cstool.config import Settings, settings_from_dict
 from cstool.kpis import portfolio
-from cstool.report import CSP, format_kpi, html_report, kpi_change, report_data, report_json
+from cstool.kpis.report import report_data, report_json
+from cstool.render.html import CSP, html_report
+from cstool.render.kpi_text import format_kpi, kpi_change
 
 AS_OF = date(2026, 11, 23)
 GOALS = {
@@ -85,8 +87,9 @@ def test_page_fetches_nothing(page: str) -> None:
 
 
 def test_page_has_every_chart_and_section(page: str) -> None:
-    assert page.count("<svg") == 5  # health, bands, trend, goals, segments
+    assert page.count("<svg") == 6  # health, bands, trend, goals, segments, movements
     for label in (
+        "MRR movements per month",
         "Health distribution",
         "MRR by health band",
         "KPI trends over snapshots",
@@ -94,7 +97,15 @@ def test_page_has_every_chart_and_section(page: str) -> None:
         "Segment mix",
     ):
         assert f'aria-label="{label}' in page
-    for heading in ("Key figures", "Goals", "Segments", "Top follow-ups", "All KPIs"):
+    for heading in (
+        "Key figures",
+        "Goals",
+        "Segments",
+        "Top follow-ups",
+        "Revenue movements",
+        "Cohorts",
+        "All KPIs",
+    ):
         assert f"<h2>{heading}</h2>" in page
 
 
@@ -172,3 +183,58 @@ def test_format_and_change() -> None:
     assert kpi_change("retention_rate", 70.0, 75.0) == ("▼ -5.0 pp", "bad")
     assert kpi_change("customers", 5.0, 5.0) == ("= 0", "flat")
     assert kpi_change("nps", 5.0, None) == ("", "")
+
+
+def _svg_of(page: str, label: str) -> str:
+    match = re.search(rf'<svg[^>]*aria-label="{re.escape(label)}.*?</svg>', page, flags=re.S)
+    assert match, label
+    return match.group(0)
+
+
+def test_dollar_signs_in_names_are_drawn_literally() -> None:
+    # Matplotlib would read `$x_$` as math and raise, `$5-$10` as math and garble it.
+    names = ["Cost $x_$", "Deal $5-$10"]
+    current = scored(60).assign(segment=pd.array([names[i % 2] for i in range(60)], dtype="string"))
+    settings = settings_from_dict(
+        {
+            "goals": [
+                {"metric": "mrr", "target": 1e6, "deadline": "2027-06-30", "name": names[1]},
+                {"metric": "nps", "target": 50, "deadline": "2027-06-30", "name": names[0]},
+            ]
+        }
+    )
+    result = portfolio(current, settings, AS_OF, stored(60, 2))
+    page = html_report(result, current, settings)
+    segments = _svg_of(page, "Segment mix")
+    goals = _svg_of(page, "Goal progress")
+    for name in names:
+        assert f">{name}</text>" in segments, name
+        assert f">{name}</text>" in goals, name
+    assert "\\$" not in segments + goals  # the escape itself is never drawn
+
+
+def test_terminal_report_has_a_movements_table() -> None:
+    from rich.console import Console
+
+    from cstool.render.report import movements_table
+
+    before = scored(10).assign(as_of=pd.Timestamp(2026, 10, 1))
+    after = scored(10).assign(as_of=pd.Timestamp(2026, 11, 1))
+    after.loc[0, "mrr"] = before.loc[0, "mrr"] + 100  # one expansion of exactly 100
+    after.loc[1, "mrr"] = 0.0  # one churn
+    current = scored(10)
+    current["mrr"] = after["mrr"]
+    result = portfolio(current, Settings(), AS_OF, pd.concat([before, after]))
+    monthly = result.movements["month"]
+    # October between the two snapshots; November so far (to the table of AS_OF): no change.
+    assert monthly["start"].tolist() == [pd.Timestamp(2026, 10, 1), pd.Timestamp(2026, 11, 1)]
+    assert monthly["net_new_mrr"].tolist()[1] == 0.0
+    console = Console(record=True, width=200, color_system=None)
+    console.print(movements_table(monthly))
+    text = console.export_text()
+    churned = before.loc[1, "mrr"]
+    assert "2026-10" in text and " 100 " in text
+    assert f"-{churned:,.0f}" in text
+    net = 100 - churned
+    assert f"{net:+,.0f}" in text
+    assert "10.0%" in text  # logo churn: 1 of 10 paying customers

@@ -553,7 +553,7 @@ class Book:
     # ------------------------------------------------------------------ the portfolio
     def portfolio(self, since: date | str | None = None) -> Portfolio:
         """KPIs, their change since a snapshot (default: the latest before), trend, goals."""
-        from cstool.kpis import History, portfolio
+        from cstool.kpis import SnapshotHistory, portfolio
 
         since_day = self.since_date(since)
         frame = self.scored
@@ -561,7 +561,7 @@ class Book:
         store = self._store()
         if store is not None:
             with store:
-                history = History.from_store(store, self.settings, self.as_of, since_day)
+                history = SnapshotHistory.from_store(store, self.settings, self.as_of, since_day)
         return portfolio(frame, self.settings, self.as_of, history, since_day)
 
     def since_date(self, since: date | str | None) -> date | None:

@@ -80,10 +80,11 @@ def report_command(
 
     [dim]Example: cstool report --since 2026-10-01 --html report.html[/]
     """
+    from cstool.kpis.report import report_json
     from cstool.render import report as show
     from cstool.render import write_stdout
+    from cstool.render.html import html_report
     from cstool.render.score import loaded
-    from cstool.report import html_report, report_json
     from cstool.write import write_text
 
     book = inputs.book()
@@ -119,10 +120,10 @@ def goals_command(
     """
     import json
 
+    from cstool.kpis.report import report_data
     from cstool.render import report as show
     from cstool.render import write_stdout
     from cstool.render.score import loaded
-    from cstool.report import report_data
 
     book = inputs.book()
     loaded(book.table, inputs.rejects)
@@ -175,9 +176,10 @@ def export_command(
     [dim]Example: cstool export --out ~/cs-reports[/]
     """
     from cstool.book import followup_fields
+    from cstool.kpis.report import report_json
     from cstool.render import csv_bytes
     from cstool.render.followups import ics_bytes
-    from cstool.report import html_report, report_json
+    from cstool.render.html import html_report
     from cstool.write import write_bytes
 
     book = inputs.book()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, records, stdout
+from cstool.render.style import BAND_STYLE
 
 if TYPE_CHECKING:
     from datetime import date
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from cstool.kpis import GoalProgress, Portfolio
 
 TONE_STYLE = {"good": "green", "bad": "red", "flat": "dim", "": ""}
-BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
 STATUS_STYLE = {
     "achieved": "bold green",
     "on track": "green",
@@ -45,6 +45,7 @@ REPORT_KPIS = (
 )
 TOP_FOLLOWUPS = 10
 TOP_MOVED = 10
+MOVEMENT_PERIODS = 6  # the latest months in the terminal's movements table
 
 
 def _table(title: str | None = None) -> Table:
@@ -63,7 +64,7 @@ def _text(value: Any, style: str = "") -> RenderableType:
 def kpi_table(result: Portfolio) -> Table:
     """KPIs now, at the compared snapshot, and the change with an arrow."""
     from cstool.kpis import KPIS
-    from cstool.report import format_kpi, kpi_change
+    from cstool.render.kpi_text import format_kpi, kpi_change
 
     then_head = result.compared_with.isoformat() if result.compared_with else "before"
     table = _table("Key figures")
@@ -98,7 +99,7 @@ def _bar(progress: float | None, style: str) -> RenderableType:
 
 def goal_table(goals: list[GoalProgress]) -> Table:
     """Each goal: baseline, now, target, deadline, a progress bar, projection and status."""
-    from cstool.report import format_kpi
+    from cstool.render.kpi_text import format_kpi
 
     table = _table("Goals")
     for name, justify in (
@@ -212,6 +213,82 @@ def report(
         console.print(_followup_table(followups))
     for part in _migrations(result):
         console.print(part)
+    monthly = result.movements.get("month")
+    if monthly is not None and len(monthly):
+        console.print(movements_table(monthly))
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' <NA>."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _money(value: Any, signed: bool = False) -> str:
+    if _missing(value):
+        return "–"
+    return f"{float(value):+,.0f}" if signed else f"{float(value):,.0f}"
+
+
+def _percent(value: Any) -> str:
+    return "–" if _missing(value) else f"{float(value):.1f}%"
+
+
+def movements_table(monthly: pd.DataFrame, periods: int = MOVEMENT_PERIODS) -> Table:
+    """The latest monthly revenue movements: gains, losses, net new, MRR and retention.
+
+    Losses show as negative amounts; numbers are never cut (a narrow console folds headers).
+    """
+    import pandas as pd
+
+    shown = monthly.tail(periods)
+    columns = {name: shown[name].tolist() for name in shown.columns}
+    rows: list[list[RenderableType]] = []
+    for i in range(len(shown)):
+        net = columns["net_new_mrr"][i]
+        losses = [columns["contraction_mrr"][i], columns["churned_mrr"][i]]
+        rows.append(
+            [
+                _text(pd.Timestamp(columns["start"][i]).strftime("%Y-%m")),
+                _text(_money(columns["new_mrr"][i]), "green"),
+                _text(_money(columns["expansion_mrr"][i]), "green"),
+                _text(_money(columns["reactivation_mrr"][i]), "green"),
+                *(_text(_money(-x if x else 0.0), "red" if x else "") for x in losses),
+                _text(_money(net, signed=True), "green" if net > 0 else "red" if net < 0 else ""),
+                _text(_money(columns["mrr_end"][i])),
+                _text(_percent(columns["logo_churn"][i])),
+                _text(_percent(columns["gross_revenue_retention"][i])),
+                _text(_percent(columns["net_revenue_retention"][i])),
+            ]
+        )
+    table = _table("Revenue movements per month (lost: churned MRR; churn: logo churn)")
+    table.collapse_padding = True  # eleven columns fit in 80 characters
+    headers = (
+        "month",
+        "new",
+        "exp.",
+        "react.",
+        "contr.",
+        "lost",
+        "net",
+        "MRR",
+        "churn",
+        "GRR",
+        "NRR",
+    )
+    for j, name in enumerate(headers):
+        widest = max((len(str(row[j])) for row in rows), default=1)
+        table.add_column(
+            name,
+            justify="left" if j == 0 else "right",
+            no_wrap=False,
+            overflow="fold",
+            min_width=widest,
+        )
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def goals(result: Portfolio) -> None:

@@ -1,0 +1,243 @@
+"""KPI definitions and the level KPIs of one table (a scored frame or a stored snapshot).
+
+Pure functions on DataFrames: a frame here is a scored table (or a stored snapshot) with
+at least `customer_id`, `mrr`, `satisfaction`, `health`, `band` and `nps`. Shares and rates
+are percentages (0–100); money is in the table's own currency; `None` means "not defined"
+(no customers, no NPS answers, nothing to compare with).
+
+Lifecycle: only *live* customers (status neither "churned" nor "paused"; a missing status or
+a frame without the column counts as active) enter the level KPIs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cstool.config import Settings
+
+KpiKind = Literal["count", "money", "percent", "score", "nps"]
+Better = Literal["up", "down", "neutral"]
+BANDS = ("red", "yellow", "green")
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    """How a KPI is named, shown and judged."""
+
+    label: str
+    kind: KpiKind
+    better: Better
+    definition: str
+
+
+KPIS: dict[str, KpiDef] = {
+    "customers": KpiDef("Customers", "count", "up", "live customers (not churned or paused)"),
+    "mrr": KpiDef("MRR", "money", "up", "sum of mrr of live customers (missing counts as 0)"),
+    "mrr_at_risk": KpiDef("MRR at risk", "money", "down", "sum of mrr of red and yellow customers"),
+    "mrr_at_risk_red": KpiDef("MRR at risk (red)", "money", "down", "sum of mrr of red customers"),
+    "mrr_at_risk_yellow": KpiDef(
+        "MRR at risk (yellow)", "money", "down", "sum of mrr of yellow customers"
+    ),
+    "satisfied_share": KpiDef(
+        "Satisfied", "percent", "up", "% of customers with satisfaction ≥ the threshold"
+    ),
+    "mean_satisfaction": KpiDef("Mean satisfaction", "score", "up", "mean satisfaction (0–100)"),
+    "mean_health": KpiDef("Mean health", "score", "up", "mean health (0–100)"),
+    "green_share": KpiDef("Green", "percent", "up", "% of customers in the green band"),
+    "yellow_share": KpiDef("Yellow", "percent", "neutral", "% of customers in the yellow band"),
+    "red_share": KpiDef("Red", "percent", "down", "% of customers in the red band"),
+    "nps": KpiDef("NPS", "nps", "up", "% promoters (9–10) − % detractors (0–6) among answers"),
+    "nps_responses": KpiDef("NPS answers", "count", "neutral", "customers with an NPS answer"),
+    "retention_rate": KpiDef(
+        "Customer retention",
+        "percent",
+        "up",
+        "% of the earlier snapshot's customers still here (not churned)",
+    ),
+    "logo_churn": KpiDef(
+        "Logo churn", "percent", "down", "% of the earlier snapshot's customers gone"
+    ),
+    "gross_revenue_retention": KpiDef(
+        "Gross revenue retention",
+        "percent",
+        "up",
+        "Σ min(mrr now, mrr then) over kept customers ÷ Σ mrr then",
+    ),
+    "net_revenue_retention": KpiDef(
+        "Net revenue retention", "percent", "up", "Σ mrr now over kept customers ÷ Σ mrr then"
+    ),
+    "new_customers": KpiDef(
+        "New customers", "count", "up", "customers not in the earlier snapshot"
+    ),
+    "churned_customers": KpiDef(
+        "Churned customers", "count", "down", "earlier snapshot's customers no longer here"
+    ),
+}
+
+# KPIs of one table (the rest compare two).
+LEVEL_KPIS = (
+    "customers",
+    "mrr",
+    "mrr_at_risk",
+    "mrr_at_risk_red",
+    "mrr_at_risk_yellow",
+    "satisfied_share",
+    "mean_satisfaction",
+    "mean_health",
+    "green_share",
+    "yellow_share",
+    "red_share",
+    "nps",
+    "nps_responses",
+)
+CHANGE_KPIS = (
+    "retention_rate",
+    "logo_churn",
+    "gross_revenue_retention",
+    "net_revenue_retention",
+    "new_customers",
+    "churned_customers",
+)
+
+Kpis = dict[str, float | None]
+
+
+def as_float(value: object) -> float | None:
+    """A plain float, or None for NaN/NA/None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as float64 with NaN for missing (all NaN when the column is absent)."""
+    import numpy as np
+    import pandas as pd
+
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype="float64")
+    return pd.to_numeric(frame[column], errors="coerce").astype("float64")
+
+
+LIVE_EXCLUDED = ("churned", "paused")
+
+
+def status_of(frame: pd.DataFrame) -> pd.Series:
+    """The lifecycle status as "string" dtype (<NA> when unknown or the column is absent)."""
+    import pandas as pd
+
+    if "status" not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    # Normalise the few distinct values, not every row.
+    codes, uniques = pd.factorize(frame["status"].astype("string"))
+    clean = pd.Series(uniques, dtype="string").str.strip().str.lower().array
+    values = clean.take(codes, allow_fill=True)
+    return pd.Series(values, index=frame.index, dtype="string")
+
+
+def live_mask(frame: pd.DataFrame) -> np.ndarray:
+    """True for live customers: status neither churned nor paused (<NA> counts as active)."""
+    return ~status_of(frame).isin(LIVE_EXCLUDED).to_numpy(dtype=bool)
+
+
+def churned_mask(frame: pd.DataFrame) -> np.ndarray:
+    """True for customers whose status says churned."""
+    return (status_of(frame) == "churned").fillna(False).to_numpy(dtype=bool)
+
+
+def _level_parts(frame: pd.DataFrame, satisfied_threshold: float) -> pd.DataFrame:
+    """Per-customer 0/1 flags and amounts whose per-group sums give the level KPIs.
+
+    Customers that are not live contribute zeros to the sums and NaN to the means.
+    """
+    import numpy as np
+    import pandas as pd
+
+    live = live_mask(frame)
+    mrr = numbers(frame, "mrr").fillna(0.0).where(live, 0.0)
+    band = frame["band"].astype("string").fillna("") if "band" in frame.columns else None
+    if band is None:
+        band = pd.Series("", index=frame.index, dtype="string")
+    band = band.where(live, "")
+    red = (band == "red").to_numpy(dtype=bool)
+    yellow = (band == "yellow").to_numpy(dtype=bool)
+    green = (band == "green").to_numpy(dtype=bool)
+    satisfaction = numbers(frame, "satisfaction").where(live)
+    nps = numbers(frame, "nps").where(live)
+    answered = nps.notna().to_numpy()
+    mrr_values = mrr.to_numpy()
+    return pd.DataFrame(
+        {
+            "customers": live.astype(float),
+            "mrr": mrr_values,
+            "mrr_at_risk_red": np.where(red, mrr_values, 0.0),
+            "mrr_at_risk_yellow": np.where(yellow, mrr_values, 0.0),
+            "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=float),
+            "satisfaction": satisfaction.to_numpy(),
+            "health": numbers(frame, "health").where(live).to_numpy(),
+            "green": green.astype(float),
+            "yellow": yellow.astype(float),
+            "red": red.astype(float),
+            "promoters": (nps >= 9).to_numpy(dtype=float),
+            "detractors": (nps <= 6).to_numpy(dtype=float),
+            "nps_responses": answered.astype(float),
+        },
+        index=frame.index,
+    )
+
+
+def _level_from_sums(sums: pd.DataFrame, means: pd.DataFrame) -> pd.DataFrame:
+    """Turn per-group sums (and means of the scores) into the level KPIs, column-wise."""
+    import numpy as np
+    import pandas as pd
+
+    n = sums["customers"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = 100.0 / np.where(n > 0, n, np.nan)
+        answers = sums["nps_responses"].to_numpy()
+        nps = (
+            (sums["promoters"] - sums["detractors"]).to_numpy()
+            * 100.0
+            / np.where(answers > 0, answers, np.nan)
+        )
+    out = pd.DataFrame(index=sums.index)
+    out["customers"] = n
+    out["mrr"] = sums["mrr"]
+    out["mrr_at_risk"] = sums["mrr_at_risk_red"] + sums["mrr_at_risk_yellow"]
+    out["mrr_at_risk_red"] = sums["mrr_at_risk_red"]
+    out["mrr_at_risk_yellow"] = sums["mrr_at_risk_yellow"]
+    out["satisfied_share"] = sums["satisfied"].to_numpy() * share
+    out["mean_satisfaction"] = means["satisfaction"]
+    out["mean_health"] = means["health"]
+    out["green_share"] = sums["green"].to_numpy() * share
+    out["yellow_share"] = sums["yellow"].to_numpy() * share
+    out["red_share"] = sums["red"].to_numpy() * share
+    out["nps"] = nps
+    out["nps_responses"] = answers
+    return out[list(LEVEL_KPIS)]
+
+
+def portfolio_kpis(frame: pd.DataFrame, settings: Settings) -> Kpis:
+    """The level KPIs of one scored table (or one snapshot), over its live customers."""
+    import numpy as np
+
+    parts = _level_parts(frame, settings.kpis.satisfied_threshold)
+    key = np.zeros(len(parts), dtype=np.int64)
+    sums = parts.groupby(key).sum()
+    means = parts[["satisfaction", "health"]].groupby(key).mean()
+    if sums.empty:  # no customers at all
+        return {
+            name: (0.0 if KPIS[name].kind in ("count", "money") else None) for name in LEVEL_KPIS
+        }
+    row = _level_from_sums(sums, means).iloc[0]
+    return {name: as_float(row[name]) for name in LEVEL_KPIS}

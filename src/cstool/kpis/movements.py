@@ -1,0 +1,407 @@
+"""Revenue movements per period and signup cohorts, from stored snapshots (as ChartMogul does).
+
+A period runs from its start to the next period's start (`end`); it compares the last
+snapshot on or before `start` with the last one on or before `end`, so daily snapshots give the
+same monthly figures as monthly ones. A customer's MRR in a snapshot is 0 when its status is
+churned or its mrr is missing; absent from a snapshot, it has none. Between the two snapshots:
+
+- new: 0 → > 0, never paying in an earlier bounding snapshot; reactivation: the same after
+  having paid before (and then left, churned or gone to 0);
+- expansion / contraction: > 0 → more / less (still > 0); churned: > 0 → 0 or gone.
+
+Rates are percentages (0–100) like every KPI; a rate that cannot be computed is <NA>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from cstool.kpis.definitions import LIVE_EXCLUDED, numbers, status_of
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    import numpy as np
+    import pandas as pd
+
+Period = Literal["week", "month", "quarter"]
+PERIODS: tuple[Period, ...] = ("week", "month", "quarter")
+_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC"}  # weeks start on Monday
+KINDS = ("new", "expansion", "contraction", "churned", "reactivation")
+MOVEMENT_COLUMNS = (
+    "start",
+    "end",
+    "new_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "reactivation_mrr",
+    "net_new_mrr",
+    "new_customers",
+    "expansion_customers",
+    "contraction_customers",
+    "churned_customers",
+    "reactivation_customers",
+    "mrr_start",
+    "mrr_end",
+    "customers_start",
+    "customers_end",
+    "live_customers_end",
+    "logo_churn",
+    "gross_revenue_retention",
+    "net_revenue_retention",
+    "arpa",
+    "quick_ratio",
+)
+COHORT_COLUMNS = (
+    "cohort",
+    "months_since",
+    "as_of",
+    "customers",
+    "live_customers",
+    "customer_share",
+    "mrr_start",
+    "mrr",
+    "mrr_share",
+)
+
+
+def _state(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Per snapshot row: as_of (day), customer_id, paying mrr (0 when churned), live flag."""
+    import pandas as pd
+
+    status = status_of(snapshots)
+    mrr = numbers(snapshots, "mrr").fillna(0.0).clip(lower=0.0)
+    mrr = mrr.where((status != "churned").fillna(True).to_numpy(dtype=bool), 0.0)
+    as_of = snapshots["as_of"]
+    if not pd.api.types.is_datetime64_any_dtype(as_of):
+        as_of = pd.to_datetime(as_of)
+    out = pd.DataFrame(
+        {
+            "as_of": as_of.dt.normalize().astype("datetime64[ns]"),
+            "customer_id": snapshots["customer_id"].astype("string"),
+            "mrr": mrr.to_numpy(),
+            "live": ~status.isin(LIVE_EXCLUDED).to_numpy(dtype=bool),
+        }
+    )
+    if "signup_date" in snapshots.columns:
+        out["signup_date"] = pd.to_datetime(snapshots["signup_date"], errors="coerce").astype(
+            "datetime64[ns]"
+        )
+    else:
+        out["signup_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    return out
+
+
+@dataclass(frozen=True)
+class _Book:
+    """Snapshot rows as integer-coded arrays, built once for every period and the cohorts."""
+
+    days: pd.DatetimeIndex  # distinct snapshot days, sorted
+    day_of: np.ndarray  # each row's index into days
+    customer_of: np.ndarray  # each row's customer code
+    n_customers: int
+    mrr: np.ndarray  # paying MRR (0 when churned or missing)
+    live: np.ndarray  # bool
+    signup: np.ndarray  # datetime64[ns], NaT when unknown
+    order: np.ndarray  # rows grouped by day: day d is order[offsets[d]:offsets[d + 1]]
+    offsets: np.ndarray
+
+
+def _book(snapshots: pd.DataFrame) -> _Book:
+    import numpy as np
+    import pandas as pd
+
+    state = _state(snapshots)
+    day_of, uniques = pd.factorize(state["as_of"], sort=True)
+    customer_of, _ = pd.factorize(state["customer_id"])
+    order = np.argsort(day_of, kind="stable")
+    days = pd.DatetimeIndex(uniques)
+    return _Book(
+        days=days,
+        day_of=day_of,
+        customer_of=customer_of,
+        n_customers=int(customer_of.max()) + 1 if len(customer_of) else 0,
+        mrr=state["mrr"].to_numpy(dtype=float),
+        live=state["live"].to_numpy(dtype=bool),
+        signup=state["signup_date"].to_numpy(dtype="datetime64[ns]"),
+        order=order,
+        offsets=np.searchsorted(day_of[order], np.arange(len(days) + 1)),
+    )
+
+
+def _rate(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> pd.arrays.FloatingArray:
+    """scale × part / whole, <NA> where whole is 0."""
+    import numpy as np
+    import pandas as pd
+
+    defined = whole > 0
+    values = np.where(defined, scale * part / np.where(defined, whole, 1.0), 0.0)
+    return pd.array(np.where(defined, values, np.nan), dtype="Float64")
+
+
+def _empty_movements() -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in MOVEMENT_COLUMNS})
+    frame["start"] = frame["start"].astype("datetime64[ns]")
+    frame["end"] = frame["end"].astype("datetime64[ns]")
+    return frame
+
+
+def _bounds(days: pd.DatetimeIndex, period: Period) -> pd.DataFrame:
+    """The periods with a snapshot on or before their start, and both bounding snapshots."""
+    import numpy as np
+    import pandas as pd
+
+    first, last = days[0], days[-1]
+    spans = pd.period_range(first, last, freq=_FREQ[period])
+    starts = pd.DatetimeIndex(spans.start_time.normalize())
+    ends = pd.DatetimeIndex((spans + 1).start_time.normalize())
+    keep = np.asarray((starts >= first) & (starts < last))
+    starts, ends = starts[keep], ends[keep]
+    return pd.DataFrame(
+        {
+            "start": starts.astype("datetime64[ns]"),
+            "end": ends.astype("datetime64[ns]"),
+            "start_day": days.searchsorted(starts, side="right") - 1,
+            "end_day": days.searchsorted(ends, side="right") - 1,
+        }
+    )
+
+
+def movements(snapshots: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Revenue movements, one row per `period` between the snapshots that bound it.
+
+    `snapshots` is `Store.load_snapshots()`'s frame (at least `as_of`, `customer_id`, `mrr`;
+    `status` when known). Rows are sorted by `start`; `net_new_mrr` = new + expansion +
+    reactivation − contraction − churned = `mrr_end` − `mrr_start`. `customers_start` and
+    `customers_end` count paying customers (MRR > 0); `arpa` divides by live ones.
+    """
+    if period not in _FREQ:
+        from cstool.errors import UsageError
+
+        raise UsageError(f"period {period!r}: expected one of week, month, quarter")
+    if snapshots.empty:
+        return _empty_movements()
+    return _movements(_book(snapshots), period)
+
+
+def all_movements(
+    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS
+) -> dict[str, pd.DataFrame]:
+    """`movements` for each of `periods`, reading the snapshots once."""
+    if snapshots.empty:
+        return {str(period): _empty_movements() for period in periods}
+    book = _book(snapshots)
+    return {str(period): _movements(book, period) for period in periods}
+
+
+def _movements(book: _Book, period: Period) -> pd.DataFrame:
+    import numpy as np
+
+    days = book.days
+    bounds = _bounds(days, period)
+    if bounds.empty:
+        return _empty_movements()
+    day_of, customer_of, n_customers = book.day_of, book.customer_of, book.n_customers
+    mrr_all = book.mrr
+    live_end = np.bincount(day_of, weights=book.live.astype(float), minlength=len(days))
+    live_end = live_end[bounds["end_day"].to_numpy()]
+    order, offsets = book.order, book.offsets
+    start_day = bounds["start_day"].to_numpy()
+    end_day = bounds["end_day"].to_numpy()
+    # Paid in a bounding snapshot before this period's start: a comeback is a reactivation.
+    used = np.zeros(len(days), dtype=bool)
+    used[start_day] = True
+    used[end_day] = True
+    paid = used[day_of] & (mrr_all > 0)
+    first_paid = np.full(n_customers, len(days), dtype=np.int64)
+    np.minimum.at(first_paid, customer_of[paid], day_of[paid])
+
+    def snapshot_mrr(day: int) -> np.ndarray:
+        """Each customer's MRR in the snapshot of `day` (0 when absent): a dense array."""
+        rows = order[offsets[day] : offsets[day + 1]]
+        values = np.zeros(n_customers)
+        values[customer_of[rows]] = mrr_all[rows]
+        return values
+
+    # One step per period (never per customer): both snapshots as dense per-customer arrays.
+    names = [f"{kind}_{what}" for what in ("mrr", "customers") for kind in KINDS]
+    names += ["mrr_start", "mrr_end", "customers_start", "customers_end"]
+    table = np.zeros((len(bounds), len(names)))
+    for i, (s_day, e_day) in enumerate(zip(start_day, end_day, strict=True)):
+        m0, m1 = snapshot_mrr(int(s_day)), snapshot_mrr(int(e_day))
+        paid_before = first_paid < s_day
+        comes = (m0 == 0) & (m1 > 0)
+        conditions = [
+            comes & ~paid_before,
+            (m0 > 0) & (m1 > m0),
+            (m0 > 0) & (m1 > 0) & (m1 < m0),
+            (m0 > 0) & (m1 == 0),
+            comes & paid_before,
+        ]
+        amounts = [m1 - m0, m1 - m0, m0 - m1, m0, m1 - m0]
+        table[i] = [
+            *(float(a[c].sum()) for c, a in zip(conditions, amounts, strict=True)),
+            *(float(c.sum()) for c in conditions),
+            float(m0.sum()),
+            float(m1.sum()),
+            float((m0 > 0).sum()),
+            float((m1 > 0).sum()),
+        ]
+    parts = dict(zip(names, table.T, strict=True))
+    sums = {kind: parts[f"{kind}_mrr"] for kind in KINDS}
+    counts = {kind: parts[f"{kind}_customers"] for kind in KINDS}
+    out = bounds[["start", "end"]].copy()
+    for name in KINDS:
+        out[f"{name}_mrr"] = sums[name]
+    up = sums["new"] + sums["expansion"] + sums["reactivation"]
+    down = sums["contraction"] + sums["churned"]
+    out["net_new_mrr"] = up - down
+    for name in KINDS:
+        out[f"{name}_customers"] = counts[name].astype(np.int64)
+    mrr_start = parts["mrr_start"]
+    customers_start = parts["customers_start"]
+    out["mrr_start"] = mrr_start
+    out["mrr_end"] = parts["mrr_end"]
+    out["customers_start"] = customers_start.astype(np.int64)
+    out["customers_end"] = parts["customers_end"].astype(np.int64)
+    out["live_customers_end"] = live_end.astype(np.int64)
+    out["logo_churn"] = _rate(counts["churned"], customers_start)
+    kept = mrr_start - down
+    out["gross_revenue_retention"] = _rate(kept, mrr_start)
+    out["net_revenue_retention"] = _rate(kept + sums["expansion"], mrr_start)
+    out["arpa"] = _rate(out["mrr_end"].to_numpy(), live_end, scale=1.0)
+    out["quick_ratio"] = _rate(up, down, scale=1.0)
+    return out[list(MOVEMENT_COLUMNS)].reset_index(drop=True)
+
+
+def _empty_cohorts() -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in COHORT_COLUMNS})
+    frame["cohort"] = frame["cohort"].astype("string")
+    frame["as_of"] = frame["as_of"].astype("datetime64[ns]")
+    return frame
+
+
+def cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Signup month × months since: share of the cohort's customers and of its MRR still live.
+
+    A customer's cohort is the month of its signup_date (the latest snapshot that knows it),
+    else of its first snapshot. Each month is read from its last snapshot. `customers` is the
+    cohort's size, `mrr_start` the sum of each member's MRR in the first month it was seen;
+    a cohort's months start at the first snapshot that saw one of its members.
+    `customer_share` and `mrr_share` are percentages of those (<NA> for an MRR base of 0).
+    Sorted by cohort, then months since.
+    """
+    if snapshots.empty:
+        return _empty_cohorts()
+    return _cohorts(_book(snapshots))
+
+
+def _cohorts(book: _Book) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    days = book.days
+    day_month = (days.year * 12 + days.month - 1).to_numpy(dtype=np.int64)
+    # The last snapshot of each calendar month stands for that month.
+    last_of_month = np.r_[day_month[1:] != day_month[:-1], True]
+    rows = last_of_month[book.day_of]
+    day_of = book.day_of[rows]
+    customer = book.customer_of[rows]
+    mrr, live = book.mrr[rows], book.live[rows]
+    month = day_month[day_of]
+    n = book.n_customers
+    first_day = np.full(n, len(days), dtype=np.int64)
+    np.minimum.at(first_day, customer, day_of)
+    seen = first_day < len(days)
+    at_first = day_of == first_day[customer]
+    mrr_first = np.zeros(n)
+    mrr_first[customer[at_first]] = mrr[at_first]
+    # Signup month from the latest month snapshot that knows it, else the first month seen.
+    cohort = np.where(seen, day_month[np.minimum(first_day, len(days) - 1)], -1)
+    signup = book.signup[rows]
+    known = ~np.isnat(signup)
+    if known.any():
+        stamps = pd.DatetimeIndex(signup[known])
+        signup_month = (stamps.year * 12 + stamps.month - 1).to_numpy(dtype=np.int64)
+        latest = (
+            pd.DataFrame({"c": customer[known], "d": day_of[known], "m": signup_month})
+            .sort_values(["c", "d"], kind="stable")
+            .groupby("c")["m"]
+            .last()
+        )
+        cohort[latest.index.to_numpy()] = latest.to_numpy()
+    members = np.flatnonzero(seen)
+    cohort_codes, cohort_months = pd.factorize(cohort[members], sort=True)
+    cohort_of = np.full(n, -1, dtype=np.int64)
+    cohort_of[members] = cohort_codes
+    k = len(cohort_months)
+    sizes = np.bincount(cohort_codes, minlength=k)
+    base = np.bincount(cohort_codes, weights=mrr_first[members], minlength=k)
+    month_codes, months = pd.factorize(month, sort=True)
+    m = len(months)
+    slot = cohort_of[customer] * m + month_codes
+    live_count = np.bincount(slot, weights=live.astype(float), minlength=k * m)
+    live_mrr = np.bincount(slot, weights=np.where(live, mrr, 0.0), minlength=k * m)
+    month_day = pd.Series(days[day_of]).groupby(month_codes).max().to_numpy()
+    grid_cohort = np.repeat(np.arange(k), m)
+    grid_month = np.tile(np.arange(m), k)
+    since = np.asarray(months)[grid_month] - np.asarray(cohort_months)[grid_cohort]
+    # A month is shown from the first snapshot that saw any member of the cohort (a month read
+    # before its members signed up would say 0 % retained).
+    cohort_first = np.full(k, len(days), dtype=np.int64)
+    np.minimum.at(cohort_first, cohort_codes, first_day[members])
+    month_day_index = days.searchsorted(month_day)
+    keep = (since >= 0) & (month_day_index[grid_month] >= cohort_first[grid_cohort])
+    grid_cohort, grid_month, since = grid_cohort[keep], grid_month[keep], since[keep]
+    cells = grid_cohort * m + grid_month
+    labels = [f"{c // 12:04d}-{c % 12 + 1:02d}" for c in np.asarray(cohort_months)]  # per cohort
+    out = pd.DataFrame(
+        {
+            "cohort": pd.array(np.asarray(labels, dtype=object)[grid_cohort], dtype="string"),
+            "months_since": since.astype(np.int64),
+            "as_of": pd.DatetimeIndex(month_day[grid_month]).astype("datetime64[ns]"),
+            "customers": sizes[grid_cohort].astype(np.int64),
+            "live_customers": live_count[cells].astype(np.int64),
+            "mrr_start": base[grid_cohort],
+            "mrr": live_mrr[cells],
+        }
+    )
+    out["customer_share"] = _rate(
+        out["live_customers"].to_numpy(dtype=float), out["customers"].to_numpy(dtype=float)
+    )
+    out["mrr_share"] = _rate(out["mrr"].to_numpy(), out["mrr_start"].to_numpy())
+    return out[list(COHORT_COLUMNS)].reset_index(drop=True)
+
+
+REVENUE_COLUMNS = ("as_of", "customer_id", "mrr", "status", "signup_date")
+
+
+def revenue_dates(dates: list[date]) -> list[date]:
+    """The snapshot dates `movements` (every period) and `cohorts` read out of `dates`.
+
+    For each week, month and quarter boundary: the last date on or before it; for each month:
+    its last date; always the first and the last date. Sorted, distinct.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not dates:
+        return []
+    days = pd.DatetimeIndex(sorted(set(dates)))
+    picked = {days[0], days[-1]}
+    for freq in _FREQ.values():
+        spans = pd.period_range(days[0], days[-1], freq=freq)
+        bounds = pd.DatetimeIndex(spans.start_time.normalize()).append(
+            pd.DatetimeIndex([(spans[-1] + 1).start_time.normalize()])
+        )
+        where = days.searchsorted(bounds, side="right") - 1
+        picked.update(days[np.unique(where[where >= 0])])
+    month_last = pd.Series(days, index=days).groupby(days.to_period("M")).max()
+    picked.update(month_last)
+    return sorted(pd.Timestamp(day).date() for day in picked)
