@@ -220,7 +220,7 @@ def test_terminal_report_has_a_movements_table() -> None:
 
     before = scored(10).assign(as_of=pd.Timestamp(2026, 10, 1))
     after = scored(10).assign(as_of=pd.Timestamp(2026, 11, 1))
-    after.loc[0, "mrr"] = before.loc[0, "mrr"] + 100  # one expansion of exactly 100
+    after.loc[0, "mrr"] = float(before.loc[0, "mrr"]) + 100  # one expansion of exactly 100
     after.loc[1, "mrr"] = 0.0  # one churn
     current = scored(10)
     current["mrr"] = after["mrr"]
@@ -232,7 +232,7 @@ def test_terminal_report_has_a_movements_table() -> None:
     console = Console(record=True, width=200, color_system=None)
     console.print(movements_table(monthly))
     text = console.export_text()
-    churned = before.loc[1, "mrr"]
+    churned = float(before.loc[1, "mrr"])
     assert "2026-10" in text and " 100 " in text
     assert f"-{churned:,.0f}" in text
     net = 100 - churned

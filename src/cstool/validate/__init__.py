@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cstool.schema import DATE_FIELDS, FIELDS, Customer
+from cstool.validate.arrow import MISSING_TOKENS, missing_cells
 from cstool.validate.cells import (
     COUNT_MAX,
-    MISSING_TOKENS,
     MONEY_MAX,
     first_email,
-    missing_cells,
     parse_numbers,
     text_dtype,
 )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cstool.config import Settings
 from cstool.schema import EMAIL_PATTERN, KIND, SCORE_INPUTS, bounds
 from cstool.textbytes import WHITESPACE_FIRST, WHITESPACE_LAST, edge_bytes_in
+from cstool.validate.arrow import arrow_text, empty_as_null, mask, missing_cells
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,21 +22,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # Cells that mean "no value" in exports; decided per column kind, not by the reader.
-MISSING_TOKENS = (
-    "",
-    "na",
-    "n/a",
-    "null",
-    "none",
-    "nan",
-    "-",
-    "—",
-    "#n/a",
-    "nil",
-    "tbd",
-    "unknown",
-    "?",
-)
 _CURRENCY = r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥￥₩₹元円])"
 _SPACES = r"[\s\u00a0\u2009\u202f']"
 # Counts and money above these are typing or export accidents (and keep int64 far away).
@@ -96,33 +82,6 @@ def text_column(cells: pa.ChunkedArray) -> pd.Series:
     return pd.Series(cells, dtype=text_dtype())
 
 
-def mask(values: Any) -> np.ndarray:
-    """An Arrow boolean (null = False) as a writable numpy mask."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    return np.array(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def arrow_text(values: Any) -> pa.ChunkedArray:
-    """A pandas text Series or an Arrow array as an Arrow chunked string array."""
-    import pyarrow as pa
-
-    if isinstance(values, pa.ChunkedArray):
-        return values
-    if isinstance(values, pa.Array):
-        return pa.chunked_array([values])
-    return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
-
-
-def missing_cells(text: pa.ChunkedArray) -> np.ndarray:
-    """Cells that mean "no value": empty, n/a, null, -, … (decided here, not by the reader)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    return mask(pc.is_in(pc.utf8_lower(text), value_set=pa.array(MISSING_TOKENS)))
-
-
 def parse_numbers(
     text: Any, *, money: bool = False, dot_groups: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,27 +128,6 @@ def _cast_numbers(text: pa.ChunkedArray) -> np.ndarray | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return np.asarray(cast, dtype=np.float64)
-
-
-def empty_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Empty cells as missing, without copying the text: each chunk gets a validity bitmap."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    chunks = []
-    for chunk in text.chunks:
-        empty = pc.equal(chunk, "")
-        if not pc.any(empty).as_py():
-            chunks.append(chunk)
-        elif chunk.offset or chunk.null_count or chunk.type != pa.string():
-            chunks.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk))
-        else:
-            valid = pc.invert(empty)
-            _, offsets, data = chunk.buffers()
-            chunks.append(
-                pa.Array.from_buffers(chunk.type, len(chunk), [valid.buffers()[1], offsets, data])
-            )
-    return pa.chunked_array(chunks, type=text.type)
 
 
 _DOT_GROUPED = r"^\s*[+-]?\d{1,3}(\.\d{3})+\s*$"

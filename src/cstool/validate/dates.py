@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cstool.errors import DataError, Problem
-from cstool.validate.cells import arrow_text, empty_as_null, mask, missing_cells
+from cstool.validate.arrow import arrow_text, empty_as_null, mask, missing_cells
 
 if TYPE_CHECKING:
     import numpy as np

@@ -17,10 +17,10 @@ from cstool.config import Settings
 from cstool.errors import DataError, Problem
 from cstool.read import RawTable, missing_required
 from cstool.schema import ENRICHED, FIELDS, KIND, SCORE_INPUTS
+from cstool.validate.arrow import mask
 from cstool.validate.cells import (
     Check,
     convert,
-    mask,
     score_inputs_present,
     text_column,
     text_dtype,
