@@ -378,21 +378,18 @@ def _health_drop(facts: _Facts, settings: Settings) -> _Trigger:
     names = np.array(["red", "yellow", "green"], dtype=object)
 
     def reason(order: np.ndarray[Any, Any]) -> Any:
-        null = pa.scalar(None, pa.string())
         when = _iso(since[order])
-        health_text = _pick(
-            health_fell[order],
-            _join("health fell ", _num(np.round(fell[order])), " points since ", when),
-            null,
-        )
+        health_text = _join("health fell ", _num(np.round(fell[order])), " points since ", when)
         was = pa.array(names[np.clip(rank_before[order], 0, 2)], pa.string())
         now = pa.array(names[np.clip(rank_now[order], 0, 2)], pa.string())
-        band_text = _pick(
-            band_fell[order], _join("band fell from ", was, " to ", now, " since ", when), null
+        band_text = _join("band fell from ", was, " to ", now, " since ", when)
+        # if_else, not a join skipping nulls: Arrow 26 drops rows where every part is null.
+        both = _join(health_text, "; ", band_text)
+        return _pick(
+            health_fell[order] & band_fell[order],
+            both,
+            _pick(health_fell[order], health_text, band_text),
         )
-        import pyarrow.compute as pc
-
-        return pc.binary_join_element_wise(health_text, band_text, "; ", null_handling="skip")
 
     return _Trigger(due, reason)
 
@@ -703,16 +700,19 @@ def _reasons(plan: _Plan, order: np.ndarray[Any, Any], horizon: float) -> tuple[
     snoozed = plan.snoozed[order]
     active["snoozed"] = snoozed > plan.as_of
     texts["snoozed"] = _join("snoozed until ", _iso(snoozed))
+    # Only triggers due on some row take part. Every row shown has one due (that is what
+    # made it due), so no row's parts are all null (Arrow 26 drops such rows in a join).
     names = [n for n in (*TRIGGERS, "snoozed") if active[n].any()]
     if not names:
-        names = ["cadence"]  # unreachable for due rows; keeps the kernel's arity valid
-        texts.setdefault("cadence", plan.triggers["cadence"].reason(order))
+        nothing = pa.nulls(len(order), pa.string())
+        return _string_array(nothing), _string_array(nothing)
     reason = pc.binary_join_element_wise(
         *(_pick(active[n], texts[n], null) for n in names), "; ", null_handling="skip"
     )
-    fired = [n for n in TRIGGERS if active[n].any()] or ["cadence"]
     triggers = pc.binary_join_element_wise(
-        *(_pick(active[n], pa.scalar(n), null) for n in fired), ",", null_handling="skip"
+        *(_pick(active[n], pa.scalar(n), null) for n in names if n != "snoozed"),
+        ",",
+        null_handling="skip",
     )
     return _string_array(reason), _string_array(triggers)
 

@@ -358,7 +358,9 @@ def history_command(
         except UsageError:
             # Gone from the file (churned?) but still in the store: show what the store has.
             if store is None or not (
-                store.touches(customer_id) or store.snooze_history(customer_id)
+                store.touches(customer_id)
+                or store.snooze_history(customer_id)
+                or not store.customer_snapshots(customer_id).empty
             ):
                 raise
         # The store as it was on the as-of date: later entries are left out.
@@ -371,6 +373,10 @@ def history_command(
     if row is None:
         show.not_in_file(customer_id)
     name = None if row is None or _blank(row.get("name")) else str(row["name"])
+    if row is None:
+        from cstool.history import last_known_name
+
+        name = last_known_name(snapshots)
     if fmt is HistoryFormat.table:
         show.history_table(customer_id, name, events)
     elif fmt is HistoryFormat.csv:
