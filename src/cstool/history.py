@@ -112,7 +112,8 @@ def _score_changes(snapshots: pd.DataFrame) -> list[tuple[date, str]]:
             out.append((day, "first snapshot: " + (", ".join(parts) or "no scores")))
         else:
             changes = [
-                f"{k} {previous[k]} → {v}"
+                # A status first known now reads "status churned" (older snapshots lack it).
+                f"{k} {v}" if k == "status" and previous[k] is None else f"{k} {previous[k]} → {v}"
                 for k, v in shown.items()
                 if v != previous[k] and not (v is None and previous[k] is None)
             ]

@@ -198,6 +198,11 @@ def open_store(
             )
         else:
             uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+            if not Path(f"{path}-wal").exists():
+                # No -wal file: no connection is open and the file holds everything. A
+                # read-only WAL reader would create -wal and -shm and leave them behind;
+                # `immutable` reads the file alone and creates nothing.
+                uri += "&immutable=1"
             conn = sqlite3.connect(
                 uri,
                 uri=True,
