@@ -185,11 +185,10 @@ def open_store(
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, expected the cstool store (an SQLite file)")
-    created = False
     if not path.exists():
         if not create:
             return None
-        created = _create_private_file(path)
+        _create_private_file(path)
     _check_file(path)
     try:
         if create:
@@ -216,12 +215,9 @@ def open_store(
     try:
         store._prepare()
     except BaseException:
+        # A file created here is left as it is, even empty: another process may have
+        # opened it meanwhile, and an empty file is taken for a store not yet written.
         conn.close()
-        if created:
-            # Ours, and refused or failed before it held anything: leave no empty file behind.
-            with contextlib.suppress(OSError):
-                if path.stat().st_size == 0:
-                    path.unlink()
         raise
     return store
 
