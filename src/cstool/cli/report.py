@@ -95,7 +95,9 @@ def _followups(run: Run, until: date) -> pd.DataFrame:
     from cstool.followup import due_followups
 
     settings = run.workspace.settings
-    return due_followups(run.frame, settings, run.as_of, until, run.logged, run.snoozes)
+    return due_followups(
+        run.frame, settings, run.as_of, until, run.logged, run.snoozes, earlier=run.earlier
+    )
 
 
 def _segments(run: Run) -> pd.DataFrame:
