@@ -270,6 +270,15 @@ class Book:
             return store.last_logged(self.as_of), store.snoozes()
 
     @functools.cached_property
+    def earlier(self) -> pd.DataFrame | None:
+        """The stored snapshot health-drop follow-ups compare with (about a month before)."""
+        store = self._store()
+        if store is None:
+            return None
+        with store:
+            return store.snapshot_before(self.as_of, self.settings.followups.health_drop_days)
+
+    @functools.cached_property
     def scored(self) -> pd.DataFrame:
         """The validated table scored and segmented, with every explaining column."""
         from cstool.pipeline import scored_frame
@@ -392,6 +401,7 @@ class Book:
             snoozes,
             limit=limit,
             segments=self.segment_names(segments),
+            earlier=self.earlier,
         )
 
     def followups(
@@ -467,7 +477,13 @@ class Book:
         ]
         logged, snoozes = self._store_reads
         upcoming = next_followup(
-            frame, settings, self.as_of, str(row["customer_id"]), logged, snoozes
+            frame,
+            settings,
+            self.as_of,
+            str(row["customer_id"]),
+            logged,
+            snoozes,
+            earlier=self.earlier,
         )
         checks = explain_segment(frame, index, settings.segments, self.as_of)
         facts: dict[str, Any] = {f: row[f] for f in ("plan", "stage", "mrr") if f in headers}
@@ -537,7 +553,9 @@ class Book:
             except UsageError:
                 # Gone from the file (churned?) but still in the store: show what it has.
                 if store is None or not (
-                    store.touches(customer_id) or store.snooze_history(customer_id)
+                    store.touches(customer_id)
+                    or store.snooze_history(customer_id)
+                    or not store.customer_snapshots(customer_id).empty
                 ):
                     raise
             if store is not None:  # the store as it was on the day: later entries left out
@@ -547,7 +565,12 @@ class Book:
         if snapshots is not None:
             snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
         events = timeline(row, touches, snoozes, snapshots, limit=limit)
-        name = None if row is None or _missing(row.get("name")) else str(row["name"])
+        if row is None:
+            from cstool.history import last_known_name
+
+            name = None if snapshots is None else last_known_name(snapshots)
+        else:
+            name = None if _missing(row.get("name")) else str(row["name"])
         return Timeline(customer_id, name, row is not None, events)
 
     # ------------------------------------------------------------------ the portfolio

@@ -174,6 +174,13 @@ class FollowupSettings(_Section):
     red: bool = True
     nps_detractor: bool = True
     onboarding_checkins: list[int] = Field(default_factory=lambda: [7, 30, 90])
+    health_drop: bool = True
+    health_drop_points: float = Field(
+        15.0, gt=0, description="health points lost since the earlier snapshot that make one due"
+    )
+    health_drop_days: int = Field(
+        30, ge=1, description="the earlier snapshot: the latest dated this many days before as-of"
+    )
 
 
 class KpiSettings(_Section):

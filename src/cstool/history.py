@@ -1,4 +1,8 @@
-"""A customer's history: the file's dates, logged touches, snoozes and score changes."""
+"""A customer's history: the file's dates, logged touches, snoozes and score changes.
+
+A customer that is only in snapshots (gone from the current file: churned) still has a
+timeline: its snapshots give its score changes, signup and churn dates, and its last
+known name (`last_known_name`)."""
 
 from __future__ import annotations
 
@@ -32,7 +36,9 @@ def timeline(
     limit: int | None = None,
 ) -> list[TimelineEvent]:
     """A customer's whole timeline, newest first: the CSV's dates, logged touches,
-    snoozes, and score changes between snapshots. `limit` keeps the newest N."""
+    snoozes, and score changes between snapshots. `limit` keeps the newest N.
+
+    With no `customer` (not in the file), the snapshots' signup and churn dates stand in."""
     import pandas as pd
 
     events: list[tuple[date, int, int, TimelineEvent]] = []
@@ -60,9 +66,30 @@ def timeline(
     if snapshots is not None and not snapshots.empty:
         for seq, (day, text) in enumerate(_score_changes(snapshots)):
             add(day, 3, seq, "scores", text, "snapshot")
+        if customer is None:
+            for field, kind in (("signup_date", "signed up"), ("churn_date", "churned")):
+                value = _newest(snapshots, field)
+                if value is not None:
+                    add(pd.Timestamp(value).date(), 0, 0, kind, "from the snapshots", "snapshot")
     events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
     kept = events if limit is None else events[: max(limit, 0)]
     return [e[3] for e in kept]
+
+
+def last_known_name(snapshots: pd.DataFrame | None) -> str | None:
+    """The name in the newest snapshot that has one (None: no snapshot names it)."""
+    value = _newest(snapshots, "name") if snapshots is not None else None
+    return None if value is None else str(value)
+
+
+def _newest(snapshots: pd.DataFrame, field: str) -> Any:
+    """The value of `field` in the newest snapshot that has one (None: none has)."""
+    if snapshots.empty or field not in snapshots.columns:
+        return None
+    known = snapshots.loc[snapshots[field].notna(), ["as_of", field]]
+    if known.empty:
+        return None
+    return known.sort_values("as_of", kind="stable")[field].iloc[-1]
 
 
 def _score_changes(snapshots: pd.DataFrame) -> list[tuple[date, str]]:
@@ -78,13 +105,15 @@ def _score_changes(snapshots: pd.DataFrame) -> list[tuple[date, str]]:
             "health": None if health is None or pd.isna(health) else round(float(health)),
             "band": None if pd.isna(row.get("band")) else str(row.get("band")),
             "segment": None if pd.isna(row.get("segment")) else str(row.get("segment")),
+            "status": None if pd.isna(row.get("status")) else str(row.get("status")),
         }
         if previous is None:
             parts = [f"{k} {v}" for k, v in shown.items() if v is not None]
             out.append((day, "first snapshot: " + (", ".join(parts) or "no scores")))
         else:
             changes = [
-                f"{k} {previous[k]} → {v}"
+                # A status first known now reads "status churned" (older snapshots lack it).
+                f"{k} {v}" if k == "status" and previous[k] is None else f"{k} {previous[k]} → {v}"
                 for k, v in shown.items()
                 if v != previous[k] and not (v is None and previous[k] is None)
             ]

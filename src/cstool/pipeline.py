@@ -166,6 +166,7 @@ class Run:
     db: Path
     logged: pd.DataFrame | None  # newest logged touch per customer, from the store
     snoozes: pd.DataFrame | None  # the snooze in force per customer, from the store
+    earlier: pd.DataFrame | None = None  # the snapshot health-drop follow-ups compare with
 
 
 def run(
@@ -187,12 +188,13 @@ def run(
     step(f"reading {path.name}")
     table = load_table(path, workspace.settings, options)
     store_path = db_path(workspace, db)
-    logged = snoozes = None
+    logged = snoozes = earlier = None
     store = open_store(store_path, create=False)
     if store is not None:
         with store:
             logged = store.last_logged(as_of)
             snoozes = store.snoozes()
+            earlier = store.snapshot_before(as_of, workspace.settings.followups.health_drop_days)
     step("scoring")
     try:
         frame = scored_frame(table, workspace.settings, as_of, logged)
@@ -200,7 +202,7 @@ def run(
         from cstool.segments import locate_error
 
         raise locate_error(exc, workspace.config_path) from None
-    return Run(workspace, table, frame, as_of, store_path, logged, snoozes)
+    return Run(workspace, table, frame, as_of, store_path, logged, snoozes, earlier)
 
 
 def sort_order(

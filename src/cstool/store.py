@@ -5,6 +5,12 @@ at once: WAL mode, a busy timeout, `BEGIN IMMEDIATE` for every write (so a write
 for the lock up front instead of failing half-way), one transaction per write, the schema
 versioned with `PRAGMA user_version` and migrated forward, the file readable by its owner
 only. Dates are stored as ISO text (`2026-11-22`), readable with the sqlite3 shell.
+
+It never touches a file it did not create: an existing file keeps its mode, and anything
+that is not a cstool store (a text file, a device, another program's SQLite database) is
+refused before a byte is written. A store opened for reading (`create=False`) is opened
+read-only: reading never creates or changes anything (an older schema is migrated in a
+copy in memory, not in the file).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -81,10 +88,51 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (as_of, previous, variant)
         ) WITHOUT ROWID""",
     ),
+    (  # 4: what churn, revenue and backtests need from a snapshot
+        "ALTER TABLE snapshots ADD COLUMN name TEXT",
+        "ALTER TABLE snapshots ADD COLUMN health_coverage REAL",
+        "ALTER TABLE snapshots ADD COLUMN recency REAL",
+        "ALTER TABLE snapshots ADD COLUMN support REAL",
+        "ALTER TABLE snapshots ADD COLUMN status TEXT",
+        "ALTER TABLE snapshots ADD COLUMN churn_date TEXT",
+        "ALTER TABLE snapshots ADD COLUMN signup_date TEXT",
+        "ALTER TABLE snapshots ADD COLUMN plan TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-SNAPSHOT_COLUMNS = ("customer_id", "mrr", "satisfaction", "health", "band", "segment", "nps")
+SNAPSHOT_COLUMNS = (
+    "customer_id",
+    "name",
+    "mrr",
+    "satisfaction",
+    "health",
+    "health_coverage",
+    "band",
+    "segment",
+    "nps",
+    "recency",
+    "support",
+    "status",
+    "churn_date",
+    "signup_date",
+    "plan",
+)
+# Snapshot column -> the scored frame's column it is taken from (when they differ).
+SNAPSHOT_SOURCES = {"recency": "recency_score", "support": "support_score"}
+SNAPSHOT_NUMBERS = ("mrr", "satisfaction", "health", "health_coverage", "recency", "support")
+SNAPSHOT_DATES = ("churn_date", "signup_date")
+SNAPSHOT_RANGE = (date(1900, 1, 1), date(2200, 12, 31))
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# The tables each schema version has (a file claiming a version must have them).
+VERSION_TABLES = {
+    1: {"touches", "snoozes"},
+    2: {"touches", "snoozes", "snapshots", "snapshot_runs"},
+    3: {"touches", "snoozes", "snapshots", "snapshot_runs", "snapshot_kpis"},
+    4: {"touches", "snoozes", "snapshots", "snapshot_runs", "snapshot_kpis"},
+}
+TOUCH_FIELDS = ["id", "customer_id", "touched_on", "channel", "note", "next_due"]
+DEFAULT_MAX_LOSS_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -125,10 +173,14 @@ def db_path(workspace: Workspace, override: Path | None = None) -> Path:
     return platformdirs.user_data_path("cstool", appauthor=False) / DB_NAME
 
 
-def open_store(path: Path, create: bool = True) -> Store | None:
-    """Open (and migrate) the store at `path`.
+def open_store(
+    path: Path, create: bool = True, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Store | None:
+    """Open the store at `path`: for writing (created if missing, migrated forward) or,
+    with `create=False`, read-only (None when missing; nothing is created or changed).
 
-    With `create=False` a missing file gives None, so read-only commands never create one.
+    A file that is not a cstool store is refused with a UsageError naming it before
+    anything is written; only a file this call creates is made private (0600).
     """
     path = Path(path)
     if path.is_dir():
@@ -137,49 +189,123 @@ def open_store(path: Path, create: bool = True) -> Store | None:
         if not create:
             return None
         _create_private_file(path)
-    else:
-        _make_private(path)
+    _check_file(path)
     try:
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
+        if create:
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+        else:
+            uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+            if not Path(f"{path}-wal").exists():
+                # No -wal file: no connection is open and the file holds everything. A
+                # read-only WAL reader would create -wal and -shm and leave them behind;
+                # `immutable` reads the file alone and creates nothing.
+                uri += "&immutable=1"
+            conn = sqlite3.connect(
+                uri,
+                uri=True,
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
     except sqlite3.Error as exc:
         raise UsageError(f"{path}: cannot open the cstool store: {exc}") from None
-    store = Store(conn, path)
+    store = Store(conn, path, read_only=not create, busy_timeout_ms=busy_timeout_ms)
     try:
         store._prepare()
     except BaseException:
+        # A file created here is left as it is, even empty: another process may have
+        # opened it meanwhile, and an empty file is taken for a store not yet written.
         conn.close()
         raise
     return store
 
 
-def _create_private_file(path: Path) -> None:
+def _create_private_file(path: Path) -> bool:
+    """Create the store's file (and folder) readable by its owner only; False when another
+    process created it first."""
     folder = path.parent
     try:
         if not folder.exists():
             folder.mkdir(parents=True, mode=0o700, exist_ok=True)  # another process may race
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
     except OSError as exc:
         raise UsageError(f"{path}: cannot create the cstool store: {exc.strerror or exc}") from None
-    _make_private(path)
-
-
-def _make_private(path: Path) -> None:
-    """Readable by its owner only (customer notes are personal data)."""
     with contextlib.suppress(OSError):
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
+        # Customer notes are personal data; the umask may have kept more bits than asked.
+        os.fchmod(fd, 0o600)
+    os.close(fd)
+    return True
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, before any write, what cannot be a cstool store: not a regular file, or a
+    file that does not start like SQLite (an empty file is a store not yet written)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(
+                f"{path}: not a cstool store (not a regular file)",
+                hint="point --db / CSTOOL_DB at an SQLite file, or at a path that does not exist",
+            )
+        if info.st_size == 0:
+            return
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the cstool store: {exc.strerror or exc}") from None
+    if head != SQLITE_MAGIC:
+        raise UsageError(
+            f"{path}: not a cstool store (not an SQLite file)",
+            hint="point --db / CSTOOL_DB at another file, or move this one away",
+        )
+
+
+def snapshot_guard(
+    previous_count: int | None,
+    new_count: int,
+    skipped: int,
+    max_loss_share: float = DEFAULT_MAX_LOSS_SHARE,
+) -> str | None:
+    """Why a snapshot of `new_count` customers should be refused (None: it may be stored).
+
+    Refused: a table where every row was skipped (or that has none), and one that lost
+    more than `max_loss_share` of the previous snapshot's `previous_count` customers.
+    """
+    if new_count <= 0:
+        if skipped > 0:
+            return f"every row was skipped ({skipped}): the snapshot would hold no customers"
+        return "the table has no customers"
+    if previous_count:
+        lost = previous_count - new_count
+        if lost > 0 and lost / previous_count > max_loss_share:
+            return (
+                f"{lost} of the previous snapshot's {previous_count} customers are missing "
+                f"({lost / previous_count:.0%}, more than {max_loss_share:.0%})"
+            )
+    return None
 
 
 class Store:
     """A connection to the store; use as a context manager (`with open_store(p) as store:`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> None:
         self.conn = conn
         self.path = path
+        self.read_only = read_only
+        self.busy_timeout_ms = busy_timeout_ms
         self._depth = 0
+        self._copy = False  # read-only on an older schema: migrated in memory, never saved
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Store:
@@ -195,13 +321,20 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        self.conn.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
 
     def _prepare(self) -> None:
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with self._errors():
+            self.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        self._check_schema()  # reads only: nothing is written to a file that is not ours
+        if self.read_only:
+            if self.version < SCHEMA_VERSION:
+                self._migrate_in_memory()
+            return
         # Switching to WAL can report "locked" at once, without waiting on the busy
         # timeout, while another process opens the same new file: so wait here ourselves.
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
         pause = 0.005
         while True:
             try:
@@ -219,6 +352,53 @@ class Store:
             # FULL: a touch that `log` reported as recorded survives a power cut too.
             self.conn.execute("PRAGMA synchronous = FULL")
         self.migrate()
+
+    def _check_schema(self) -> None:
+        """Refuse an SQLite file that is not a cstool store (reads only)."""
+        with self._errors():
+            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {
+                str(r[0])
+                for r in self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                ).fetchall()
+            }
+            touch_fields = [
+                str(r[1]) for r in self.conn.execute("PRAGMA table_info(touches)").fetchall()
+            ]
+        if version > SCHEMA_VERSION and VERSION_TABLES[SCHEMA_VERSION] <= tables:
+            raise UsageError(
+                f"{self.path}: this store was written by a newer cstool "
+                f"(schema {version}, this cstool knows up to {SCHEMA_VERSION})",
+                hint="upgrade cstool, or point --db / CSTOOL_DB at another store",
+            )
+        ours = (version == 0 and not tables) or (
+            version in VERSION_TABLES
+            and VERSION_TABLES[version] <= tables
+            and touch_fields == TOUCH_FIELDS
+        )
+        if not ours:
+            listed = ", ".join(sorted(tables)[:5]) or "none"
+            raise UsageError(
+                f"{self.path}: not a cstool store (an SQLite database of another program: "
+                f"schema version {version}, tables {listed})",
+                hint="point --db / CSTOOL_DB at another file, or move this one away",
+            )
+
+    def _migrate_in_memory(self) -> None:
+        """Read an older store through a migrated copy in memory; the file stays as it is."""
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            with self._errors():
+                self.conn.backup(memory)
+        except BaseException:
+            memory.close()
+            raise
+        self.conn.close()
+        self.conn = memory
+        self.migrate()
+        self._copy = True
 
     @property
     def version(self) -> int:
@@ -247,7 +427,15 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (`BEGIN IMMEDIATE`); nested calls join the outer one."""
+        """One write transaction (`BEGIN IMMEDIATE`); nested calls join the outer one.
+
+        SQLite errors inside it (read-only file, locked, corrupt) leave as UsageErrors.
+        """
+        if self._copy:
+            raise UsageError(
+                f"{self.path}: opened read-only (an older store read through a copy); "
+                "nothing was written"
+            )
         if self._depth:
             self._depth += 1
             try:
@@ -259,7 +447,8 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
-            yield self.conn
+            with self._errors():
+                yield self.conn
         except BaseException:
             self._depth = 0
             with contextlib.suppress(sqlite3.Error):
@@ -274,19 +463,8 @@ class Store:
         """SQLite failures as messages a person can act on (never a traceback)."""
         try:
             yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if _is_busy(exc):
-                raise UsageError(
-                    f"{self.path}: the store stayed busy for {BUSY_TIMEOUT_MS // 1000} s "
-                    "(another cstool is writing); try again"
-                ) from None
-            raise UsageError(f"{self.path}: store error: {text}") from None
-        except sqlite3.DatabaseError as exc:
-            raise UsageError(
-                f"{self.path}: not a cstool store ({exc})",
-                hint="point --db / CSTOOL_DB at another file, or move this one away",
-            ) from None
+        except sqlite3.Error as exc:
+            raise _usage_error(self.path, exc, self.busy_timeout_ms) from None
 
     # ------------------------------------------------------------------ touches
     def log_touch(
@@ -329,11 +507,6 @@ class Store:
             Touch(int(r[0]), r[1], date.fromisoformat(r[2]), r[3], r[4], _opt_date(r[5]))
             for r in rows
         ]
-
-    def touch_count(self) -> int:
-        """How many touches the store holds."""
-        with self._errors():
-            return int(self.conn.execute("SELECT count(*) FROM touches").fetchone()[0])
 
     def last_logged(self, as_of: date | None = None) -> pd.DataFrame:
         """Newest logged touch per customer and the `--next` date it set, in one query.
@@ -411,25 +584,75 @@ class Store:
     def save_snapshot(self, as_of: date, frame: pd.DataFrame, *, source: str | None = None) -> bool:
         """Store the scored table for `as_of`, once: False if that date is already stored.
 
-        Takes customer_id, mrr, satisfaction, health, band, segment, nps from `frame`
-        (missing columns are stored as NULL); one transaction, one executemany.
+        Takes the `SNAPSHOT_COLUMNS` from `frame` (`recency` from `recency_score`, `support`
+        from `support_score`; missing columns are stored as NULL); one transaction, one
+        executemany. A date outside 1900-01-01 … 2200-12-31 is a UsageError.
         """
-        day = as_of.isoformat()
-        n = len(frame)
-        columns = [_column_values(frame, name, n) for name in SNAPSHOT_COLUMNS]
+        day = _snapshot_day(as_of)
+        rows = _snapshot_rows(day, frame)
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM snapshot_runs WHERE as_of = ?", (day,)).fetchone():
                 return False
-            conn.execute(
-                "INSERT INTO snapshot_runs (as_of, customers, source) VALUES (?, ?, ?)",
-                (day, n, source),
-            )
-            conn.executemany(
-                "INSERT INTO snapshots (as_of, customer_id, mrr, satisfaction, health, band, "
-                "segment, nps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                zip([day] * n, *columns, strict=True),
-            )
+            self._insert_snapshot(day, len(frame), rows, source)
         return True
+
+    def replace_snapshot(self, as_of: date, frame: pd.DataFrame, source: str | None) -> None:
+        """Store the scored table for `as_of` in place of what that date held (one
+        transaction), clearing the cached KPIs that depend on that date."""
+        day = _snapshot_day(as_of)
+        rows = _snapshot_rows(day, frame)
+        with self.transaction():
+            self._remove_snapshot(day)
+            self._insert_snapshot(day, len(frame), rows, source)
+
+    def delete_snapshot(self, as_of: date) -> int:
+        """Remove the snapshot of `as_of` and the cached KPIs that depend on it; the number
+        of customer rows removed (0 when there was none)."""
+        day = _snapshot_day(as_of)
+        with self.transaction():
+            return self._remove_snapshot(day)
+
+    def _remove_snapshot(self, day: str) -> int:
+        removed = self.conn.execute("DELETE FROM snapshots WHERE as_of = ?", (day,)).rowcount
+        self.conn.execute("DELETE FROM snapshot_runs WHERE as_of = ?", (day,))
+        # A KPI row depends on its own date and on the snapshot it was compared with.
+        self.conn.execute("DELETE FROM snapshot_kpis WHERE as_of = ? OR previous = ?", (day, day))
+        return int(removed)
+
+    def _insert_snapshot(self, day: str, n: int, rows: Any, source: str | None) -> None:
+        self.conn.execute(
+            "INSERT INTO snapshot_runs (as_of, customers, source) VALUES (?, ?, ?)",
+            (day, n, source),
+        )
+        names = ("as_of", *SNAPSHOT_COLUMNS)
+        self.conn.executemany(
+            f"INSERT INTO snapshots ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            rows,
+        )
+
+    def previous_snapshot_size(self, as_of: date) -> int | None:
+        """How many customers the latest snapshot dated before `as_of` holds (None: none)."""
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT customers FROM snapshot_runs WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
+                (as_of.isoformat(),),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def snapshot_before(self, as_of: date, days: int) -> pd.DataFrame:
+        """The latest snapshot dated on or before `as_of` − `days` (what the health-drop
+        follow-up compares with): customer_id, health, band, as_of; empty when none."""
+        from datetime import timedelta
+
+        cutoff = (as_of - timedelta(days=days)).isoformat()
+        sql = (
+            "SELECT as_of, customer_id, health, band FROM snapshots WHERE as_of = ("
+            " SELECT max(as_of) FROM snapshot_runs WHERE as_of <= ?) ORDER BY customer_id"
+        )
+        with self._errors():
+            rows = self.conn.execute(sql, (cutoff,)).fetchall()
+        frame = _snapshot_frame(rows, ("as_of", "customer_id", "health", "band"))
+        return frame[["customer_id", "health", "band", "as_of"]]
 
     def snapshot_dates(self) -> list[date]:
         """The as-of dates that have a snapshot, oldest first."""
@@ -506,6 +729,33 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _usage_error(path: Path, exc: sqlite3.Error, busy_timeout_ms: int) -> UsageError:
+    """An SQLite failure as a message that names the store and what to do."""
+    text = str(exc)
+    lowered = text.lower()
+    if _is_busy(exc):
+        return UsageError(
+            f"{path}: the store stayed busy for {busy_timeout_ms / 1000:g} s "
+            f"(another cstool is writing; {text}); try again"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return UsageError(
+            f"{path}: cannot write the store: {text}",
+            hint="check the file's and its folder's permissions, or point --db elsewhere",
+        )
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return UsageError(
+            f"{path}: the store is damaged or not a cstool store ({text})",
+            hint="point --db / CSTOOL_DB at another file, or move this one away",
+        )
+    if isinstance(exc, sqlite3.OperationalError):
+        return UsageError(f"{path}: store error: {text}")
+    return UsageError(
+        f"{path}: not a cstool store ({text})",
+        hint="point --db / CSTOOL_DB at another file, or move this one away",
+    )
+
+
 def _opt_date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -533,35 +783,60 @@ def _dates(values: Sequence[str | None]) -> pd.Series:
     return pd.Series(parsed, dtype="datetime64[ns]")
 
 
-def _snapshot_frame(rows: list[Any]) -> pd.DataFrame:
+def _snapshot_frame(
+    rows: list[Any], names: Sequence[str] = ("as_of", *SNAPSHOT_COLUMNS)
+) -> pd.DataFrame:
+    """Snapshot rows as a typed frame: numbers float64, nps Int64, dates datetime64[ns],
+    text `string`."""
     import pandas as pd
 
-    names = ("as_of", *SNAPSHOT_COLUMNS)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    raw = dict(zip(names, columns, strict=True))
-    return pd.DataFrame(
-        {
-            "as_of": _dates(raw["as_of"]),
-            "customer_id": pd.Series(raw["customer_id"], dtype="string"),
-            "mrr": pd.Series(raw["mrr"], dtype="float64"),
-            "satisfaction": pd.Series(raw["satisfaction"], dtype="float64"),
-            "health": pd.Series(raw["health"], dtype="float64"),
-            "band": pd.Series(raw["band"], dtype="string"),
-            "segment": pd.Series(raw["segment"], dtype="string"),
-            "nps": pd.Series(raw["nps"], dtype="Int64"),
-        }
-    )
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        if name == "as_of" or name in SNAPSHOT_DATES:
+            data[name] = _dates(values)
+        elif name == "nps":
+            data[name] = pd.Series(values, dtype="Int64")
+        elif name in SNAPSHOT_NUMBERS:
+            data[name] = pd.Series(values, dtype="float64")
+        else:
+            data[name] = pd.Series(values, dtype="string")
+    return pd.DataFrame(data)
 
 
-def _column_values(frame: pd.DataFrame, name: str, n: int) -> list[Any]:
-    """A column as Python values for executemany, missing as None (column-wise)."""
+def _snapshot_day(as_of: date) -> str:
+    """The ISO date of a snapshot, refused outside `SNAPSHOT_RANGE`."""
+    low, high = SNAPSHOT_RANGE
+    if not low <= as_of <= high:
+        raise UsageError(f"snapshot date {as_of.isoformat()}: expected a date from {low} to {high}")
+    return as_of.isoformat()
+
+
+def _snapshot_rows(day: str, frame: pd.DataFrame) -> Any:
+    """The rows executemany inserts for a snapshot (as_of first), built column-wise."""
+    n = len(frame)
+    columns = [
+        _column_values(frame, SNAPSHOT_SOURCES.get(name, name), n, kind=name)
+        for name in SNAPSHOT_COLUMNS
+    ]
+    return list(zip([day] * n, *columns, strict=True))
+
+
+def _column_values(frame: pd.DataFrame, name: str, n: int, *, kind: str | None = None) -> list[Any]:
+    """A column as Python values for executemany, missing as None (column-wise); `kind`
+    is the snapshot column it goes to (default: `name`)."""
+    import pandas as pd
+
+    kind = kind or name
     if name not in frame.columns:
         return [None] * n
     col = frame[name]
-    if name == "nps":
+    if kind == "nps":
         col = col.astype("Int64")
-    elif name in ("mrr", "satisfaction", "health"):
+    elif kind in SNAPSHOT_NUMBERS:
         col = col.astype("float64")
+    elif kind in SNAPSHOT_DATES:
+        col = pd.to_datetime(col).dt.strftime("%Y-%m-%d").astype("string")
     else:
         col = col.astype("string")
     values: list[Any] = col.astype(object).where(col.notna(), None).tolist()

@@ -83,8 +83,9 @@ def followups_command(
     """Who to contact by a date, and why: one row per customer, highest priority first.
 
     A customer is due when its last touch plus its segment's cadence has come, or a
-    trigger fires: renewal within the window, band red, NPS detractor, onboarding check-in.
-    Snoozed customers are hidden until their date.
+    trigger fires: renewal within the window, band red, health fell, NPS detractor,
+    onboarding check-in, cancelling, payment failed. Churned and paused customers get none;
+    snoozed customers are hidden until their date.
 
     [dim]Example: cstool followups --due week --format ics -o week.ics[/]
     """
