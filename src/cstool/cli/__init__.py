@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cstool.cli import draft as _draft  # noqa: F401  (registers commands)
 from cstool.cli import followups as _followups  # noqa: F401  (registers commands)
 from cstool.cli import report as _report  # noqa: F401  (registers commands)
 from cstool.cli import score as _score  # noqa: F401  (registers commands)
