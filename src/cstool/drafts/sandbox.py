@@ -34,6 +34,7 @@ MAX_OUTPUT_CHARS = 20_000  # per rendered subject or body
 MAX_STEPS = 10_000  # loop iterations per render, all loops together
 MAX_RANGE = 1_000
 MAX_POWER = 64
+MAX_BASE = 10**12
 
 FILTERS = (
     "abs",
@@ -116,8 +117,11 @@ def environment() -> SandboxedEnvironment:
                     raise _Refused("string formatting with % is not allowed; join with ~")
                 return left % right
             if operator == "**":
-                if not (_number(left) and _number(right)) or abs(right) > MAX_POWER:
-                    raise _Refused(f"** needs numbers and an exponent up to {MAX_POWER}")
+                small = _number(left) and _number(right) and abs(left) <= MAX_BASE
+                if not small or abs(right) > MAX_POWER:
+                    raise _Refused(
+                        f"** needs a base up to {MAX_BASE:.0e} and an exponent up to {MAX_POWER}"
+                    )
                 return left**right
             for seq, times in ((left, right), (right, left)):
                 repeated = isinstance(seq, str | list | tuple) and isinstance(times, int)
@@ -133,7 +137,7 @@ def environment() -> SandboxedEnvironment:
             allowed = allowed or (isinstance(owner, str) and name in STRING_METHODS)
             if not allowed:
                 raise _Refused(f"calling {name or type(__obj).__name__!r} is not allowed")
-            return __obj(*args, **kwargs)
+            return __context.call(__obj, *args, **kwargs)
 
     env = Sandbox(
         autoescape=False,
@@ -193,10 +197,17 @@ def compile_template(
         if isinstance(key, nodes.Const) and isinstance(key.value, str) and key.value[:1] == "_":
             raise refuse(item, f"item {key.value!r} is not allowed (names starting with _)")
     for name_node in tree.find_all(nodes.Name):
-        if name_node.name == _GUARD:
-            raise refuse(name_node, f"{_GUARD!r} is reserved")
+        if name_node.name in (_GUARD, "self"):
+            raise refuse(name_node, f"{name_node.name!r} is not allowed in a template")
     known = set(variables)
-    unknown = sorted(meta.find_undeclared_variables(tree) - known - {"range", "loop"})
+    try:
+        undeclared = meta.find_undeclared_variables(tree)
+    except TemplateSyntaxError as exc:  # an unknown filter or test
+        raise ConfigError(
+            f"{name}: line {(exc.lineno or 1) + offset}: {exc.message}",
+            hint=f"filters: {', '.join(FILTERS)}",
+        ) from None
+    unknown = sorted(undeclared - known - {"range", "loop"})
     if unknown:
         where = next(n for n in tree.find_all(nodes.Name) if n.name == unknown[0])
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
