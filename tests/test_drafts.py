@@ -209,9 +209,9 @@ def test_a_typo_in_a_variable_is_an_error_naming_line() -> None:
 
 
 def test_unknown_outreach_key_is_refused() -> None:
-    with pytest.raises(ConfigError, match="outreach.langauge"):
+    with pytest.raises(ConfigError, match=r"outreach\.langauge"):
         settings_from_dict({"outreach": {"langauge": "zh"}})
-    with pytest.raises(ConfigError, match="outreach.language"):
+    with pytest.raises(ConfigError, match=r"outreach\.language"):
         settings_from_dict({"outreach": {"language": "fr"}})
 
 
