@@ -171,14 +171,19 @@ def _drafts(
     root: Path | None,
     config_path: Path | None,
 ) -> list[Draft]:
-    from cstool.drafts.sandbox import render
+    from cstool.drafts.sandbox import render, template_globals
 
     outreach = settings.outreach
     if templates is None:
         templates = settings_templates(settings, root=root, config_path=config_path)
     columns = _columns(customers, where, as_of)
     signature = outreach.signature or outreach.owner_name
-    constants = {"owner_name": outreach.owner_name, "signature": signature, "as_of": str(as_of)}
+    constants = {
+        **template_globals(),
+        "owner_name": outreach.owner_name,
+        "signature": signature,
+        "as_of": str(as_of),
+    }
     ids: list[str] = columns["customer_id"]
     names: list[str] = columns["name"]
     emails = columns.pop("email")
@@ -243,6 +248,7 @@ def _texts(frame: pd.DataFrame, name: str) -> list[str]:
 def _columns(customers: pd.DataFrame, where: np.ndarray[Any, Any], as_of: date) -> dict[str, Any]:
     """Each template variable taken from the frame at rows `where`, as plain Python lists."""
     import numpy as np
+    import pyarrow as pa
 
     picked = customers.iloc[where]
     n = len(where)
@@ -284,7 +290,7 @@ def _columns(customers: pd.DataFrame, where: np.ndarray[Any, Any], as_of: date) 
     columns: dict[str, Any] = {
         "customer_id": text("customer_id"),
         "name": text("name"),
-        "email": [_first_address(e) for e in text("email")],
+        "email": first_addresses(pa.array(text("email"), pa.string())),
         "plan": text("plan"),
         "mrr": [v.item() if hasattr(v, "item") else v for v in money.tolist()],
         "renewal_date": iso("renewal_date"),
@@ -304,29 +310,37 @@ def _columns(customers: pd.DataFrame, where: np.ndarray[Any, Any], as_of: date) 
     return columns
 
 
-_ADDRESS_SPLIT = re.compile(r"[,;]")
-_ANGLE = re.compile(r"<([^<>]*)>")
+# An address as `.eml` headers can carry it unencoded: ASCII local part and domain.
+_ADDRESS = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def first_addresses(cells: Any) -> list[str | None]:
+    """The first address of each email cell (`a@x.com; Ann <b@y.com>`), column-wise.
+
+    None where the cell is empty or its first entry is not a plain address.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.followup import _arrow_text
+
+    text = cells if isinstance(cells, pa.Array) else _arrow_text(cells)
+    first = pc.replace_substring_regex(text, r"(?s)[,;].*$", "")
+    inside = pc.replace_substring_regex(first, r"(?s)^.*<([^<>]*)>.*$", r"\1")
+    address = pc.utf8_trim_whitespace(inside)
+    valid = pc.fill_null(pc.match_substring_regex(address, _ADDRESS), False)
+    chosen = pc.if_else(valid, address, pa.scalar(None, pa.string()))
+    return list(chosen.to_pylist())
 
 
 def _first_address(cell: str) -> str | None:
-    """The first address of an email cell (`a@x.com; Bob <b@y.com>`), None unless valid."""
-    from email.errors import HeaderParseError
-    from email.headerregistry import Address
+    """The first address of one email cell (see first_addresses)."""
+    import pyarrow as pa
 
-    for part in _ADDRESS_SPLIT.split(cell):
-        part = part.strip()
-        if not part:
-            continue
-        angle = _ANGLE.search(part)
-        candidate = (angle.group(1) if angle else part).strip()
-        if candidate.count("@") != 1 or any(ord(c) < 33 or ord(c) == 127 for c in candidate):
-            return None
-        try:
-            address = Address(addr_spec=candidate)
-        except (ValueError, IndexError, HeaderParseError):
-            return None
-        return address.addr_spec if address.username and address.domain else None
-    return None
+    return first_addresses(pa.array([cell], pa.string()))[0]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
@@ -369,26 +383,27 @@ def outbox_name(as_of: date, customer_id: str, suffix: str) -> str:
 def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
     """Write each draft to `folder` (created if needed): `.eml` with an address, else `.txt`.
 
-    Names are `<as_of>-<customer_id>.eml` (see outbox_name); each file is written
-    atomically, and the same drafts give the same bytes.
+    Names are `<as_of>-<customer_id>.eml` (see outbox_name). Each file is written
+    atomically (cstool.write.write_files: old or new, never half written, one flush for
+    the whole outbox), and the same drafts give the same bytes.
     """
     from cstool.errors import UsageError
     from cstool.render.eml import eml_bytes, text_bytes
-    from cstool.write import write_bytes
+    from cstool.write import write_files
 
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"{folder}: cannot create the outbox folder ({exc.strerror})") from None
-    written: list[Path] = []
+    files: list[tuple[Path, bytes]] = []
     for draft in drafts:
         if draft.to:
-            path = folder / outbox_name(draft.as_of, draft.customer_id, ".eml")
-            data = eml_bytes(draft)
+            files.append(
+                (folder / outbox_name(draft.as_of, draft.customer_id, ".eml"), eml_bytes(draft))
+            )
         else:
-            path = folder / outbox_name(draft.as_of, draft.customer_id, ".txt")
-            data = text_bytes(draft)
-        write_bytes(path, data)
-        written.append(path)
-    return written
+            files.append(
+                (folder / outbox_name(draft.as_of, draft.customer_id, ".txt"), text_bytes(draft))
+            )
+    return write_files(files)

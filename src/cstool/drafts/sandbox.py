@@ -228,22 +228,43 @@ def compile_template(
         ) from None
     template = env.template_class.from_code(env, code, env.make_globals(None), None)
     template.cstool_first_line = first_line  # type: ignore[attr-defined]
+    template.cstool_loops = any(True for _ in tree.find_all(nodes.For))  # type: ignore[attr-defined]
     return template
 
 
+def template_globals() -> dict[str, Any]:
+    """The names every template sees besides its variables (give them to `render`)."""
+    return dict(environment().globals)
+
+
 def render(template: Template, values: Mapping[str, Any]) -> str:
-    """Render with the step and size caps; a refusal or runtime error is a ConfigError."""
+    """Render with the step and size caps; a refusal or runtime error is a ConfigError.
+
+    `values` holds every variable; when it also holds template_globals() (a caller
+    rendering many rows adds them once), no per-render merge is needed.
+    """
     from jinja2 import TemplateError
 
     token = _steps.set([MAX_STEPS])
     size = 0
     parts: list[str] = []
+    if _GUARD not in values:
+        values = {**template_globals(), **values}
     try:
-        for part in template.root_render_func(template.new_context(dict(values))):
-            size += len(part)
-            if size > MAX_OUTPUT_CHARS:
+        context = template.new_context(values, shared=True)  # type: ignore[arg-type]
+        output = template.root_render_func(context)
+        if getattr(template, "cstool_loops", True):
+            # With loops, output grows with steps: stop as soon as it is too long.
+            for part in output:
+                size += len(part)
+                if size > MAX_OUTPUT_CHARS:
+                    raise _Refused(f"the text is longer than {MAX_OUTPUT_CHARS} characters")
+                parts.append(part)
+        else:
+            # Without loops, output is bounded by the template's own expressions.
+            parts = list(output)
+            if sum(map(len, parts)) > MAX_OUTPUT_CHARS:
                 raise _Refused(f"the text is longer than {MAX_OUTPUT_CHARS} characters")
-            parts.append(part)
     except (
         _Refused,
         TemplateError,
