@@ -189,7 +189,9 @@ class OutreachSettings(_Section):
     owner_name: str = Field("", description="your name, for the templates' sign-off")
     signature: str = Field("", description="the lines under each message (empty: owner_name)")
     from_address: str | None = Field(None, description="From: of drafted .eml files")
-    templates: dict[str, TemplateOverride] = Field(default_factory=dict)
+    templates: dict[str, TemplateOverride] = Field(
+        default_factory=dict, description="subject/body per reason or segment"
+    )
     templates_dir: str | None = Field(None, description="a folder of template files")
 
     @field_validator("from_address")
