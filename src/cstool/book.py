@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cstool.backtest import BacktestResult, TuneResult
+    from cstool.drafts import Draft
     from cstool.followup import NextFollowup
     from cstool.history import TimelineEvent
     from cstool.ids import FoundCustomer
@@ -593,6 +594,37 @@ class Book:
         if since is None or isinstance(since, date):
             return since
         return parse_date(since, self.as_of, option="--since")
+
+    # ------------------------------------------------------------------ outreach drafts
+    def draft(self, customer_id: str) -> Draft:
+        """The drafted message for a customer's follow-up due today, else for its play."""
+        from cstool.drafts import customer_draft
+
+        logged, snoozes = self._store_reads
+        return customer_draft(
+            self.scored,
+            self.settings,
+            self.as_of,
+            customer_id,
+            logged,
+            snoozes,
+            earlier=self.earlier,
+            root=self.workspace.root,
+            config_path=self.workspace.config_path,
+        )
+
+    def drafts(self, due: pd.DataFrame) -> list[Draft]:
+        """One drafted message per follow-up of `due` (from `due()`), in its order."""
+        from cstool.drafts import draft_messages
+
+        return draft_messages(
+            due,
+            self.scored,
+            self.settings,
+            self.as_of,
+            root=self.workspace.root,
+            config_path=self.workspace.config_path,
+        )
 
     # ------------------------------------------------------------------ does health predict churn?
     def backtest(

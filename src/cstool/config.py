@@ -270,6 +270,43 @@ class LifecycleSettings(_Section):
         return out
 
 
+class TemplateOverride(_Section):
+    """One drafted message's template: a subject line and a body (Jinja2 text, sandboxed)."""
+
+    subject: str | None = Field(None, description="the subject line template")
+    body: str | None = Field(None, description="the body template")
+
+
+class OutreachSettings(_Section):
+    """Drafted messages (`cstool draft`, the outbox): language, who signs, template overrides.
+
+    `templates` is keyed by a follow-up reason (renewal, red, detractor, onboarding, cadence,
+    payment, cancelling, health_drop) or a segment name as the segments spell it (Onboarding,
+    Champions, …); `templates_dir` (relative to the workspace) holds `reasons/<reason>.txt`
+    and `plays/<segment>.txt` files, a `Subject:` line, a blank line, then the body.
+    """
+
+    language: Literal["en", "zh"] = "en"
+    owner_name: str = Field("", description="your name, for the templates' sign-off")
+    signature: str = Field("", description="the lines under each message (empty: owner_name)")
+    from_address: str | None = Field(None, description="From: of drafted .eml files")
+    templates: dict[str, TemplateOverride] = Field(
+        default_factory=dict, description="subject/body per reason or segment"
+    )
+    templates_dir: str | None = Field(None, description="a folder of template files")
+
+    @field_validator("from_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        user, _, domain = value.rpartition("@")
+        if not user or "." not in domain or any(c.isspace() or c in "<>,;" for c in value):
+            raise ValueError("expected one email address, e.g. me@example.com")
+        return value
+
+
 ColumnAliases = dict[str, Annotated[list[str], Field(min_length=1)]]
 
 
@@ -288,6 +325,8 @@ class Settings(_Section):
     kpis: KpiSettings = KpiSettings()
     goals: list[Goal] = Field(default_factory=list)
     lifecycle: LifecycleSettings = LifecycleSettings()
+
+    outreach: OutreachSettings = OutreachSettings()
 
     @field_validator("columns", mode="before")
     @classmethod

@@ -362,3 +362,78 @@ def _neutralised(column: pd.Series) -> pd.Series | None:
     values = column.astype("string").copy()
     values.iloc[hits] = "'" + values.iloc[hits]
     return values
+
+
+def write_files(items: Collection[tuple[Path, bytes]]) -> list[Path]:
+    """Write many small files (an outbox), each atomically: old or new, never half written.
+
+    Each goes to a 0600 temp file beside it; once all are written, one `syncfs` (`os.sync`
+    where there is none) makes them durable, then each is renamed into place and each
+    folder is fsynced. Same guarantee as `atomic()` per file, but one flush for all:
+    fsyncing each of 10,000 drafts took 7 ms apiece (70 s) on the benchmark machine.
+    Targets must be regular files or absent (a folder, FIFO or device is a UsageError).
+    """
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in items:
+            path = Path(path)
+            if path.is_symlink() or (path.exists() and not path.is_file()):
+                raise UsageError(f"{path} is not a regular file; refusing to replace it")
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            except OSError as exc:
+                raise _failed(path, f"cannot create a file in {path.parent}", exc) from exc
+            temps.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            except OSError as exc:
+                raise _failed(path, "cannot write", exc) from exc
+        if temps:
+            _sync_file_system(temps[0][0])
+        for tmp, path in temps:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _failed(path, "cannot replace the file", exc) from exc
+        for folder in {path.parent for _, path in temps}:
+            _fsync_folder(folder)
+    except BaseException:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    return [path for _, path in temps]
+
+
+def _sync_file_system(any_file: str) -> None:
+    """Flush the file system holding `any_file` (Linux syncfs), else everything (os.sync)."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+        except (OSError, AttributeError):
+            syncfs = None
+        if syncfs is not None:
+            fd = os.open(any_file, os.O_RDONLY)
+            try:
+                if syncfs(fd) == 0:
+                    return
+            finally:
+                os.close(fd)
+    os.sync()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make renames in `folder` durable (not possible on every platform: then skipped)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

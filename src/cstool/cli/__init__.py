@@ -6,7 +6,7 @@ their module's panel.
 
 from __future__ import annotations
 
-from cstool.cli import backtest, followups, init, report, score, segment
+from cstool.cli import backtest, draft, followups, init, report, score, segment
 from cstool.cli.app import app, register
 
 COMMANDS = (
@@ -18,6 +18,7 @@ COMMANDS = (
     ("log", followups.log_command),
     ("snooze", followups.snooze_command),
     ("history", followups.history_command),
+    ("draft", draft.draft_command),
     ("snapshot", report.snapshot_command),
     ("report", report.report_command),
     ("goals", report.goals_command),

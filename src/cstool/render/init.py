@@ -107,6 +107,7 @@ def config_text(customers: str, header: list[str], matched: dict[str, int]) -> s
 def _section(path: str, model: BaseModel, description: str | None) -> list[str]:
     lines = ["", f"[{path}]", *_comment(path, description or (model.__doc__ or "").strip())]
     nested: list[tuple[str, BaseModel]] = []
+    tables: list[tuple[str, Any]] = []
     for key, info in type(model).model_fields.items():
         value = getattr(model, key)
         dotted = f"{path}.{key}"
@@ -114,13 +115,43 @@ def _section(path: str, model: BaseModel, description: str | None) -> list[str]:
             nested.append((dotted, value))
             continue
         note = COMMENTS.get(dotted) or info.description
+        if isinstance(value, dict) and _model_values(info):
+            tables.append((dotted, info))  # tables by name, e.g. [outreach.templates.renewal]
+            continue
         if value is None:
             example = EXAMPLES.get(dotted, '""')
             lines.append(f"# {key} = {example}" + (f"    # {note}" if note else ""))
         else:
             lines.append(f"{key} = {_value(value)}" + (f"    # {note}" if note else ""))
+    for dotted, info in tables:
+        lines += _named_tables(dotted, info)
     for dotted, value in nested:
         lines += _section(dotted, value, None)
+    return lines
+
+
+def _model_values(info: Any) -> bool:
+    """Whether a setting is a `dict[str, Model]` (written as one table per name)."""
+    import typing
+
+    args = typing.get_args(info.annotation)
+    inner = args[1] if len(args) == 2 else None
+    return isinstance(inner, type) and issubclass(inner, BaseModel)
+
+
+def _named_tables(dotted: str, info: Any) -> list[str]:
+    """A `dict[str, Model]` setting, commented: one [dotted.<name>] table per entry."""
+    import typing
+
+    args = typing.get_args(info.annotation)
+    inner = args[1] if len(args) == 2 else None
+    keys = (
+        list(inner.model_fields) if isinstance(inner, type) and issubclass(inner, BaseModel) else []
+    )
+    lines = ["", f"# {info.description or dotted}: one [{dotted}.<name>] table each, with"]
+    lines.append(f"# the keys below (e.g. [{dotted}.renewal]).")
+    lines.append(f"# [{dotted}]")
+    lines += [f'# {key} = ""' for key in keys]
     return lines
 
 
