@@ -212,7 +212,7 @@ def test_export_is_quiet_complete_and_takes_a_snapshot(tmp_path: Path, db: Path)
     out = tmp_path / "out" / "daily"
     code, stdout, stderr = export(out, db)
     assert (code, stdout, stderr) == (0, "", "")
-    assert sorted(p.name for p in out.iterdir()) == sorted(EXPORT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, "drafts"])
     scored = pd.read_csv(out / "customers_scored.csv")
     assert len(scored) == 200 and {"Customer_ID", "health", "band", "segment"} <= set(scored)
     assert set(pd.read_csv(out / "segments.csv")["segment"]) >= {"Champions", "Rescue"}
@@ -223,6 +223,10 @@ def test_export_is_quiet_complete_and_takes_a_snapshot(tmp_path: Path, db: Path)
     calendar = (out / "followups.ics").read_bytes()
     assert len(followups) > 100 and calendar.count(b"BEGIN:VEVENT") == 100
     assert f"Customer: {followups['customer_id'][0]}".encode() in calendar
+    # One drafted message per follow-up in drafts/: .eml with an address, else .txt.
+    drafts = sorted(p.name for p in (out / "drafts").iterdir())
+    assert len(drafts) == len(followups)
+    assert f"{AS_OF}-{followups['customer_id'][0]}.eml" in drafts
     kpis = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["as_of"] == AS_OF and kpis["compared_with"] == "2026-10-31"
     assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
@@ -380,5 +384,7 @@ def test_kill_9_during_export_leaves_every_file_whole(tmp_path: Path) -> None:
     for name in EXPORT_FILES:
         assert (out / name).read_bytes() == new[name], name
     assert not [
-        p for p in out.iterdir() if p.name not in EXPORT_FILES and not p.name.endswith(".tmp")
+        p
+        for p in out.iterdir()
+        if p.name not in (*EXPORT_FILES, "drafts") and not p.name.endswith(".tmp")
     ]

@@ -13,6 +13,7 @@ Every CLI command is: parse options → call the book → hand the result to ren
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace, load_workspace
-from cstool.errors import ConfigError, UsageError
+from cstool.errors import ConfigError, DataError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,6 +183,7 @@ class SnapshotResult:
     customers: int
     stored: bool
     db: Path
+    replaced: bool = False
 
 
 class Book:
@@ -586,7 +588,8 @@ class Book:
         if store is not None:
             with store:
                 history = SnapshotHistory.from_store(store, self.settings, self.as_of, since_day)
-        return portfolio(frame, self.settings, self.as_of, history, since_day)
+        result = portfolio(frame, self.settings, self.as_of, history, since_day)
+        return dataclasses.replace(result, skipped_rows=self.table.skipped)
 
     def since_date(self, since: date | str | None) -> date | None:
         from cstool.dates import parse_date
@@ -705,19 +708,70 @@ class Book:
             snooze = store.snooze(found.customer_id, day, set_on=self.as_of, note=note)
         return found, snooze
 
-    def snapshot(self, result: Portfolio | None = None) -> SnapshotResult:
-        """Store the scored table for the as-of date (once); with `result`, its KPI row too."""
+    def snapshot_refusal(self) -> str | None:
+        """Why storing this table as a snapshot would lie (None: it may be stored).
+
+        Refused: a table in which every row was skipped, and one that lost more than
+        `[lifecycle] max_snapshot_loss` of the previous snapshot's customers.
+        """
+        from cstool.store import snapshot_guard
+
+        previous = None
+        store = self._store()
+        if store is not None:
+            with store:
+                previous = store.previous_snapshot_size(self.as_of)
+        return snapshot_guard(
+            previous,
+            len(self.scored),
+            self.table.skipped,
+            self.settings.lifecycle.max_snapshot_loss,
+        )
+
+    def check_snapshot(self, *, force: bool = False) -> None:
+        """Refuse (DataError, exit 1) a snapshot that would lie, unless forced."""
+        reason = self.snapshot_refusal()
+        if reason is not None and not force:
+            raise DataError(
+                f"{self.table.source}: not storing the snapshot of {self.as_of}: {reason}",
+                hint="check the file (a changed export format? the wrong file?); "
+                "--force stores it anyway",
+            )
+
+    def snapshot(
+        self, result: Portfolio | None = None, *, replace: bool = False, force: bool = False
+    ) -> SnapshotResult:
+        """Store the scored table for the as-of date (once; `replace` replaces that date's);
+        with `result`, its KPI row too. A table that would lie is refused unless `force`."""
         from cstool.kpis import cache_snapshot_kpis
 
+        self.check_snapshot(force=force)
         frame = self.scored
+        source = str(self.table.source)
+        replaced = False
         with self._writable_store() as store:
-            if self.as_of in store.snapshot_dates():  # stored already: skip building the rows
+            if self.as_of not in store.snapshot_dates():
+                saved = store.save_snapshot(self.as_of, frame, source=source)
+            elif replace:
+                store.replace_snapshot(self.as_of, frame, source)
+                saved = replaced = True
+            else:  # stored already: skip building the rows
                 saved = False
-            else:
-                saved = store.save_snapshot(self.as_of, frame, source=str(self.table.source))
-                if saved and result is not None:
-                    cache_snapshot_kpis(store, self.settings, result)
-        return SnapshotResult(self.as_of, len(frame), saved, self.db)
+            if saved and result is not None:
+                cache_snapshot_kpis(store, self.settings, result)
+        return SnapshotResult(self.as_of, len(frame), saved, self.db, replaced)
+
+    def delete_snapshot(self, day: date | str) -> tuple[date, int]:
+        """Remove the snapshot of `day`: the date and how many customer rows it held (0: none)."""
+        from cstool.dates import parse_date
+
+        when = day if isinstance(day, date) else parse_date(day, self.as_of, option="--delete")
+        store = self._store()
+        if store is None:
+            return when, 0
+        store.close()
+        with self._writable_store() as writable:
+            return when, writable.delete_snapshot(when)
 
 
 def followup_fields(due: pd.DataFrame) -> pd.DataFrame:

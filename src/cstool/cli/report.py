@@ -43,22 +43,87 @@ SinceOpt = Annotated[
 ]
 
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Store a snapshot even if every row was skipped or it lost more than "
+        "[lifecycle] max_snapshot_loss of the previous one's customers.",
+    ),
+]
+
+
 @command(PANEL)
 @shared_inputs()
-def snapshot_command(file: FileArg = None, *, inputs: Inputs) -> None:
-    """Store the scored, segmented table for the as-of date, once per date.
+def snapshot_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Customer files, each dated from its name (customers_2026-03-01.csv, 2026-03.csv, "
+            "customers_20260301.csv) or by --as-of (default: `customers` of cstool.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the snapshot stored for that date.")
+    ] = False,
+    delete: Annotated[
+        str | None,
+        typer.Option("--delete", help="Remove the snapshot of this date (reads no file)."),
+    ] = None,
+    force: ForceOpt = False,
+    *,
+    inputs: Inputs,
+) -> None:
+    """Store the scored, segmented table for its date, once per date.
 
-    Running it again for the same date changes nothing; --as-of back-fills a past date.
+    Several exports at once (a history) are each dated from their file name. Running it again
+    for a stored date changes nothing (--replace replaces it); --as-of back-fills a past date.
+    A table that lost every row or most of the book is refused unless --force.
 
-    [dim]Example: cstool snapshot customers.csv --as-of 2026-10-31[/]
+    [dim]Example: cstool snapshot exports/customers_2026-*.csv[/]
     """
+    import dataclasses
+
+    from cstool.dates import date_from_name
+    from cstool.errors import UsageError
     from cstool.render import report as show
     from cstool.render.score import loaded
 
-    book = inputs.book()
-    loaded(book.table, inputs.rejects)
-    result = book.snapshot()
-    show.snapshot_saved(result.as_of, result.customers, result.stored, result.db)
+    if delete is not None:
+        if files:
+            raise UsageError("--delete DATE reads no file; leave the file names out")
+        book = inputs.book()
+        deleted_on, removed = book.delete_snapshot(delete)
+        show.snapshot_deleted(deleted_on, removed, book.db)
+        return
+    paths: list[Path | None] = list(files) if files else [None]
+    if inputs.as_of is not None and len(paths) > 1:
+        raise UsageError(
+            "--as-of dates one file; several files are each dated from their name",
+            hint="name them like customers_2026-03-01.csv, or snapshot them one at a time",
+        )
+    dated: list[tuple[Path | None, str | None]] = []
+    for path in paths:
+        day = inputs.as_of
+        if day is None and path is not None:
+            named = date_from_name(path.name)
+            if named is not None:
+                day = named.isoformat()
+            elif len(paths) > 1:
+                raise UsageError(
+                    f"{path}: no date in its name (like 2026-03-01, 2026-03 or 20260301)",
+                    hint="rename it, or snapshot it alone with --as-of DATE",
+                )
+        dated.append((path, day))
+    dated.sort(key=lambda item: item[1] or "")  # oldest first: each is checked against the last
+    for path, day in dated:
+        book = dataclasses.replace(inputs, file=path, as_of=day).book()
+        loaded(book.table, inputs.rejects)
+        result = book.snapshot(replace=replace, force=force)
+        show.snapshot_saved(
+            result.as_of, result.customers, result.stored, result.db, result.replaced
+        )
 
 
 @command(PANEL)
@@ -163,6 +228,13 @@ def export_command(
     excel: Annotated[
         bool, typer.Option("--excel", help="CSVs with a UTF-8 BOM, so Excel reads them right.")
     ] = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts/--no-drafts", help="Also write a drafted message per follow-up into drafts/."
+        ),
+    ] = True,
+    force: ForceOpt = False,
     *,
     inputs: Inputs,
 ) -> None:
@@ -178,13 +250,16 @@ def export_command(
     from cstool.book import followup_fields
     from cstool.kpis.report import report_json
     from cstool.render import csv_bytes
+    from cstool.render.eml import outbox_files
     from cstool.render.followups import ics_bytes
     from cstool.render.html import html_report
-    from cstool.write import write_bytes
+    from cstool.write import write_files
 
     book = inputs.book()
     until = book.due_until(due)
     folder = _export_folder(out)
+    # A table that would lie (every row skipped, most of the book gone) replaces nothing.
+    book.check_snapshot(force=force)
     settings = book.settings
     portfolio = book.portfolio()
     segments = book.segments()
@@ -199,9 +274,24 @@ def export_command(
             portfolio, book.scored, settings, segments=segments, followups=followups
         ).encode("utf-8"),
     }
-    for name in EXPORT_FILES:
-        write_bytes(folder / name, files[name], protect=book.table.source)
-    book.snapshot(portfolio)
+    items = [(folder / name, files[name]) for name in EXPORT_FILES]
+    if drafts:
+        items += outbox_files(book.drafts(followups), folder / "drafts")
+    _refuse_the_input(items, book.table.source)
+    # Every file is staged first, then all are renamed into place: a crash before the renames
+    # leaves the old files, one during them a mix of whole old and whole new files.
+    write_files(items)
+    book.snapshot(portfolio, force=True)
+
+
+def _refuse_the_input(items: list[tuple[Path, bytes]], source: Path) -> None:
+    import os
+
+    from cstool.errors import UsageError
+
+    for path, _ in items:
+        if path.exists() and source.exists() and os.path.samefile(path, source):
+            raise UsageError(f"{path}: is the customer file; refusing to write over it")
 
 
 def _export_folder(out: Path) -> Path:

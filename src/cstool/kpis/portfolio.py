@@ -107,6 +107,7 @@ class Portfolio:
     # Revenue movements per period ("week", "month", "quarter") over the snapshots and as_of.
     movements: dict[str, pd.DataFrame] = field(default_factory=dict)
     cohorts: pd.DataFrame | None = None  # signup month × months since (see kpis.cohorts)
+    skipped_rows: int = 0  # rows of the customer file --skip-invalid left out
 
 
 def compared_date(dates: list[date], as_of: date, since: date | None) -> date | None:

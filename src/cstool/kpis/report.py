@@ -128,6 +128,7 @@ def _report_frames(result: Portfolio, settings: Settings) -> dict[str, Any]:
         "as_of": result.as_of.isoformat(),
         "compared_with": result.compared_with.isoformat() if result.compared_with else None,
         "satisfied_threshold": settings.kpis.satisfied_threshold,
+        "skipped_rows": result.skipped_rows,
         "kpis": {name: _kpi_value(name, result.kpis.get(name)) for name in names},
         "previous": (
             {name: _kpi_value(name, previous.get(name)) for name in names} if previous else None

@@ -108,16 +108,10 @@ def mailto_url(to: str | None, subject: str, body: str) -> str:
     )
 
 
-def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
-    """Write each draft to `folder` (created if needed): `.eml` with an address, else `.txt`.
-
-    Names are `<as_of>-<customer_id>.eml` (see outbox_name). Each file is written
-    atomically (cstool.write.write_files: old or new, never half written, one flush for
-    the whole outbox), and the same drafts give the same bytes.
-    """
+def outbox_files(drafts: Iterable[Draft], folder: Path) -> list[tuple[Path, bytes]]:
+    """Each draft's outbox file and bytes: `.eml` with an address, else `.txt` (folder made)."""
     from cstool.drafts import outbox_name
     from cstool.errors import UsageError
-    from cstool.write import write_files
 
     folder = Path(folder)
     try:
@@ -134,4 +128,16 @@ def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
             files.append(
                 (folder / outbox_name(draft.as_of, draft.customer_id, ".txt"), text_bytes(draft))
             )
-    return write_files(files)
+    return files
+
+
+def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
+    """Write each draft to `folder` (created if needed): `.eml` with an address, else `.txt`.
+
+    Names are `<as_of>-<customer_id>.eml` (see drafts.outbox_name). Each file is written
+    atomically (cstool.write.write_files: old or new, never half written, one flush for
+    the whole outbox), and the same drafts give the same bytes.
+    """
+    from cstool.write import write_files
+
+    return write_files(outbox_files(drafts, folder))

@@ -310,12 +310,24 @@ def goals(result: Portfolio) -> None:
         )
 
 
-def snapshot_saved(as_of: date, customers: int, saved: bool, db: Path) -> None:
+def snapshot_saved(
+    as_of: date, customers: int, saved: bool, db: Path, replaced: bool = False
+) -> None:
     """One line on stderr after `cstool snapshot`."""
-    if saved:
+    if replaced:
+        message(f"replaced the snapshot of {as_of} ({customers:,} customers) in {db}")
+    elif saved:
         message(f"stored the snapshot of {as_of} ({customers:,} customers) in {db}")
     else:
         message(f"a snapshot of {as_of} is already stored in {db}; nothing changed")
+
+
+def snapshot_deleted(as_of: date, rows: int, db: Path) -> None:
+    """One line on stderr after `cstool snapshot --delete`."""
+    if rows:
+        message(f"deleted the snapshot of {as_of} ({rows:,} customers) from {db}")
+    else:
+        message(f"no snapshot of {as_of} in {db}; nothing changed")
 
 
 def html_written(path: Path, size: int) -> None:
