@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -29,7 +30,7 @@ def stored(db: Path) -> dict[date, int]:
     with store:
         frame = store.load_snapshots()
     counts = frame.groupby("as_of").size()
-    return {ts.date(): int(n) for ts, n in counts.items()}
+    return {pd.Timestamp(ts).date(): int(n) for ts, n in counts.items()}
 
 
 @pytest.fixture

@@ -77,6 +77,14 @@ def followups_command(
     excel: Annotated[
         bool, typer.Option("--excel", help="CSV with a UTF-8 BOM, so Excel reads it right.")
     ] = False,
+    drafts: Annotated[
+        Path | None,
+        typer.Option(
+            "--drafts",
+            help="Also write a drafted message per follow-up into this folder "
+            "(.eml drafts to open in a mail client; .txt without an email). Never sent.",
+        ),
+    ] = None,
     *,
     inputs: Inputs,
 ) -> None:
@@ -106,6 +114,12 @@ def followups_command(
             cap = show.TABLE_ROWS
         due_list = book.due(until, segments=segment, limit=cap)
     day = book.as_of
+    messages = book.drafts(due_list) if drafts is not None or fmt is FollowupFormat.md else None
+    if drafts is not None and messages is not None:
+        from cstool.render.eml import write_outbox
+
+        written = write_outbox(messages, drafts)
+        render.message(f"wrote {len(written)} drafts to {drafts} (review them; nothing is sent)")
     data: bytes
     if fmt is FollowupFormat.table:
         show.followups_table(due_list, int(due_list.attrs["due_total"]), day, until)
@@ -117,7 +131,7 @@ def followups_command(
     elif fmt is FollowupFormat.ics:
         data = show.ics_bytes(due_list, day)
     else:
-        data = show.followups_md(due_list, day, until).encode("utf-8")
+        data = show.followups_md(due_list, day, until, messages).encode("utf-8")
     if output is not None:
         from cstool.write import write_bytes
 

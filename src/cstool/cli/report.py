@@ -148,7 +148,7 @@ def report_command(
     from cstool.kpis.report import report_json
     from cstool.render import report as show
     from cstool.render import write_stdout
-    from cstool.render.html import html_report
+    from cstool.render.html import ROWS_SHOWN, html_report
     from cstool.render.score import loaded
     from cstool.write import write_text
 
@@ -160,7 +160,14 @@ def report_command(
     segments = book.segments()
     followups = book.due()
     if html is not None:
-        page = html_report(portfolio, book.scored, settings, segments=segments, followups=followups)
+        page = html_report(
+            portfolio,
+            book.scored,
+            settings,
+            segments=segments,
+            followups=followups,
+            drafts=book.drafts(followups.head(ROWS_SHOWN)),
+        )
         write_text(html, page, protect=book.table.source)
         show.html_written(html, len(page.encode("utf-8")))
     if fmt is ReportFormat.json:
@@ -252,7 +259,7 @@ def export_command(
     from cstool.render import csv_bytes
     from cstool.render.eml import outbox_files
     from cstool.render.followups import ics_bytes
-    from cstool.render.html import html_report
+    from cstool.render.html import ROWS_SHOWN, html_report
     from cstool.write import write_files
 
     book = inputs.book()
@@ -271,7 +278,12 @@ def export_command(
         "followups.ics": ics_bytes(followups.head(calendar), book.as_of),
         "kpis.json": report_json(portfolio, settings).encode("utf-8"),
         "report.html": html_report(
-            portfolio, book.scored, settings, segments=segments, followups=followups
+            portfolio,
+            book.scored,
+            settings,
+            segments=segments,
+            followups=followups,
+            drafts=book.drafts(followups.head(ROWS_SHOWN)),
         ).encode("utf-8"),
     }
     items = [(folder / name, files[name]) for name in EXPORT_FILES]

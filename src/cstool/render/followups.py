@@ -14,6 +14,7 @@ from cstool.render.text import clean, escaped, literal
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cstool.drafts import Draft
     from cstool.history import TimelineEvent
     from cstool.ids import FoundCustomer
     from cstool.store import Snooze, Touch
@@ -86,8 +87,13 @@ def _nothing_due(as_of: date, until: date) -> str:
     return f"Nothing due by {until.isoformat()} (as of {as_of.isoformat()})."
 
 
-def followups_md(due: pd.DataFrame, as_of: date, until: date) -> str:
-    """A Markdown checklist to paste into notes."""
+def followups_md(
+    due: pd.DataFrame, as_of: date, until: date, drafts: Sequence[Draft] | None = None
+) -> str:
+    """A Markdown checklist to paste into notes; with `drafts` (one per row), a `mailto:`
+    link carrying each drafted subject and body."""
+    from cstool.render.eml import mailto_url
+
     if until < as_of:
         title = f"# Overdue follow-ups (as of {as_of.isoformat()})"
     else:
@@ -112,6 +118,10 @@ def followups_md(due: pd.DataFrame, as_of: date, until: date) -> str:
             lines.append(f"  - play: {_md_text(row['play'])}")
         if _present(row.get("email")):
             lines.append(f"  - email: {_md_text(row['email'])}")
+        if drafts is not None and drafts[i].to:
+            draft = drafts[i]
+            link = mailto_url(draft.to, draft.subject, draft.body)
+            lines.append(f"  - draft: [{_md_text(draft.subject)}](<{link}>)")
     return "\n".join(lines) + "\n"
 
 

@@ -26,9 +26,12 @@ from cstool.render.kpi_text import format_kpi, kpi_change
 from cstool.render.style import BAND_COLOURS, MOVEMENT_COLOURS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from cstool.config import Settings
+    from cstool.drafts import Draft
     from cstool.kpis.goals import GoalProgress
     from cstool.kpis.portfolio import Portfolio
 
@@ -70,6 +73,8 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _cell(name: str, value: Any) -> str:
+    if name == "draft":  # a mailto: link carrying the drafted subject and body
+        return f'<td><a href="{_e(value)}">write</a></td>' if value else "<td></td>"
     if name in ("band", "from_band", "to_band"):
         return f"<td>{_band_badge(value)}</td>"
     if value is None or isinstance(value, bool):
@@ -192,9 +197,12 @@ def html_report(
     *,
     segments: pd.DataFrame | None = None,
     followups: pd.DataFrame | None = None,
+    drafts: Sequence[Draft] | None = None,
     title: str = "Customer portfolio",
 ) -> str:
-    """The whole report as one HTML page that opens offline and fetches nothing."""
+    """The whole report as one HTML page that opens offline and fetches nothing.
+
+    `drafts` (one per follow-up, in order) adds a mailto: link to each follow-up shown."""
     from importlib.resources import files
 
     css = files("cstool").joinpath("assets/report.css").read_text(encoding="utf-8")
@@ -263,6 +271,12 @@ def html_report(
         for c in ("customer_id", "name", "due", "priority", "reason", "segment", "play")
         if followups is not None and c in followups.columns
     ]
+    if drafts is not None and fu_rows:
+        from cstool.render.eml import mailto_url
+
+        for row, draft in zip(fu_rows, drafts, strict=False):
+            row["draft"] = mailto_url(draft.to, draft.subject, draft.body) if draft.to else None
+        fu_columns.append("draft")
     parts += [
         f"<section><h2>Top follow-ups</h2><p class='note'>{fu_total:,} due by {_e(as_of)}"
         f"{', the first ' + str(ROWS_SHOWN) + ' shown' if fu_total > ROWS_SHOWN else ''}.</p>",
