@@ -89,7 +89,12 @@ def validate_command(file: FileArg = None, *, inputs: Inputs) -> None:
     book.check_rules()  # a config problem is reported even when the data has problems too
     table = book.table
     book.check_rules(list(table.frame.columns))
-    show.valid(table, book.workspace)
+    sources = book.sources  # sources (issue 14): the customer table alone, then each source
+    show.valid(table if sources is None else sources.main, book.workspace)
+    if sources is not None:
+        from cstool.render.sources import sources_report
+
+        sources_report(sources.reports)
     show.notes(book.notes())
 
 

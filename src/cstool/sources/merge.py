@@ -64,6 +64,7 @@ class SourcesResult:
     table: Table
     reports: list[SourceReport]
     provenance: pd.DataFrame  # per customer row: `<field>` file name, `<field>_line` its line
+    main: Table  # the customer table alone, before the merge
 
     def origin(self, position: int) -> dict[str, str]:
         """Field -> `file line N` for one customer row (fields without a value left out)."""
@@ -174,7 +175,7 @@ def merge_sources(
             )
         }
     )
-    return SourcesResult(table=merged, reports=reports, provenance=provenance)
+    return SourcesResult(table=merged, reports=reports, provenance=provenance, main=table)
 
 
 def _categorical(codes: np.ndarray, files: list[str]) -> Any:
