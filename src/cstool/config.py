@@ -273,6 +273,7 @@ AggregationOp = Literal[
 class AggregationSettings(_Section):
     """One field a generic source computes per customer: `op` over `column` (and `where`)."""
 
+    field: str = Field(min_length=1, description="the field it gives (a new column or a known one)")
     op: AggregationOp
     column: str | None = Field(None, description="the source's header the op reads")
     where: dict[str, list[str]] = Field(
@@ -306,7 +307,7 @@ class SourceSettings(_Section):
     fields: dict[str, str] = Field(
         default_factory=dict, description="field -> the source's header (the latest row's value)"
     )
-    aggregations: dict[str, AggregationSettings] = Field(default_factory=dict)
+    aggregations: list[AggregationSettings] = Field(default_factory=list)
     sheet: str | int | None = None
 
 

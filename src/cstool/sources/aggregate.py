@@ -388,7 +388,7 @@ def generic(
     lines: np.ndarray,
     settings: Settings,
     fields: dict[str, str],
-    aggregations: dict[str, AggregationSettings],
+    aggregations: list[AggregationSettings],
 ) -> tuple[Supplied, list[BadCells]]:
     """Configured fields (the last row's value per customer) and aggregations per customer.
 
@@ -421,7 +421,8 @@ def generic(
         last = rows.drop_duplicates("pos", keep="last").set_index("pos")
         out.values[name] = last["value"]
         out.lines[name] = last["line"]
-    for name, agg in aggregations.items():
+    for agg in aggregations:
+        name = agg.field
         where = np.ones(len(pos), dtype=bool)
         for header, wanted in agg.where.items():
             cells = _key(_column(columns, header, f"aggregations.{name}.where"))

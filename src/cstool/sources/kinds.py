@@ -214,8 +214,10 @@ def key_columns(
     """(ID column, email column) of a source: where its rows name the customer."""
     first = _positions(header)
     ids = list(ID_HEADERS)
-    if main_id_header:
-        ids.insert(0, normalise_header(main_id_header))
+    own = normalise_header(main_id_header) if main_id_header else ""
+    # The table's own ID header, unless the source uses it for its rows (Stripe's `id`).
+    if own and own not in ROLES.get(kind, {}).get("record", ()):
+        ids.append(own)
     id_column = next((first[k] for k in ids if k in first), None)
     email_column = None
     for k in EMAIL_HEADERS:
