@@ -101,11 +101,19 @@ class BadCells:
 Columns = dict[str, "pa.ChunkedArray"]
 
 
-def _key(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Lower case, letters and digits only: `Past-Due` → `pastdue`."""
+def _key(text: pa.ChunkedArray) -> pa.Array:
+    """Lower case, letters and digits only: `Past-Due` → `pastdue`.
+
+    Statuses and ratings have few distinct values: each is normalised once (dictionary).
+    """
     import pyarrow.compute as pc
 
-    return pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(text)), r"[\W_]+", "")
+    encoded = pc.dictionary_encode(
+        text.combine_chunks() if hasattr(text, "combine_chunks") else text
+    )
+    words = encoded.dictionary
+    keys = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(words)), r"[\W_]+", "")
+    return pc.take(keys, encoded.indices)
 
 
 def _numbers(
@@ -120,8 +128,16 @@ def _numbers(
 
 
 def _dates(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadCells]) -> Any:
+    import pyarrow.compute as pc
+
     from cstool.validate import read_dates
 
+    # Exports stamp dates with a time (`2026-11-01 10:00:00`): when every stamp starts with an
+    # ISO date, the day is its first ten characters, which the fast ISO path reads.
+    stamped = pc.match_substring_regex(cells, r"^\d{4}-\d{2}-\d{2}(?:[ T]\d|$)")
+    empty = pc.equal(cells, "")
+    if pc.all(pc.or_(pc.fill_null(stamped, False), pc.fill_null(empty, True))).as_py():
+        cells = pc.utf8_slice_codeunits(cells, 0, 10)
     read = read_dates(cells, settings.input.date_formats(), label=role)
     if read.bad.any():
         bad.append(BadCells(role, read.bad, read.expected))

@@ -171,7 +171,7 @@ def merge_sources(
             for name in origin
             for column, data in (
                 (name, _categorical(origin[name], files)),
-                (f"{name}_line", pd.array(line_of[name], dtype="Int64")),
+                (f"{name}_line", pd.array(line_of[name], dtype="Int32")),
             )
         }
     )
@@ -251,7 +251,6 @@ def read_source(
 ) -> tuple[Supplied, SourceReport]:
     """One source: read, recognise, match and aggregate; the report says what it did."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from cstool.read import read_raw
@@ -338,8 +337,10 @@ def read_source(
     problems = _bad_cell_problems(bad, roles, role_headers, lines, path, raw.sheet)
     fields = [f for f in supplied.values if f not in LIFECYCLE_INPUTS]
     fields += [f for f in supplied.values if f in LIFECYCLE_INPUTS]
-    customers = len(set().union(*[set(v.dropna().index) for v in supplied.values.values()]))
-    del pa
+    given = np.zeros(len(keys.ids), dtype=bool)
+    for values in supplied.values.values():
+        given[values.index.to_numpy()[values.notna().to_numpy()]] = True
+    customers = int(given.sum())
     return supplied, SourceReport(
         file=path,
         kind=kind,
@@ -400,7 +401,11 @@ def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndar
     n = len(columns[0]) if columns else 0
     if record is None:
         return np.zeros(n, dtype=bool)
-    ids = pd.Series(pc.utf8_trim_whitespace(columns[record]), dtype="string")
+    cells = pc.utf8_trim_whitespace(columns[record])
+    filled = pc.filter(cells, pc.not_equal(cells, ""))
+    if pc.count_distinct(filled).as_py() == len(filled):  # the common case: no repeats
+        return np.zeros(n, dtype=bool)
+    ids = pd.Series(cells, dtype="string")
     return (ids.duplicated() & ids.notna() & (ids != "")).to_numpy(dtype=bool, na_value=False)
 
 
@@ -540,6 +545,7 @@ def _raw_with(
 
 def _as_text(values: pd.Series) -> pd.Series:
     """A typed column as the text an enriched CSV holds (ISO dates, plain numbers)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -548,8 +554,11 @@ def _as_text(values: pd.Series) -> pd.Series:
 
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         array = pa.array(values.to_numpy(dtype="datetime64[ns]"), from_pandas=True)
-        return pd.Series(pc.strftime(array, "%Y-%m-%d"), dtype=text_dtype())
+        return pd.Series(pc.cast(pc.cast(array, pa.date32()), pa.string()), dtype=text_dtype())
+    if pd.api.types.is_integer_dtype(values.dtype):
+        array = pa.array(values.astype("Int64").array, from_pandas=True)
+        return pd.Series(pc.cast(array, pa.string()), dtype=text_dtype())
     if pd.api.types.is_numeric_dtype(values.dtype):
-        array = pa.array(_objects(values))
+        array = pa.array(values.to_numpy(dtype=np.float64, na_value=np.nan), from_pandas=True)
         return pd.Series(pc.cast(array, pa.string()), dtype=text_dtype())
     return values.astype(text_dtype())
