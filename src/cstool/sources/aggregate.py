@@ -150,6 +150,15 @@ def _text(cells: pa.ChunkedArray) -> pd.Series:
     return text_column(trimmed(cells))
 
 
+def _first_by(where: np.ndarray, lines: np.ndarray, size: int) -> np.ndarray:
+    """The smallest line per customer position (inf where none)."""
+    import numpy as np
+
+    first = np.full(size, np.inf)
+    np.minimum.at(first, where, lines.astype(np.float64))
+    return first
+
+
 def _frame(pos: np.ndarray, lines: np.ndarray, **columns: Any) -> pd.DataFrame:
     """The matched rows only, with their customer position and line."""
     import pandas as pd
@@ -304,16 +313,27 @@ def tickets(
     out = Supplied(fill={"open_tickets": 0})
     if rows.empty:
         return out, bad
-    groups = rows.groupby("pos", sort=True)
-    first_line = groups["line"].min()
-    out.values["open_tickets"] = groups["open"].sum().astype("Int64")
+    # Counts by np.bincount over customer positions: one pass, no hashing (millions of rows).
+    import pandas as pd
+
+    where = rows["pos"].to_numpy()
+    size = int(where.max()) + 1
+    seen = np.bincount(where, minlength=size) > 0
+    index = pd.Index(np.flatnonzero(seen))
+    first_line = pd.Series(_first_by(where, rows["line"].to_numpy(), size)[seen], index=index)
+    opened = np.bincount(where, weights=rows["open"].to_numpy(), minlength=size)[seen]
+    out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
+        "Int64"
+    )
     out.lines["open_tickets"] = first_line
-    out.values["last_ticket_date"] = groups["created"].max()
+    out.values["last_ticket_date"] = rows.groupby("pos", sort=True)["created"].max()
     out.lines["last_ticket_date"] = first_line
     if "rating" in cols:
-        sums = groups[["good", "rated"]].sum()
-        share = (sums["good"] / sums["rated"]).where(sums["rated"] > 0)
-        out.values["tickets_rated_good"] = share
+        good_sum = np.bincount(where, weights=rows["good"].to_numpy(), minlength=size)[seen]
+        rated_sum = np.bincount(where, weights=rows["rated"].to_numpy(), minlength=size)[seen]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(rated_sum > 0, good_sum / rated_sum, np.nan)
+        out.values["tickets_rated_good"] = pd.Series(share, index=index)
         out.lines["tickets_rated_good"] = first_line
     return out, bad
 

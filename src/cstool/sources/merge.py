@@ -11,6 +11,7 @@ in the config's order. Every value keeps where it came from (`SourcesResult.prov
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,10 +129,13 @@ def merge_sources(
             line_of[name] = np.where(present, main_lines, np.nan)
     reports = []
     problems: list[Problem] = []
-    for k, spec in enumerate(settings.sources, start=1):
-        path = source_path(spec, root)
+    paths = [source_path(spec, root) for spec in settings.sources]
+    raws = _read_all(settings, paths)
+    for k, (spec, path, raw_source) in enumerate(
+        zip(settings.sources, paths, raws, strict=True), 1
+    ):
         files.append(path.name)
-        supplied, report = read_source(spec, path, settings, table, keys)
+        supplied, report = read_source(spec, path, settings, table, keys, raw_source)
         problems.extend(report.problems)
         conflicts: dict[str, int] = {}
         examples: list[str] = []
@@ -224,6 +228,7 @@ def normal_emails(cells: pa.ChunkedArray) -> pa.Array:
 
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(cells)).combine_chunks()
     several = pc.fill_null(pc.match_substring_regex(lowered, r"[;,<\s]"), False)
+
     if pc.any(several).as_py():  # only those few go through the slower regex
         import pandas as pd
 
@@ -246,16 +251,39 @@ def _source_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"columns": {}})
 
 
+def _read_all(settings: Settings, paths: list[Path]) -> list[RawTable]:
+    """Every source file parsed, side by side (Arrow's CSV parser releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cstool.read import read_raw
+
+    plain = _source_settings(settings)
+    sheets = [spec.sheet for spec in settings.sources]
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1) or 1) as pool:
+        futures = [
+            pool.submit(read_raw, path, plain, sheet=sheet)
+            for path, sheet in zip(paths, sheets, strict=True)
+        ]
+        return [future.result() for future in futures]
+
+
 def read_source(
-    spec: SourceSettings, path: Path, settings: Settings, table: Table, keys: _Keys
+    spec: SourceSettings,
+    path: Path,
+    settings: Settings,
+    table: Table,
+    keys: _Keys,
+    raw: RawTable | None = None,
 ) -> tuple[Supplied, SourceReport]:
-    """One source: read, recognise, match and aggregate; the report says what it did."""
+    """One source: read (unless `raw` is given), recognise, match and aggregate; the report
+    says what it did."""
     import numpy as np
     import pyarrow.compute as pc
 
     from cstool.read import read_raw
 
-    raw = read_raw(path, _source_settings(settings), sheet=spec.sheet)
+    if raw is None:
+        raw = read_raw(path, _source_settings(settings), sheet=spec.sheet)
     header, data, lines = _second_header_row(raw)
     kind = spec.kind if spec.kind != "auto" else recognise(header)
     if spec.fields or spec.aggregations:
@@ -387,8 +415,20 @@ def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
     import numpy as np
     import pyarrow.compute as pc
 
-    found = pc.index_in(cells, value_set=value_set, skip_nulls=True)
-    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    def look_up(part: Any) -> np.ndarray:
+        found = pc.index_in(part, value_set=value_set, skip_nulls=True)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    # Arrow's lookup releases the GIL: big sources are looked up in slices side by side.
+    workers = os.cpu_count() or 1
+    if workers < 2 or len(cells) < 1_000_000:
+        return look_up(cells)
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-len(cells) // workers)
+    parts = [cells.slice(start, step) for start in range(0, len(cells), step)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(look_up, parts)))
 
 
 def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
@@ -401,10 +441,16 @@ def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndar
     n = len(columns[0]) if columns else 0
     if record is None:
         return np.zeros(n, dtype=bool)
-    cells = pc.utf8_trim_whitespace(columns[record])
-    filled = pc.filter(cells, pc.not_equal(cells, ""))
-    if pc.count_distinct(filled).as_py() == len(filled):  # the common case: no repeats
-        return np.zeros(n, dtype=bool)
+    import pyarrow as pa
+
+    cells = columns[record]
+    try:  # numeric IDs (Zendesk's, Typeform's #) rising in file order cannot repeat
+        numbers = pc.cast(cells, pa.int64()).to_numpy(zero_copy_only=False)
+        if len(numbers) < 2 or bool(np.all(numbers[1:] > numbers[:-1])):
+            return np.zeros(n, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
+        pass
+    cells = pc.utf8_trim_whitespace(cells)
     ids = pd.Series(cells, dtype="string")
     return (ids.duplicated() & ids.notna() & (ids != "")).to_numpy(dtype=bool, na_value=False)
 
