@@ -130,12 +130,12 @@ def merge_sources(
     reports = []
     problems: list[Problem] = []
     paths = [source_path(spec, root) for spec in settings.sources]
-    raws = _read_all(settings, paths)
-    for k, (spec, path, raw_source) in enumerate(
-        zip(settings.sources, paths, raws, strict=True), 1
-    ):
+    raws: list[RawTable | None] = list(_read_all(settings, paths))
+    for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
+        raw_source, raws[k - 1] = raws[k - 1], None  # each source's text freed once used
         supplied, report = read_source(spec, path, settings, table, keys, raw_source)
+        del raw_source
         problems.extend(report.problems)
         conflicts: dict[str, int] = {}
         examples: list[str] = []
