@@ -153,6 +153,19 @@ def test_explain_says_where_each_value_came_from(tmp_path: Path) -> None:
     assert "nps" not in book.provenance("C005")
 
 
+def test_explain_prints_the_origins(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, list(THREE))
+    config = str(folder / "cstool.toml")
+    result = CliRunner().invoke(
+        app, ["explain", "C001", "--config", config, "--as-of", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "mrr stripe_subscriptions_2026-11.csv line 2" in lines
+    assert "nps typeform_nps.csv line 3" in lines
+    assert "name customers.csv line 2" in lines
+
+
 def test_enriched_csv_and_json_carry_the_merged_values(tmp_path: Path) -> None:
     folder = workspace(tmp_path, list(THREE))
     out = tmp_path / "out.csv"

@@ -109,3 +109,7 @@ def explain_command(customer_id: IdArg, file: FileArg = None, *, inputs: Inputs)
 
     book = inputs.book(skip_invalid=True)
     show.explain(book.explain(customer_id))
+    if book.sources is not None:  # sources (issue 14): where each value came from
+        from cstool.render.sources import origins
+
+        origins(book.provenance(customer_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cstool.render import message
+from cstool.render import message, stdout
 from cstool.render.text import clean
 
 if TYPE_CHECKING:
@@ -57,3 +57,14 @@ def sources_report(reports: list[SourceReport]) -> None:
     for report in reports:
         for line in source_lines(report):
             message(f"  {line}")
+
+
+def origins(where: dict[str, str]) -> None:
+    """`explain`'s last lines: each field and the file and line its value came from (stdout)."""
+    if not where:
+        return
+    console = stdout()
+    console.print("where the values came from:", markup=False)
+    width = max(len(name) for name in where)
+    for name, origin in where.items():
+        console.print(f"  {_SHOWN_AS.get(name, name):<{width}}  {clean(origin)}", markup=False)
