@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from cstool.kpis import Portfolio
     from cstool.pipeline import ReadOptions, Table
     from cstool.segments import RuleCheck
+    from cstool.sources import SourcesResult
     from cstool.store import Snooze, Store, Touch
 
 # The columns a follow-up carries in csv and json (and the library's `followups()`), in order.
@@ -209,6 +210,7 @@ class Book:
         self._file = file
         self._db = db
         self._step = on_step or (lambda _: None)
+        self._sources: SourcesResult | None = None
 
     # ------------------------------------------------------------------ where things are
     @property
@@ -261,7 +263,38 @@ class Book:
 
         self.check_rules()  # a rule with a syntax error fails before a big file is read
         self._step(f"reading {self.path.name}")
-        return load_table(self.path, self.settings, self.options)
+        table = load_table(self.path, self.settings, self.options)
+        # Sources (issue 14): the [[sources]] exports merged onto the validated table.
+        if self.settings.sources:
+            self._step("joining the sources")
+            table = self.sources_for(table).table
+        return table
+
+    def sources_for(self, table: Table) -> SourcesResult:
+        """The [[sources]] merged onto `table` (kept: `sources` returns it afterwards)."""
+        from cstool.sources import merge_sources
+
+        root = self.workspace.root or Path.cwd()
+        self._sources = merge_sources(
+            table, self.settings, root, skip_invalid=self.options.skip_invalid
+        )
+        return self._sources
+
+    @property
+    def sources(self) -> SourcesResult | None:
+        """The sources' merge: a report per source and where each value came from (or None)."""
+        if not self.settings.sources:
+            return None
+        _ = self.table
+        return self._sources
+
+    def provenance(self, customer_id: str) -> dict[str, str]:
+        """Field -> `file line N` it came from, for one customer (main table and sources)."""
+        position = self.customer_position(customer_id)
+        if self.sources is None:
+            line = int(self.table.lines[position])
+            return {name: f"{self.table.source.name} line {line}" for name in self.table.headers}
+        return self.sources.origin(position)
 
     @functools.cached_property
     def _store_reads(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:

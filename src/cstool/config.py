@@ -307,6 +307,54 @@ class OutreachSettings(_Section):
         return value
 
 
+SourceKind = Literal["auto", "subscriptions", "tickets", "surveys", "crm", "generic"]
+SourceMatch = Literal["auto", "customer_id", "email", "domain"]
+AggregationOp = Literal[
+    "count", "count_where", "latest", "first", "sum", "mean", "min", "max", "share_where"
+]
+
+
+class AggregationSettings(_Section):
+    """One field a generic source computes per customer: `op` over `column` (and `where`)."""
+
+    field: str = Field(min_length=1, description="the field it gives (a new column or a known one)")
+    op: AggregationOp
+    column: str | None = Field(None, description="the source's header the op reads")
+    where: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="header -> values (case-insensitive) a row must have, for *_where ops",
+    )
+    by: str | None = Field(None, description="a date header that orders rows for latest/first")
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where_as_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+
+class SourceSettings(_Section):
+    """One `[[sources]]` entry: an export joined onto the customer table."""
+
+    file: str = Field(
+        min_length=1, description="relative to the workspace; a glob takes the newest"
+    )
+    kind: SourceKind = "auto"
+    match: SourceMatch = Field(
+        "auto", description="auto: the customer ID where the row has one, else the email"
+    )
+    key: str | None = Field(None, description="the source's header holding the match key")
+    prefer: Literal["main", "source"] = Field(
+        "main", description="main: the customer table's cell wins unless it is empty"
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="field -> the source's header (the latest row's value)"
+    )
+    aggregations: list[AggregationSettings] = Field(default_factory=list)
+    sheet: str | int | None = None
+
+
 ColumnAliases = dict[str, Annotated[list[str], Field(min_length=1)]]
 
 
@@ -325,6 +373,7 @@ class Settings(_Section):
     kpis: KpiSettings = KpiSettings()
     goals: list[Goal] = Field(default_factory=list)
     lifecycle: LifecycleSettings = LifecycleSettings()
+    sources: list[SourceSettings] = Field(default_factory=list)
 
     outreach: OutreachSettings = OutreachSettings()
 

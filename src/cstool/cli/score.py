@@ -89,7 +89,12 @@ def validate_command(file: FileArg = None, *, inputs: Inputs) -> None:
     book.check_rules()  # a config problem is reported even when the data has problems too
     table = book.table
     book.check_rules(list(table.frame.columns))
-    show.valid(table, book.workspace)
+    sources = book.sources  # sources (issue 14): the customer table alone, then each source
+    show.valid(table if sources is None else sources.main, book.workspace)
+    if sources is not None:
+        from cstool.render.sources import sources_report
+
+        sources_report(sources.reports)
     show.notes(book.notes())
 
 
@@ -104,3 +109,7 @@ def explain_command(customer_id: IdArg, file: FileArg = None, *, inputs: Inputs)
 
     book = inputs.book(skip_invalid=True)
     show.explain(book.explain(customer_id))
+    if book.sources is not None:  # sources (issue 14): where each value came from
+        from cstool.render.sources import origins
+
+        origins(book.provenance(customer_id))

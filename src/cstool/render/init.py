@@ -65,6 +65,22 @@ COMMENTS: dict[str, str] = {
     "deadline = 2027-03-31\n"
     "# baseline = 62          # optional: where you started\n"
     '# name = "Healthier book" # optional',
+    "sources": "Sources: more exports joined onto the customer table (README: Sources), e.g.\n"
+    "[[sources]]\n"
+    'file = "exports/stripe_subscriptions_*.csv"  # a glob takes the newest file\n'
+    'kind = "auto"        # or subscriptions, tickets, surveys, crm, generic\n'
+    'match = "auto"       # or customer_id, email, domain\n'
+    'key = "Customer Email"  # optional: the header holding the match key\n'
+    'prefer = "main"      # the customer table wins unless its cell is empty; or "source"\n'
+    "sheet = 0            # a workbook's sheet\n"
+    'fields = { plan = "Tier" }  # generic: field = header (the last row\'s value)\n'
+    "# generic: one field computed per customer\n"
+    "[[sources.aggregations]]\n"
+    'field = "logins"\n'
+    'op = "count_where"   # count, count_where, latest, first, sum, mean, min, max, share_where\n'
+    'column = "Seconds"   # the header the op reads (sum, mean, min, max, latest, first)\n'
+    'where = { Event = "login" }  # for count_where and share_where\n'
+    'by = "When"          # a date header that orders latest and first',
 }
 EXAMPLES: dict[str, str] = {"input.date_format": '"%d/%m/%Y"'}
 
@@ -85,7 +101,7 @@ def config_text(customers: str, header: list[str], matched: dict[str, int]) -> s
     out += _comment("customers")
     out.append(f"customers = {_value(customers)}")
     for name, info in Settings.model_fields.items():
-        if name in ("customers", "segments", "goals"):
+        if name in ("customers", "segments", "goals", "sources"):
             continue
         if name == "columns":
             out += ["", "[columns]", *_comment("columns"), *_columns(header, matched, FIELDS)]
@@ -101,6 +117,7 @@ def config_text(customers: str, header: list[str], matched: dict[str, int]) -> s
             out.append(f"{key} = {_value(getattr(rule, key))}")
         out.append("")
     out += _comment("goals")
+    out += ["", *_comment("sources")]  # sources (issue 14)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

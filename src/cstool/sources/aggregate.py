@@ -1,0 +1,544 @@
+"""Rows of one source → values per customer, column-wise (one group-by per kind).
+
+Every function takes the source's columns by role (Arrow text), `pos` (the customer row each
+source row matched, -1 for none, already -1 for duplicates and rows left out) and the file
+line of each row. It returns the fields it supplies as `Supplied` (values and the line that
+gave each, indexed by customer position) and the cells it could not read as `BadCells`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cstool.config import AggregationSettings, Settings
+from cstool.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+# Stripe subscription statuses → a lifecycle status, and their rank when a customer has
+# several subscriptions: the most alive wins, and a failing payment outranks them all.
+SUBSCRIPTION_STATUS = {
+    "active": "active",
+    "pastdue": "past due",
+    "unpaid": "past due",
+    "incomplete": "past due",
+    "trialing": "trial",
+    "trialling": "trial",
+    "trial": "trial",
+    "ontrial": "trial",
+    "paused": "paused",
+    "canceled": "churned",
+    "cancelled": "churned",
+    "ended": "churned",
+    "expired": "churned",
+    "incompleteexpired": "churned",
+    "deleted": "churned",
+}
+STATUS_RANK = {"churned": 1, "paused": 2, "trial": 3, "cancelling": 4, "active": 5, "past due": 6}
+# Statuses whose subscriptions are paid for: MRR counts them (Stripe leaves trials out).
+PAYING = ("active", "past due", "cancelling")
+# Monthly value of one unit of each billing interval.
+INTERVAL_PER_MONTH = {
+    "month": 1.0,
+    "monthly": 1.0,
+    "mo": 1.0,
+    "m": 1.0,
+    "year": 1 / 12,
+    "yearly": 1 / 12,
+    "annual": 1 / 12,
+    "annually": 1 / 12,
+    "yr": 1 / 12,
+    "y": 1 / 12,
+    "week": 52 / 12,
+    "weekly": 52 / 12,
+    "w": 52 / 12,
+    "day": 365 / 12,
+    "daily": 365 / 12,
+    "d": 365 / 12,
+    "quarter": 1 / 3,
+    "quarterly": 1 / 3,
+}
+# Help-desk statuses of a ticket still waiting on someone (Zendesk, Freshdesk, Help Scout,
+# Intercom), in normalised form.
+OPEN_TICKET = (
+    "new",
+    "open",
+    "pending",
+    "hold",
+    "onhold",
+    "active",
+    "snoozed",
+    "waiting",
+    "waitingoncustomer",
+    "waitingonthirdparty",
+)
+TRUE_WORDS = ("true", "yes", "y", "t", "1", "x")
+
+
+@dataclass
+class Supplied:
+    """What one source gives per customer: field -> values and the file line behind each."""
+
+    values: dict[str, pd.Series] = field(default_factory=dict)  # index: customer position
+    lines: dict[str, pd.Series] = field(default_factory=dict)  # same index: file line
+    fill: dict[str, Any] = field(default_factory=dict)  # field -> value for the others
+
+
+@dataclass
+class BadCells:
+    """Cells of one role that could not be read: the mask over rows and what was expected."""
+
+    role: str
+    mask: np.ndarray
+    expected: str
+
+
+Columns = dict[str, "pa.ChunkedArray"]
+
+
+def _key(text: pa.ChunkedArray) -> pa.Array:
+    """Lower case, letters and digits only: `Past-Due` → `pastdue`.
+
+    Statuses and ratings have few distinct values: each is normalised once (dictionary).
+    """
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(
+        text.combine_chunks() if hasattr(text, "combine_chunks") else text
+    )
+    words = encoded.dictionary
+    keys = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(words)), r"[\W_]+", "")
+    return pc.take(keys, encoded.indices)
+
+
+def _numbers(
+    cells: pa.ChunkedArray, role: str, bad: list[BadCells], expected: str, money: bool = False
+) -> np.ndarray:
+    from cstool.validate import parse_numbers
+
+    values, _missing, wrong = parse_numbers(cells, money=money)
+    if wrong.any():
+        bad.append(BadCells(role, wrong, expected))
+    return values
+
+
+def _dates(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadCells]) -> Any:
+    import pyarrow.compute as pc
+
+    from cstool.validate import read_dates
+
+    # Exports stamp dates with a time (`2026-11-01 10:00:00`): when every stamp starts with an
+    # ISO date, the day is its first ten characters, which the fast ISO path reads.
+    stamped = pc.match_substring_regex(cells, r"^\d{4}-\d{2}-\d{2}(?:[ T]\d|$)")
+    empty = pc.equal(cells, "")
+    if pc.all(pc.or_(pc.fill_null(stamped, False), pc.fill_null(empty, True))).as_py():
+        cells = pc.utf8_slice_codeunits(cells, 0, 10)
+    read = read_dates(cells, settings.input.date_formats(), label=role)
+    if read.bad.any():
+        bad.append(BadCells(role, read.bad, read.expected))
+    return read.dates.to_numpy(dtype="datetime64[ns]")
+
+
+def _text(cells: pa.ChunkedArray) -> pd.Series:
+    from cstool.validate.cells import text_column, trimmed
+
+    return text_column(trimmed(cells))
+
+
+def _first_by(where: np.ndarray, lines: np.ndarray, size: int) -> np.ndarray:
+    """The smallest line per customer position (inf where none)."""
+    import numpy as np
+
+    first = np.full(size, np.inf)
+    np.minimum.at(first, where, lines.astype(np.float64))
+    return first
+
+
+def _frame(pos: np.ndarray, lines: np.ndarray, **columns: Any) -> pd.DataFrame:
+    """The matched rows only, with their customer position and line."""
+    import pandas as pd
+
+    keep = pos >= 0
+    data: dict[str, Any] = {"pos": pos[keep], "line": lines[keep]}
+    for name, values in columns.items():
+        data[name] = values[keep] if not isinstance(values, pd.Series) else values[keep].array
+    return pd.DataFrame(data)
+
+
+def subscriptions(
+    cols: Columns,
+    headers: dict[str, str],
+    pos: np.ndarray,
+    lines: np.ndarray,
+    settings: Settings,
+) -> tuple[Supplied, list[BadCells]]:
+    """MRR (amount × quantity per month, paying subscriptions only), plan, renewal, status,
+    churn date, signup."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.read import normalise_header
+
+    n = len(pos)
+    bad: list[BadCells] = []
+    amount = np.full(n, np.nan)
+    if "amount" in cols:
+        amount = _numbers(cols["amount"], "amount", bad, "an amount like 29.00", money=True)
+        if "cents" in normalise_header(headers["amount"]):  # `Amount (in cents)`
+            amount = amount / 100.0
+    quantity = np.ones(n)
+    if "quantity" in cols:
+        q = _numbers(cols["quantity"], "quantity", bad, "a number of units like 2")
+        quantity = np.where(np.isnan(q), 1.0, q)
+    per_month = np.ones(n)
+    if "interval" in cols:
+        interval = _key(cols["interval"])
+        known = pa.array(list(INTERVAL_PER_MONTH))
+        index = pc.index_in(interval, value_set=known).to_numpy(zero_copy_only=False)
+        factors = np.array(list(INTERVAL_PER_MONTH.values()))
+        empty = np.asarray(pc.equal(interval, "").to_numpy(zero_copy_only=False), dtype=bool)
+        unknown = np.isnan(index.astype(np.float64)) & ~empty
+        if unknown.any():
+            bad.append(BadCells("interval", unknown, "month, year, week or day"))
+        found = np.nan_to_num(index.astype(np.float64), nan=0).astype(np.int64)
+        per_month = np.where(np.isnan(index.astype(np.float64)), 1.0, factors[found])
+    if "interval_count" in cols:
+        count = _numbers(cols["interval_count"], "interval_count", bad, "a whole number ≥ 1")
+        per_month = per_month / np.where(np.isnan(count) | (count <= 0), 1.0, count)
+    active = STATUS_RANK["active"]
+    rank = np.full(n, active, dtype=np.int64)
+    if "status" in cols:
+        keys = _key(cols["status"])
+        mapped = pc.index_in(keys, value_set=pa.array(list(SUBSCRIPTION_STATUS)))
+        lut = np.array([STATUS_RANK[v] for v in SUBSCRIPTION_STATUS.values()], dtype=np.int64)
+        idx = mapped.to_numpy(zero_copy_only=False).astype(np.float64)
+        rank = np.where(np.isnan(idx), active, lut[np.nan_to_num(idx).astype(np.int64)])
+    if "at_period_end" in cols:
+        flag = pc.is_in(pc.utf8_lower(cols["at_period_end"]), value_set=pa.array(TRUE_WORDS))
+        flagged = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
+        rank = np.where(flagged & (rank == active), STATUS_RANK["cancelling"], rank)
+    paying = np.isin(rank, [STATUS_RANK[s] for s in PAYING])
+    mrr = np.where(paying, np.nan_to_num(amount) * quantity * per_month, 0.0)
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    period_end = (
+        _dates(cols["period_end"], "period_end", settings, bad) if "period_end" in cols else nat
+    )
+    start = _dates(cols["start"], "start", settings, bad) if "start" in cols else nat
+    ended = _dates(cols["canceled"], "canceled", settings, bad) if "canceled" in cols else nat
+    plan = _text(cols["plan"]) if "plan" in cols else pd.Series([None] * n, dtype="string")
+    rows = _frame(
+        pos,
+        lines,
+        mrr=mrr,
+        rank=rank,
+        paying=paying,
+        period_end=period_end,
+        start=start,
+        ended=ended,
+        plan=plan,
+    )
+    out = Supplied()
+    if rows.empty:
+        return out, bad
+    groups = rows.groupby("pos", sort=True)
+    first_line = groups["line"].min()
+    out.values["mrr"] = groups["mrr"].sum()
+    out.lines["mrr"] = first_line
+    best = groups["rank"].max()
+    by_rank = {v: k for k, v in STATUS_RANK.items()}
+    out.values["subscription_status"] = pd.Series(
+        best.map(by_rank).astype(object), index=best.index, dtype=_text_dtype()
+    )
+    out.lines["subscription_status"] = first_line
+    churned = best == STATUS_RANK["churned"]
+    last_end = groups["ended"].max()
+    out.values["churned_at"] = last_end.where(churned)
+    out.lines["churned_at"] = first_line
+    live = rows[rows["rank"] > STATUS_RANK["churned"]]
+    live_groups = live.groupby("pos", sort=True)
+    renewal = live_groups["period_end"].min()
+    out.values["renewal_date"] = renewal
+    out.lines["renewal_date"] = live_groups["line"].min()
+    cancelling = best == STATUS_RANK["cancelling"]
+    out.values["cancel_at"] = renewal.reindex(best.index).where(cancelling)
+    out.lines["cancel_at"] = first_line
+    out.values["signup_date"] = groups["start"].min()
+    out.lines["signup_date"] = first_line
+    # The plan of the biggest subscription still alive, else of the newest one.
+    ordered = rows.sort_values(["pos", "rank", "mrr", "line"], kind="stable")
+    top = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    out.values["plan"] = top["plan"].astype(_text_dtype())
+    out.lines["plan"] = top["line"]
+    return out, bad
+
+
+def tickets(
+    cols: Columns,
+    headers: dict[str, str],
+    pos: np.ndarray,
+    lines: np.ndarray,
+    settings: Settings,
+) -> tuple[Supplied, list[BadCells]]:
+    """Open tickets (new, open, pending, hold), the last ticket's date, share rated good."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(pos)
+    bad: list[BadCells] = []
+    is_open = np.zeros(n, dtype=bool)
+    if "status" in cols:
+        flag = pc.is_in(_key(cols["status"]), value_set=pa.array(OPEN_TICKET))
+        is_open = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    created = _dates(cols["created"], "created", settings, bad) if "created" in cols else nat
+    good = np.zeros(n)
+    rated = np.zeros(n)
+    if "rating" in cols:
+        rating = _key(cols["rating"])
+        is_good = pc.or_(pc.starts_with(rating, "good"), pc.equal(rating, "satisfied"))
+        is_bad = pc.or_(pc.starts_with(rating, "bad"), pc.equal(rating, "unsatisfied"))
+        good = np.asarray(pc.fill_null(is_good, False).to_numpy(zero_copy_only=False), float)
+        rated = good + np.asarray(pc.fill_null(is_bad, False).to_numpy(zero_copy_only=False), float)
+    rows = _frame(
+        pos, lines, open=is_open.astype(np.int64), created=created, good=good, rated=rated
+    )
+    out = Supplied(fill={"open_tickets": 0})
+    if rows.empty:
+        return out, bad
+    # Counts by np.bincount over customer positions: one pass, no hashing (millions of rows).
+    import pandas as pd
+
+    where = rows["pos"].to_numpy()
+    size = int(where.max()) + 1
+    seen = np.bincount(where, minlength=size) > 0
+    index = pd.Index(np.flatnonzero(seen))
+    first_line = pd.Series(_first_by(where, rows["line"].to_numpy(), size)[seen], index=index)
+    opened = np.bincount(where, weights=rows["open"].to_numpy(), minlength=size)[seen]
+    out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
+        "Int64"
+    )
+    out.lines["open_tickets"] = first_line
+    out.values["last_ticket_date"] = rows.groupby("pos", sort=True)["created"].max()
+    out.lines["last_ticket_date"] = first_line
+    if "rating" in cols:
+        good_sum = np.bincount(where, weights=rows["good"].to_numpy(), minlength=size)[seen]
+        rated_sum = np.bincount(where, weights=rows["rated"].to_numpy(), minlength=size)[seen]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(rated_sum > 0, good_sum / rated_sum, np.nan)
+        out.values["tickets_rated_good"] = pd.Series(share, index=index)
+        out.lines["tickets_rated_good"] = first_line
+    return out, bad
+
+
+def surveys(
+    cols: Columns,
+    headers: dict[str, str],
+    pos: np.ndarray,
+    lines: np.ndarray,
+    settings: Settings,
+) -> tuple[Supplied, list[BadCells]]:
+    """The latest scored answer per customer: nps, nps_date, nps_comment."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(pos)
+    bad: list[BadCells] = []
+    score = _numbers(cols["score"], "score", bad, "a whole number from 0 to 10")
+    wrong = ~np.isnan(score) & ((score < 0) | (score > 10) | (score != np.floor(score)))
+    if wrong.any():
+        bad.append(BadCells("score", wrong, "a whole number from 0 to 10"))
+        score = np.where(wrong, np.nan, score)
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    when = _dates(cols["date"], "date", settings, bad) if "date" in cols else nat
+    comment = _text(cols["comment"]) if "comment" in cols else pd.Series([None] * n, dtype="string")
+    scored_pos = np.where(np.isnan(score), -1, pos)  # partial answers without a score: ignored
+    rows = _frame(scored_pos, lines, score=score, when=when, comment=comment)
+    out = Supplied()
+    if rows.empty:
+        return out, bad
+    ordered = rows.sort_values(["pos", "when", "line"], kind="stable", na_position="first")
+    latest = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    out.values["nps"] = latest["score"].round().astype("Int64")
+    out.values["nps_date"] = latest["when"]
+    out.values["nps_comment"] = latest["comment"].astype(_text_dtype())
+    for name in ("nps", "nps_date", "nps_comment"):
+        out.lines[name] = latest["line"]
+    return out, bad
+
+
+def crm(
+    cols: Columns,
+    headers: dict[str, str],
+    pos: np.ndarray,
+    lines: np.ndarray,
+    settings: Settings,
+) -> tuple[Supplied, list[BadCells]]:
+    """Name, stage, owner and last activity (as last_contact) from the newest row per customer."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = len(pos)
+    bad: list[BadCells] = []
+    columns: dict[str, Any] = {}
+    if "name" in cols:
+        columns["name"] = _text(cols["name"])
+    elif "first_name" in cols or "last_name" in cols:
+        parts = [pc.utf8_trim_whitespace(cols[p]) for p in ("first_name", "last_name") if p in cols]
+        joined = pc.utf8_trim_whitespace(pc.binary_join_element_wise(*parts, " "))
+        columns["name"] = _text(joined)
+    for role in ("stage", "owner"):
+        if role in cols:
+            columns[role] = _text(cols[role])
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = (
+        _dates(cols["last_activity"], "last_activity", settings, bad)
+        if "last_activity" in cols
+        else nat
+    )
+    rows = _frame(pos, lines, last=last, **columns)
+    out = Supplied()
+    if rows.empty:
+        return out, bad
+    ordered = rows.sort_values(["pos", "last", "line"], kind="stable", na_position="first")
+    newest = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    for name in columns:
+        out.values[name] = newest[name].astype(_text_dtype())
+        out.lines[name] = newest["line"]
+    if "last_activity" in cols:
+        out.values["last_contact"] = newest["last"]
+        out.lines["last_contact"] = newest["line"]
+    return out, bad
+
+
+def generic(
+    columns: dict[str, pa.ChunkedArray],
+    pos: np.ndarray,
+    lines: np.ndarray,
+    settings: Settings,
+    fields: dict[str, str],
+    aggregations: list[AggregationSettings],
+) -> tuple[Supplied, list[BadCells]]:
+    """Configured fields (the last row's value per customer) and aggregations per customer.
+
+    `columns` holds the source's columns by header as written.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.schema import KIND
+    from cstool.validate.cells import convert
+
+    bad: list[BadCells] = []
+    out = Supplied()
+    keep = pos >= 0
+    for name, header in fields.items():
+        cells = _column(columns, header, f"fields.{name}")
+        if name in KIND:
+            values, checks = convert(name, cells, settings)
+            for check in checks:
+                if check.mask.any():
+                    bad.append(BadCells(header, check.mask, check.expected))
+            series = pd.Series(values)
+        else:
+            series = _text(cells)
+        filled = keep & series.notna().to_numpy()
+        rows = pd.DataFrame({"pos": pos[filled], "line": lines[filled]})
+        rows["value"] = series[filled].array
+        last = rows.drop_duplicates("pos", keep="last").set_index("pos")
+        out.values[name] = last["value"]
+        out.lines[name] = last["line"]
+    for agg in aggregations:
+        name = agg.field
+        where = np.ones(len(pos), dtype=bool)
+        for header, wanted in agg.where.items():
+            cells = _key(_column(columns, header, f"aggregations.{name}.where"))
+            allowed = pa.array([_normal(v) for v in wanted])
+            where &= np.asarray(
+                pc.is_in(cells, value_set=allowed).to_numpy(zero_copy_only=False), dtype=bool
+            )
+        op = agg.op
+        if op in ("count", "count_where", "share_where"):
+            hit = where if op != "count" else np.ones(len(pos), dtype=bool)
+            rows = _frame(pos, lines, hit=hit.astype(np.float64))
+            groups = rows.groupby("pos", sort=True)
+            result = groups["hit"].mean() if op == "share_where" else groups["hit"].sum()
+            if op != "share_where":
+                result = result.round().astype("Int64")
+                out.fill[name] = 0
+            out.values[name] = result
+            out.lines[name] = groups["line"].min()
+            continue
+        if agg.column is None:
+            raise ConfigError(f"[[sources]] aggregations.{name}: op {op!r} needs a column")
+        cells = _column(columns, agg.column, f"aggregations.{name}.column")
+        if op in ("sum", "mean", "min", "max"):
+            values = _numbers(cells, agg.column, bad, "a number", money=True)
+        else:  # latest / first: a text value, ordered by `by` (else the file's order)
+            values = _objects(_text(cells))
+        order = np.zeros(len(pos), dtype="datetime64[ns]")
+        if agg.by is not None:
+            order = _dates(
+                _column(columns, agg.by, f"aggregations.{name}.by"), agg.by, settings, bad
+            )
+        present = pd.notna(values)
+        rows = _frame(np.where(where & present, pos, -1), lines, value=values, order=order)
+        if op in ("sum", "mean", "min", "max"):
+            groups = rows.groupby("pos", sort=True)
+            out.values[name] = getattr(groups["value"], op)()
+            out.lines[name] = groups["line"].min()
+        else:
+            ordered = rows.sort_values(["pos", "order", "line"], kind="stable", na_position="first")
+            pick = ordered.drop_duplicates("pos", keep="last" if op == "latest" else "first")
+            pick = pick.set_index("pos")
+            out.values[name] = pick["value"].astype(_text_dtype())
+            out.lines[name] = pick["line"]
+    return out, bad
+
+
+def _objects(series: Any) -> Any:
+    return series.to_numpy(dtype=object, na_value=None)
+
+
+def _normal(text: str) -> str:
+    import re
+
+    return re.sub(r"[\W_]+", "", text.strip().lower())
+
+
+def _column(columns: dict[str, pa.ChunkedArray], header: str, setting: str) -> pa.ChunkedArray:
+    """A source column by its header (case and separators ignored); ConfigError if absent."""
+    from cstool.read import normalise_header
+
+    wanted = normalise_header(header)
+    for name, cells in columns.items():
+        if normalise_header(name) == wanted:
+            return cells
+    raise ConfigError(
+        f"[[sources]] {setting} = {header!r}: the source has no such header",
+        hint=f"headers in the file: {', '.join(repr(h) for h in columns)}",
+    )
+
+
+def _text_dtype() -> Any:
+    from cstool.validate import text_dtype
+
+    return text_dtype()
+
+
+AGGREGATORS: dict[
+    str,
+    Callable[
+        [Columns, dict[str, str], np.ndarray, np.ndarray, Settings],
+        tuple[Supplied, list[BadCells]],
+    ],
+] = {"subscriptions": subscriptions, "tickets": tickets, "surveys": surveys, "crm": crm}

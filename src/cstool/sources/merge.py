@@ -1,0 +1,610 @@
+"""`[[sources]]` → one merged customer table: read, recognise, match, aggregate, merge.
+
+Each source is read like the customer table (`read.read_raw`), its kind recognised from its
+headers, its rows matched to customers (customer ID where the row has one that is known,
+else the email, else the email's domain when `match = "domain"`), aggregated per customer
+and merged onto the validated table. Precedence per field: the customer table first unless
+its cell is empty (`prefer = "source"` turns that round for one source), then the sources
+in the config's order. Every value keeps where it came from (`SourcesResult.provenance`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cstool.config import Settings, SourceSettings
+from cstool.errors import ConfigError, DataError, Problem
+from cstool.sources.aggregate import AGGREGATORS, BadCells, Supplied, generic
+from cstool.sources.kinds import Layout, layout, recognise
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from cstool.read import RawTable
+    from cstool.validate import Table
+
+# Fields a source adds that the lifecycle step reads under these names (the status, the day
+# it churned, the day it will end) rather than cstool's own output columns.
+LIFECYCLE_INPUTS = ("subscription_status", "churned_at", "cancel_at")
+UNMATCHED_SHOWN = 5  # unmatched keys named per source
+CONFLICTS_SHOWN = 3  # conflicting customers named per field
+# SurveyMonkey's second header row: these cells under each question.
+SECOND_HEADER_CELLS = ("response", "open-ended response", "other (please specify)")
+
+
+@dataclass
+class SourceReport:
+    """What one source gave and what it could not place: nothing is dropped in silence."""
+
+    file: Path
+    kind: str
+    rows: int
+    matched: int  # rows matched to a customer
+    unmatched: int  # rows whose key names no customer
+    unmatched_keys: list[str]  # the first few of them, as written
+    ignored: int  # rows without the value the kind reads (partial survey answers)
+    duplicates: int  # rows repeating an earlier row's record ID (left out)
+    customers: int  # customers it gave a value to
+    matched_by: dict[str, int]  # "customer_id" / "email" / "domain" -> rows
+    fields: list[str]  # the fields it supplies
+    conflicts: dict[str, int]  # field -> customers whose main-table value differs
+    conflict_examples: list[str]  # `C001 mrr: 100 (table) ≠ 120 (source)`
+    problems: list[Problem] = field(default_factory=list)  # cells left empty (--skip-invalid)
+
+
+@dataclass
+class SourcesResult:
+    """The merged table, a report per source, and where every value came from."""
+
+    table: Table
+    reports: list[SourceReport]
+    provenance: pd.DataFrame  # per customer row: `<field>` file name, `<field>_line` its line
+    main: Table  # the customer table alone, before the merge
+
+    def origin(self, position: int) -> dict[str, str]:
+        """Field -> `file line N` for one customer row (fields without a value left out)."""
+        import pandas as pd
+
+        row = self.provenance.iloc[position]
+        out = {}
+        for column in self.provenance.columns:
+            if column.endswith("_line"):
+                continue
+            where = row[column]
+            if pd.isna(where):
+                continue
+            line = row[f"{column}_line"]
+            out[column] = f"{where} line {int(line)}" if pd.notna(line) else str(where)
+        return out
+
+
+def source_path(spec: SourceSettings, root: Path) -> Path:
+    """The source's file: relative to the workspace; a glob takes the newest (mtime, name)."""
+    import glob
+
+    pattern = spec.file
+    full = Path(pattern) if Path(pattern).is_absolute() else root / pattern
+    if not glob.has_magic(pattern):
+        if not full.is_file():
+            raise ConfigError(
+                f"[[sources]] file = {pattern!r}: no such file ({full})",
+                hint="paths are relative to the folder of cstool.toml",
+            )
+        return full
+    found = [Path(p) for p in glob.glob(str(full)) if Path(p).is_file()]
+    if not found:
+        raise ConfigError(f"[[sources]] file = {pattern!r}: no file matches ({full})")
+    return max(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def merge_sources(
+    table: Table, settings: Settings, root: Path, *, skip_invalid: bool = False
+) -> SourcesResult:
+    """Every `[[sources]]` entry joined onto the validated table, in the config's order.
+
+    Raises DataError for a source that matches no customer, and (unless `skip_invalid`)
+    for cells a source cannot read, each named by file, line, column and value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = table.frame.copy(deep=False)
+    raw = table.raw.copy(deep=False)
+    n = len(frame)
+    keys = _customer_keys(table)
+    files = [table.source.name]
+    origin: dict[str, np.ndarray] = {}  # field -> 0 main, k the k-th source, -1 none
+    line_of: dict[str, np.ndarray] = {}
+    main_lines = np.asarray(table.lines, dtype=np.float64)
+    for name in table.headers:
+        if name in frame.columns:
+            present = frame[name].notna().to_numpy()
+            origin[name] = np.where(present, 0, -1).astype(np.int16)
+            line_of[name] = np.where(present, main_lines, np.nan)
+    reports = []
+    problems: list[Problem] = []
+    paths = [source_path(spec, root) for spec in settings.sources]
+    raws: list[RawTable | None] = list(_read_all(settings, paths))
+    for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
+        files.append(path.name)
+        raw_source, raws[k - 1] = raws[k - 1], None  # each source's text freed once used
+        supplied, report = read_source(spec, path, settings, table, keys, raw_source)
+        del raw_source
+        problems.extend(report.problems)
+        conflicts: dict[str, int] = {}
+        examples: list[str] = []
+        for name, values in supplied.values.items():
+            column = _aligned(values, n, supplied.fill.get(name))
+            lines = supplied.lines[name].reindex(range(n)).to_numpy(dtype=np.float64)
+            current = frame[name] if name in frame.columns else None
+            have = column.notna().to_numpy()
+            if current is None:
+                frame[name] = column
+                origin[name] = np.where(have, k, -1).astype(np.int16)
+                line_of[name] = np.where(have, lines, np.nan)
+                continue
+            was = origin.get(name, np.where(current.notna().to_numpy(), 0, -1).astype(np.int16))
+            differ = _differ(current, column) & (was == 0) & have
+            if differ.any():
+                conflicts[name] = int(differ.sum())
+                examples += _examples(frame, name, current, column, differ)
+            take = have & ((was < 0) if spec.prefer == "main" else (was <= 0))
+            if take.any():
+                frame[name] = current.where(~take, column.astype(current.dtype))
+                origin[name] = np.where(take, k, was).astype(np.int16)
+                line_of[name] = np.where(take, lines, line_of.get(name, np.full(n, np.nan)))
+        reports.append(dataclasses.replace(report, conflicts=conflicts, conflict_examples=examples))
+    if problems and not skip_invalid:
+        raise DataError(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the sources",
+            problems=problems[:50],
+            total_problems=len(problems),
+            hint="fix the cells, or use --skip-invalid to leave them empty",
+        )
+    raw = _raw_with(raw, frame, table, origin)
+    merged = dataclasses.replace(table, frame=frame, raw=raw)
+    provenance = pd.DataFrame(
+        {
+            column: data
+            for name in origin
+            for column, data in (
+                (name, _categorical(origin[name], files)),
+                (f"{name}_line", pd.array(line_of[name], dtype="Int32")),
+            )
+        }
+    )
+    return SourcesResult(table=merged, reports=reports, provenance=provenance, main=table)
+
+
+def _categorical(codes: np.ndarray, files: list[str]) -> Any:
+    """Source index per row (-1: none) as the file's name, stored once per file."""
+    import numpy as np
+    import pandas as pd
+
+    make: Any = pd.Categorical.from_codes
+    return make(np.asarray(codes, dtype=np.int64), categories=files)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The customer table's match keys: its IDs, emails and email domains (Arrow)."""
+
+    ids: pa.Array
+    emails: pa.Array
+    domains: pa.Array
+    id_header: str | None
+
+
+def _customer_keys(table: Table) -> _Keys:
+    import pyarrow as pa
+
+    frame = table.frame
+    ids = pa.array(_objects(frame["customer_id"].astype("string")))
+    emails = normal_emails(pa.chunked_array([pa.array(_strings(frame["email"]), pa.string())]))
+    return _Keys(ids, emails, email_domains(emails), table.headers.get("customer_id"))
+
+
+def _strings(series: pd.Series) -> Any:
+    return _objects(series.astype("string"))
+
+
+def _objects(series: Any) -> Any:
+    """A column as Python objects, missing as None (what pa.array takes)."""
+    return series.to_numpy(dtype=object, na_value=None)
+
+
+def normal_emails(cells: pa.ChunkedArray) -> pa.Array:
+    """Each cell's first address, trimmed and lower-cased (null where there is none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.validate import first_email
+
+    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(cells)).combine_chunks()
+    several = pc.fill_null(pc.match_substring_regex(lowered, r"[;,<\s]"), False)
+
+    if pc.any(several).as_py():  # only those few go through the slower regex
+        import pandas as pd
+
+        picked = first_email(pd.Series(lowered.filter(several).to_pylist(), dtype="string"))
+        values = pa.array(_objects(picked), pa.string())
+        lowered = pc.replace_with_mask(lowered, several, values)
+    valid = pc.fill_null(pc.match_substring(lowered, "@"), False)
+    return pc.if_else(valid, lowered, pa.scalar(None, pa.string()))
+
+
+def email_domains(emails: pa.Array) -> pa.Array:
+    """The part after the @ of each address (null where none)."""
+    import pyarrow.compute as pc
+
+    return pc.replace_substring_regex(emails, r"^.*@", "")
+
+
+def _source_settings(settings: Settings) -> Settings:
+    """The settings a source is read with: the table's [columns] name its headers, not these."""
+    return settings.model_copy(update={"columns": {}})
+
+
+def _read_all(settings: Settings, paths: list[Path]) -> list[RawTable]:
+    """Every source file parsed, side by side (Arrow's CSV parser releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cstool.read import read_raw
+
+    plain = _source_settings(settings)
+    sheets = [spec.sheet for spec in settings.sources]
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1) or 1) as pool:
+        futures = [
+            pool.submit(read_raw, path, plain, sheet=sheet)
+            for path, sheet in zip(paths, sheets, strict=True)
+        ]
+        return [future.result() for future in futures]
+
+
+def read_source(
+    spec: SourceSettings,
+    path: Path,
+    settings: Settings,
+    table: Table,
+    keys: _Keys,
+    raw: RawTable | None = None,
+) -> tuple[Supplied, SourceReport]:
+    """One source: read (unless `raw` is given), recognise, match and aggregate; the report
+    says what it did."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from cstool.read import read_raw
+
+    if raw is None:
+        raw = read_raw(path, _source_settings(settings), sheet=spec.sheet)
+    header, data, lines = _second_header_row(raw)
+    kind = spec.kind if spec.kind != "auto" else recognise(header)
+    if spec.fields or spec.aggregations:
+        kind = "generic"
+    if kind == "generic" and not (spec.fields or spec.aggregations):
+        raise ConfigError(
+            f"[[sources]] file = {spec.file!r}: {path.name} is not a kind cstool recognises "
+            "(subscriptions, tickets, surveys, crm)",
+            hint='say which fields it gives: fields = { field = "Header" } or aggregations, '
+            f"or set kind; headers: {', '.join(repr(h) for h in header)}",
+        )
+    found = layout(header, kind, keys.id_header)
+    id_column, email_column = found.id_column, found.email_column
+    if spec.key is not None:
+        chosen = _header_position(header, spec.key)
+        if chosen is None:
+            raise ConfigError(f"[[sources]] key = {spec.key!r}: {path.name} has no such header")
+        if spec.match == "customer_id":
+            id_column, email_column = chosen, None
+        else:
+            id_column, email_column = None, chosen
+    if spec.match in ("email", "domain") and spec.key is None:
+        id_column = None
+    if spec.match == "customer_id":
+        email_column = None
+    if kind == "surveys" and "score" not in found.roles:
+        raise ConfigError(f"{path}: no survey question column (a header with 'recommend')")
+    if id_column is None and email_column is None:
+        raise DataError(
+            f"{path}: no column names the customer (an ID or an email)",
+            hint='set key = "Header" and match in this [[sources]] entry',
+        )
+    n = data.num_rows
+    columns = [data.column(i) for i in range(data.num_columns)]
+    pos = np.full(n, -1, dtype=np.int64)
+    matched_by: dict[str, int] = {}
+    if id_column is not None:
+        ids = pc.utf8_trim_whitespace(columns[id_column])
+        hit = _positions(ids, keys.ids)
+        matched_by["customer_id"] = int((hit >= 0).sum())
+        pos = hit
+    emails = None
+    if email_column is not None:
+        emails = normal_emails(columns[email_column])
+        by_email = _positions(emails, keys.emails)
+        fill = (pos < 0) & (by_email >= 0)
+        matched_by["email"] = int(fill.sum())
+        pos = np.where(fill, by_email, pos)
+        if spec.match == "domain":
+            by_domain = _positions(email_domains(emails), keys.domains)
+            fill = (pos < 0) & (by_domain >= 0)
+            matched_by["domain"] = int(fill.sum())
+            pos = np.where(fill, by_domain, pos)
+    duplicates = _duplicate_records(columns, found)
+    ignored = _ignored(columns, found)
+    unmatched = (pos < 0) & ~duplicates & ~ignored
+    key_cells = columns[email_column] if email_column is not None else columns[id_column]  # type: ignore[index]
+    shown = _first_keys(key_cells, unmatched, lines)
+    usable = np.where(duplicates, -1, pos)
+    roles = {role: columns[i] for role, i in found.roles.items()}
+    role_headers = {role: header[i] for role, i in found.roles.items()}
+    by_header = {h: columns[i] for i, h in enumerate(header)}
+    if kind == "generic":
+        supplied, bad = generic(by_header, usable, lines, settings, spec.fields, spec.aggregations)
+    else:
+        supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings)
+    matched = int(((pos >= 0) & ~duplicates).sum())
+    if matched == 0 and n > 0:
+        raise DataError(
+            f"{path}: none of its {n} rows matches a customer (by "
+            + " or ".join(matched_by or ["key"])
+            + ")",
+            hint="likely the wrong file or key: first keys in it: "
+            + ", ".join(shown[:3])
+            + "; set match and key in its [[sources]] entry",
+        )
+    if kind == "generic":
+        roles, role_headers = by_header, {h: h for h in header}
+    problems = _bad_cell_problems(bad, roles, role_headers, lines, path, raw.sheet)
+    fields = [f for f in supplied.values if f not in LIFECYCLE_INPUTS]
+    fields += [f for f in supplied.values if f in LIFECYCLE_INPUTS]
+    given = np.zeros(len(keys.ids), dtype=bool)
+    for values in supplied.values.values():
+        given[values.index.to_numpy()[values.notna().to_numpy()]] = True
+    customers = int(given.sum())
+    return supplied, SourceReport(
+        file=path,
+        kind=kind,
+        rows=n,
+        matched=matched,
+        unmatched=int(unmatched.sum()),
+        unmatched_keys=shown,
+        ignored=int((ignored & ~duplicates).sum()),
+        duplicates=int(duplicates.sum()),
+        customers=customers,
+        matched_by=matched_by,
+        fields=fields,
+        conflicts={},
+        conflict_examples=[],
+        problems=problems,
+    )
+
+
+def _header_position(header: list[str], wanted: str) -> int | None:
+    from cstool.read import normalise_header
+
+    key = normalise_header(wanted)
+    return next((i for i, h in enumerate(header) if normalise_header(h) == key), None)
+
+
+def _second_header_row(raw: RawTable) -> tuple[list[str], pa.Table, np.ndarray]:
+    """(header, rows, lines) without SurveyMonkey's second header row when there is one."""
+    header = list(raw.header)
+    data = raw.table
+    lines = raw.line_numbers
+    if data.num_rows == 0:
+        return header, data, lines
+    first = [str(data.column(i)[0].as_py() or "").strip() for i in range(data.num_columns)]
+    if any(cell.casefold() in SECOND_HEADER_CELLS for cell in first) and not any(
+        "@" in cell for cell in first
+    ):
+        header = [h if h.strip() else first[i] for i, h in enumerate(header)]
+        return header, data.slice(1), lines[1:]
+    return header, data, lines
+
+
+def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
+    """Customer row of each cell (-1: none), by exact value."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    def look_up(part: Any) -> np.ndarray:
+        found = pc.index_in(part, value_set=value_set, skip_nulls=True)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    # Arrow's lookup releases the GIL: big sources are looked up in slices side by side.
+    workers = os.cpu_count() or 1
+    if workers < 2 or len(cells) < 1_000_000:
+        return look_up(cells)
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-len(cells) // workers)
+    parts = [cells.slice(start, step) for start in range(0, len(cells), step)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(look_up, parts)))
+
+
+def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
+    """Rows repeating an earlier row's record ID (a subscription, ticket or response)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    record = found.roles.get("record")
+    n = len(columns[0]) if columns else 0
+    if record is None:
+        return np.zeros(n, dtype=bool)
+    import pyarrow as pa
+
+    cells = columns[record]
+    try:  # numeric IDs (Zendesk's, Typeform's #) rising in file order cannot repeat
+        numbers = pc.cast(cells, pa.int64()).to_numpy(zero_copy_only=False)
+        if len(numbers) < 2 or bool(np.all(numbers[1:] > numbers[:-1])):
+            return np.zeros(n, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
+        pass
+    cells = pc.utf8_trim_whitespace(cells)
+    ids = pd.Series(cells, dtype="string")
+    return (ids.duplicated() & ids.notna() & (ids != "")).to_numpy(dtype=bool, na_value=False)
+
+
+def _ignored(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
+    """Rows that carry nothing the kind reads: survey answers without a score."""
+    import numpy as np
+
+    from cstool.validate import missing_cells
+
+    n = len(columns[0]) if columns else 0
+    if found.kind != "surveys":
+        return np.zeros(n, dtype=bool)
+    return missing_cells(columns[found.roles["score"]])
+
+
+def _first_keys(cells: pa.ChunkedArray, where: np.ndarray, lines: np.ndarray) -> list[str]:
+    """The first few keys (as written) of the rows in `where`; a blank one by its line."""
+    import numpy as np
+
+    out = []
+    for i in np.flatnonzero(where)[:UNMATCHED_SHOWN]:
+        value = str(cells[int(i)].as_py() or "").strip()
+        out.append(value or f"(line {int(lines[i])}: empty)")
+    return out
+
+
+def _bad_cell_problems(
+    bad: list[BadCells],
+    roles: dict[str, pa.ChunkedArray],
+    headers: dict[str, str],
+    lines: np.ndarray,
+    path: Path,
+    sheet: str | None,
+) -> list[Problem]:
+    import numpy as np
+
+    out = []
+    for cells in bad:
+        column = roles.get(cells.role)
+        for i in np.flatnonzero(cells.mask)[:20]:
+            value = None if column is None else column[int(i)].as_py()
+            out.append(
+                Problem(
+                    line=int(lines[i]),
+                    column=headers.get(cells.role, cells.role),
+                    value=value,
+                    expected=cells.expected,
+                    file=str(path),
+                    sheet=sheet,
+                )
+            )
+    return out
+
+
+def _aligned(values: pd.Series, n: int, fill: Any) -> pd.Series:
+    """Per-customer values on every row of the table (`fill` where the source has none)."""
+    import pandas as pd
+
+    column = values.reindex(pd.RangeIndex(n))
+    if fill is not None:
+        column = column.fillna(fill)
+    return column
+
+
+def _differ(current: pd.Series, incoming: pd.Series) -> np.ndarray:
+    """Rows where both have a value and they are not the same (numbers to a cent)."""
+    import numpy as np
+    import pandas as pd
+
+    both = current.notna().to_numpy() & incoming.notna().to_numpy()
+    if not both.any():
+        return both
+    if pd.api.types.is_numeric_dtype(current.dtype) and pd.api.types.is_numeric_dtype(
+        incoming.dtype
+    ):
+        a = current.to_numpy(dtype=np.float64, na_value=np.nan)
+        b = incoming.to_numpy(dtype=np.float64, na_value=np.nan)
+        return both & ~np.isclose(a, b, atol=0.005, equal_nan=True)
+    if pd.api.types.is_datetime64_any_dtype(current.dtype):
+        a = current.to_numpy(dtype="datetime64[ns]")
+        b = pd.to_datetime(incoming).to_numpy(dtype="datetime64[ns]")
+        return both & (a.astype("datetime64[D]") != b.astype("datetime64[D]"))
+    left = current.astype("string").str.strip().str.casefold()
+    right = incoming.astype("string").str.strip().str.casefold()
+    return both & (left != right).to_numpy(dtype=bool, na_value=False)
+
+
+def _examples(
+    frame: pd.DataFrame, name: str, current: pd.Series, incoming: pd.Series, differ: np.ndarray
+) -> list[str]:
+    import numpy as np
+
+    out = []
+    for i in np.flatnonzero(differ)[:CONFLICTS_SHOWN]:
+        out.append(
+            f"{frame['customer_id'].iloc[i]} {name}: {_show(current.iloc[i])} (table) ≠ "
+            f"{_show(incoming.iloc[i])} (source)"
+        )
+    return out
+
+
+def _show(value: Any) -> str:
+    import pandas as pd
+
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _raw_with(
+    raw: pd.DataFrame, frame: pd.DataFrame, table: Table, origin: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The file's own columns with the sources' values: filled into the table's own column
+    where its cell was empty, else appended under the field's name (enriched CSV)."""
+    import numpy as np
+    import pandas as pd
+
+    out = raw.copy(deep=False)
+    taken = {str(c).casefold() for c in out.columns}
+    for name, codes in origin.items():
+        from_sources = codes > 0
+        if not from_sources.any() or name in LIFECYCLE_INPUTS:
+            continue
+        text = _as_text(frame[name])
+        header = table.headers.get(name)
+        if header is not None and header in out.columns:
+            column = out[header]
+            out[header] = column.where(~from_sources, text)
+        elif name.casefold() not in taken:
+            out[name] = text.where(pd.Series(from_sources | (codes == 0)), None)
+            taken.add(name.casefold())
+    del np
+    return out
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """A typed column as the text an enriched CSV holds (ISO dates, plain numbers)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.validate import text_dtype
+
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        array = pa.array(values.to_numpy(dtype="datetime64[ns]"), from_pandas=True)
+        return pd.Series(pc.cast(pc.cast(array, pa.date32()), pa.string()), dtype=text_dtype())
+    if pd.api.types.is_integer_dtype(values.dtype):
+        array = pa.array(values.astype("Int64").array, from_pandas=True)
+        return pd.Series(pc.cast(array, pa.string()), dtype=text_dtype())
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        array = pa.array(values.to_numpy(dtype=np.float64, na_value=np.nan), from_pandas=True)
+        return pd.Series(pc.cast(array, pa.string()), dtype=text_dtype())
+    return values.astype(text_dtype())
