@@ -86,9 +86,20 @@ def test_who_is_due_this_morning(ws: Path) -> None:
 def test_table_for_people(ws: Path) -> None:
     code, out, err = run("followups", "--as-of", AS_OF)
     assert code == 0, err
-    assert "REDBIG" in out and "Red Big Inc" in out and "overdue" in out
-    assert "HAPPY" not in out
-    assert "3 follow-ups due by 2026-06-01" in err
+    rows = [[cell.strip() for cell in line.split("│")] for line in out.splitlines() if "│" in line]
+    # ID, name, due, priority, why: the most urgent first.
+    assert rows == [
+        [
+            "REDBIG",
+            "Red Big Inc",
+            "3d overdue",
+            "5.8",
+            "band red (health 39); last touch 10 days ago (every 7 days)",
+        ],
+        ["STALE", "Stale Ltd", "396d overdue", "5.4", "last touch 426 days ago (every 30 days)"],
+        ["RENEW", "Renewing Co", "10d overdue", "2.6", "renews in 20 days (2026-06-21)"],
+    ]
+    assert err.startswith("3 follow-ups due by 2026-06-01; as of 2026-06-01")
 
 
 def test_log_drops_a_customer_until_its_next_due_date(ws: Path) -> None:
@@ -144,6 +155,7 @@ def test_snooze_hides_until_then_back_after(ws: Path) -> None:
         "snooze", "RENEW", "--until", "2026-06-05", "--note", "on holiday", "--as-of", AS_OF
     )
     assert code == 0, err
+    assert err == "snoozed RENEW (Renewing Co) until 2026-06-05 (hidden from follow-ups before)\n"
     assert "RENEW" not in due()
     code, out, _ = run("followups", "--as-of", "2026-06-04", "--format", "json")
     assert "RENEW" not in [r["customer_id"] for r in json.loads(out)]
@@ -202,9 +214,10 @@ def test_csv_and_output_file(ws: Path) -> None:
     assert code == 0 and "wrote 3 follow-ups to today.ics" in err
     assert (ws / "today.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     code, _, err = run("followups", "--as-of", AS_OF, "-o", "x.txt")
-    assert code == 2 and "--output needs" in err
+    assert code == 2 and "error: --output needs --format csv, json, ics or md" in err
     code, _, err = run("followups", "--as-of", AS_OF, "-f", "csv", "-o", "customers.csv")
-    assert code == 2 and "refusing to write over the input" in err
+    assert code == 2
+    assert "error: customers.csv: refusing to write over the input file" in err
 
 
 def test_due_horizons_limit_and_segments(ws: Path) -> None:
@@ -230,29 +243,53 @@ def test_nothing_due(ws: Path) -> None:
 def test_explain_shows_the_next_follow_up(ws: Path) -> None:
     code, out, err = run("explain", "HAPPY", "--as-of", AS_OF)
     assert code == 0, err
-    assert "2026-06-30" in out and "priority" in out  # last touch May 31 + 30 days
+    lines = out.splitlines()
+    # The last touch was May 31; Happy's segment has a 30-day cadence.
+    assert "follow-up: next due 2026-06-30 · last touch 1 day ago (every 30 days)" in lines
+    assert lines[-1] == "  priority 1.9 = value 1.9"
 
 
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["log", "STAEL", "--note", "x", "--as-of", AS_OF], "did you mean STALE"),
-        (["snooze", "HAPY", "--until", "+3d", "--as-of", AS_OF], "did you mean HAPPY"),
-        (["history", "REDBGI", "--as-of", AS_OF], "did you mean REDBIG"),
+        (
+            ["log", "STAEL", "--note", "x", "--as-of", AS_OF],
+            "error: unknown customer ID 'STAEL'\nhint: did you mean STALE?",
+        ),
+        (
+            ["snooze", "HAPY", "--until", "+3d", "--as-of", AS_OF],
+            "error: unknown customer ID 'HAPY'\nhint: did you mean HAPPY?",
+        ),
+        (
+            ["history", "REDBGI", "--as-of", AS_OF],
+            "error: unknown customer ID 'REDBGI'\nhint: did you mean REDBIG?",
+        ),
         (
             ["log", "STALE", "--note", "x", "--date", "2999-01-01", "--as-of", AS_OF],
-            "in the future",
+            "error: --date 2999-01-01 is in the future; a touch is logged once it happened",
         ),
         (["log", "STALE", "--note", "x", "--date", "someday", "--as-of", AS_OF], "accepted forms"),
         (
             ["log", "STALE", "--note", "x", "--date", AS_OF, "--next", AS_OF, "--as-of", AS_OF],
-            "must be after",
+            "error: --next 2026-06-01 must be after the touch (2026-06-01)",
         ),
-        (["log", "STALE", "--note", "x", "--channel", "fax", "--as-of", AS_OF], "fax"),
-        (["log", "STALE", "--as-of", AS_OF], "--note"),
+        (
+            [
+                "log",
+                "STALE",
+                "--note",
+                "x",
+                "--channel",
+                "'fax' is not one of 'email', 'call', 'meeting', 'chat', 'other'",
+                "--as-of",
+                AS_OF,
+            ],
+            "'fax' is not one of 'email', 'call', 'meeting', 'chat', 'other'",
+        ),
+        (["log", "STALE", "--as-of", AS_OF], "Missing option '--note'"),
         (["snooze", "STALE", "--until", "whenever", "--as-of", AS_OF], "accepted forms"),
-        (["log", "", "--note", "x", "--as-of", AS_OF], "empty"),
+        (["log", "", "--note", "x", "--as-of", AS_OF], "error: the customer ID is empty"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(ws: Path, args: list[str], message: str) -> None:
@@ -266,16 +303,18 @@ def test_bad_input_exits_2_without_traceback(ws: Path, args: list[str], message:
 def test_no_customer_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run("log", "X", "--note", "x", "--as-of", AS_OF)
-    assert code == 2 and "customer_data.csv" in err
+    assert code == 2
+    assert "error: no customer file given and no ./customer_data.csv here" in err
 
 
 def test_broken_store_is_reported(ws: Path) -> None:
     (ws / ".cstool").mkdir()
     (ws / ".cstool" / "cstool.db").write_text("not a database at all\n" * 50)
     code, out, err = run("followups", "--as-of", AS_OF)
-    assert code == 2 and "not a cstool store" in err and "Traceback" not in out + err
+    message = f"error: {ws / '.cstool' / 'cstool.db'}: not a cstool store (file is not a database)"
+    assert code == 2 and message in err and "Traceback" not in out + err
     code, _, err = run("log", "STALE", "--note", "x", "--as-of", AS_OF)
-    assert code == 2 and "not a cstool store" in err
+    assert code == 2 and message in err
 
 
 def test_db_option_and_env(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
