@@ -187,7 +187,7 @@ def test_validate_never_tracebacks(name: str, message: str) -> None:
 
 
 def test_validate_ok_file() -> None:
-    code, _, err = run("validate", str(DATA / "gbk_chinese_headers.csv"))
+    code, _, err = run("validate", str(DATA / "gbk_chinese_headers.csv"), *AS_OF)
     assert code == 0, err
     assert err == (
         f"ok: {DATA / 'gbk_chinese_headers.csv'}: 3 customers, 7 columns "

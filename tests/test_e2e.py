@@ -111,7 +111,7 @@ def test_exit_codes_and_no_traceback(name: str, code: int, message: str) -> None
 
 def test_python_m_cstool_works() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cstool", "validate", str(EXAMPLE)],
+        [sys.executable, "-m", "cstool", "validate", str(EXAMPLE), "--as-of", "2026-11-23"],
         capture_output=True,
         text=True,
         check=False,
