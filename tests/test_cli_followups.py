@@ -371,7 +371,19 @@ def test_history_timeline(ws: Path) -> None:
     code, out, _ = run("history", "REDBIG", "--limit", "2", "--format", "json", "--as-of", AS_OF)
     assert len(json.loads(out)) == 2
     code, out, _ = run("history", "REDBIG", "--as-of", AS_OF)
-    assert code == 0 and "follow-up mail" in out and "Red Big Inc" in out
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].strip() == "REDBIG (Red Big Inc)"
+    rows = [[cell.strip() for cell in line.split("│")] for line in lines if "│" in line]
+    assert rows == [
+        ["2026-06-01", "snoozed", "until 2026-06-10; waiting on them"],
+        ["2026-06-01", "email", "follow-up mail"],
+        ["2026-05-25", "call", "first call"],
+        ["2026-05-22", "last contact", "from the customer file"],
+        ["2026-05-15", "scores", "health 55 → 30, band yellow → red"],
+        ["2026-05-01", "scores", "first snapshot: health 55, band yellow"],
+        ["2020-05-05", "signed up", "from the customer file"],
+    ]
 
 
 def test_history_of_a_customer_gone_from_the_file(ws: Path) -> None:
