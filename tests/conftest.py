@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import select
+import subprocess
+import time
 from datetime import date
 from pathlib import Path
 
@@ -31,3 +34,21 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.delenv("CSTOOL_CONFIG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+
+
+def start_together(procs: list[subprocess.Popen[str]], *, timeout: float) -> None:
+    """A barrier for child processes: wait (with `select`, at most `timeout` seconds) until each
+    has printed "ready" on its stdout, then write "go" to every stdin at once (`communicate()`
+    closes them later)."""
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdin is not None
+        left = deadline - time.monotonic()
+        readable, _, _ = select.select([proc.stdout], [], [], max(left, 0))
+        assert readable, f"child {proc.args!r} not ready after {timeout} s"
+        line = proc.stdout.readline()
+        assert line == "ready\n", (line, proc.stderr.read() if proc.stderr else "")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()

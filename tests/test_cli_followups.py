@@ -20,7 +20,7 @@ from cstool.config import Settings
 from cstool.errors import UsageError
 from cstool.ids import find_customer
 from cstool.store import open_store
-from tests.conftest import DATA, EXAMPLE
+from tests.conftest import DATA, EXAMPLE, start_together
 
 runner = CliRunner()
 AS_OF = "2026-06-01"  # a Monday
@@ -54,6 +54,13 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def log(customer_id: str, *extra: str) -> str:
+    """`cstool log` as of AS_OF (never today's date), which must succeed; its message."""
+    code, _, err = run("log", customer_id, *extra, "--as-of", AS_OF)
+    assert code == 0, err
+    return err
+
+
 def due(*extra: str) -> list[str]:
     code, out, err = run("followups", "--as-of", AS_OF, "--format", "json", *extra)
     assert code == 0, err
@@ -79,17 +86,37 @@ def test_who_is_due_this_morning(ws: Path) -> None:
 def test_table_for_people(ws: Path) -> None:
     code, out, err = run("followups", "--as-of", AS_OF)
     assert code == 0, err
-    assert "REDBIG" in out and "Red Big Inc" in out and "overdue" in out
-    assert "HAPPY" not in out
-    assert "3 follow-ups due by 2026-06-01" in err
+    rows = [[cell.strip() for cell in line.split("│")] for line in out.splitlines() if "│" in line]
+    # ID, name, due, priority, why: the most urgent first.
+    assert rows == [
+        [
+            "REDBIG",
+            "Red Big Inc",
+            "3d overdue",
+            "5.8",
+            "band red (health 39); last touch 10 days ago (every 7 days)",
+        ],
+        ["STALE", "Stale Ltd", "396d overdue", "5.4", "last touch 426 days ago (every 30 days)"],
+        ["RENEW", "Renewing Co", "10d overdue", "2.6", "renews in 20 days (2026-06-21)"],
+    ]
+    assert err.startswith("3 follow-ups due by 2026-06-01; as of 2026-06-01")
 
 
 def test_log_drops_a_customer_until_its_next_due_date(ws: Path) -> None:
     code, _, err = run(
-        "log", "STALE", "--note", "called, all fine", "--channel", "call", "--date", AS_OF
+        "log",
+        "STALE",
+        "--note",
+        "called, all fine",
+        "--channel",
+        "call",
+        "--date",
+        AS_OF,
+        "--as-of",
+        AS_OF,
     )
     assert code == 0, err
-    assert "logged call with STALE (Stale Ltd) on 2026-06-01" in err
+    assert err == "logged call with STALE (Stale Ltd) today\n"  # today: the as-of day
     db = ws / ".cstool" / "cstool.db"
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     assert due() == ["REDBIG", "RENEW"]
@@ -100,7 +127,16 @@ def test_log_drops_a_customer_until_its_next_due_date(ws: Path) -> None:
 
 def test_log_next_date_plans_the_follow_up(ws: Path) -> None:
     code, _, err = run(
-        "log", "REDBIG", "--note", "rescue call", "--date", AS_OF, "--next", "2026-06-04"
+        "log",
+        "REDBIG",
+        "--note",
+        "rescue call",
+        "--date",
+        AS_OF,
+        "--next",
+        "2026-06-04",
+        "--as-of",
+        AS_OF,
     )
     assert code == 0, err
     assert "next follow-up 2026-06-04" in err
@@ -115,8 +151,11 @@ def test_log_next_date_plans_the_follow_up(ws: Path) -> None:
 
 
 def test_snooze_hides_until_then_back_after(ws: Path) -> None:
-    code, _, err = run("snooze", "RENEW", "--until", "2026-06-05", "--note", "on holiday")
+    code, _, err = run(
+        "snooze", "RENEW", "--until", "2026-06-05", "--note", "on holiday", "--as-of", AS_OF
+    )
     assert code == 0, err
+    assert err == "snoozed RENEW (Renewing Co) until 2026-06-05 (hidden from follow-ups before)\n"
     assert "RENEW" not in due()
     code, out, _ = run("followups", "--as-of", "2026-06-04", "--format", "json")
     assert "RENEW" not in [r["customer_id"] for r in json.loads(out)]
@@ -130,7 +169,7 @@ def test_snooze_hides_until_then_back_after(ws: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "ics", "md", "table"])
 def test_same_input_same_bytes(ws: Path, fmt: str) -> None:
-    run("log", "HAPPY", "--note", "x", "--date", "2026-05-01")
+    run("log", "HAPPY", "--note", "x", "--date", "2026-05-01", "--as-of", AS_OF)
     first = run("followups", "--as-of", AS_OF, "--due", "week", "--format", fmt)
     second = run("followups", "--as-of", AS_OF, "--due", "week", "--format", fmt)
     assert first[0] == 0
@@ -175,9 +214,10 @@ def test_csv_and_output_file(ws: Path) -> None:
     assert code == 0 and "wrote 3 follow-ups to today.ics" in err
     assert (ws / "today.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     code, _, err = run("followups", "--as-of", AS_OF, "-o", "x.txt")
-    assert code == 2 and "--output needs" in err
+    assert code == 2 and "error: --output needs --format csv, json, ics or md" in err
     code, _, err = run("followups", "--as-of", AS_OF, "-f", "csv", "-o", "customers.csv")
-    assert code == 2 and "refusing to write over the input" in err
+    assert code == 2
+    assert "error: customers.csv: refusing to write over the input file" in err
 
 
 def test_due_horizons_limit_and_segments(ws: Path) -> None:
@@ -192,7 +232,7 @@ def test_due_horizons_limit_and_segments(ws: Path) -> None:
 
 def test_nothing_due(ws: Path) -> None:
     for cid in ("RENEW", "STALE", "REDBIG"):
-        assert run("log", cid, "--note", "done", "--date", AS_OF)[0] == 0
+        assert run("log", cid, "--note", "done", "--date", AS_OF, "--as-of", AS_OF)[0] == 0
     code, out, err = run("followups", "--as-of", AS_OF)
     assert code == 0 and "Nothing due by 2026-06-01" in err
     assert due() == []
@@ -203,23 +243,53 @@ def test_nothing_due(ws: Path) -> None:
 def test_explain_shows_the_next_follow_up(ws: Path) -> None:
     code, out, err = run("explain", "HAPPY", "--as-of", AS_OF)
     assert code == 0, err
-    assert "2026-06-30" in out and "priority" in out  # last touch May 31 + 30 days
+    lines = out.splitlines()
+    # The last touch was May 31; Happy's segment has a 30-day cadence.
+    assert "follow-up: next due 2026-06-30 · last touch 1 day ago (every 30 days)" in lines
+    assert lines[-1] == "  priority 1.9 = value 1.9"
 
 
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["log", "STAEL", "--note", "x"], "did you mean STALE"),
-        (["snooze", "HAPY", "--until", "+3d"], "did you mean HAPPY"),
-        (["history", "REDBGI"], "did you mean REDBIG"),
-        (["log", "STALE", "--note", "x", "--date", "2999-01-01"], "in the future"),
-        (["log", "STALE", "--note", "x", "--date", "someday"], "accepted forms"),
-        (["log", "STALE", "--note", "x", "--date", AS_OF, "--next", AS_OF], "must be after"),
-        (["log", "STALE", "--note", "x", "--channel", "fax"], "fax"),
-        (["log", "STALE"], "--note"),
-        (["snooze", "STALE", "--until", "whenever"], "accepted forms"),
-        (["log", "", "--note", "x"], "empty"),
+        (
+            ["log", "STAEL", "--note", "x", "--as-of", AS_OF],
+            "error: unknown customer ID 'STAEL'\nhint: did you mean STALE?",
+        ),
+        (
+            ["snooze", "HAPY", "--until", "+3d", "--as-of", AS_OF],
+            "error: unknown customer ID 'HAPY'\nhint: did you mean HAPPY?",
+        ),
+        (
+            ["history", "REDBGI", "--as-of", AS_OF],
+            "error: unknown customer ID 'REDBGI'\nhint: did you mean REDBIG?",
+        ),
+        (
+            ["log", "STALE", "--note", "x", "--date", "2999-01-01", "--as-of", AS_OF],
+            "error: --date 2999-01-01 is in the future; a touch is logged once it happened",
+        ),
+        (["log", "STALE", "--note", "x", "--date", "someday", "--as-of", AS_OF], "accepted forms"),
+        (
+            ["log", "STALE", "--note", "x", "--date", AS_OF, "--next", AS_OF, "--as-of", AS_OF],
+            "error: --next 2026-06-01 must be after the touch (2026-06-01)",
+        ),
+        (
+            [
+                "log",
+                "STALE",
+                "--note",
+                "x",
+                "--channel",
+                "'fax' is not one of 'email', 'call', 'meeting', 'chat', 'other'",
+                "--as-of",
+                AS_OF,
+            ],
+            "'fax' is not one of 'email', 'call', 'meeting', 'chat', 'other'",
+        ),
+        (["log", "STALE", "--as-of", AS_OF], "Missing option '--note'"),
+        (["snooze", "STALE", "--until", "whenever", "--as-of", AS_OF], "accepted forms"),
+        (["log", "", "--note", "x", "--as-of", AS_OF], "error: the customer ID is empty"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(ws: Path, args: list[str], message: str) -> None:
@@ -232,22 +302,27 @@ def test_bad_input_exits_2_without_traceback(ws: Path, args: list[str], message:
 
 def test_no_customer_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = run("log", "X", "--note", "x")
-    assert code == 2 and "customer_data.csv" in err
+    code, _, err = run("log", "X", "--note", "x", "--as-of", AS_OF)
+    assert code == 2
+    assert "error: no customer file given and no ./customer_data.csv here" in err
 
 
 def test_broken_store_is_reported(ws: Path) -> None:
     (ws / ".cstool").mkdir()
     (ws / ".cstool" / "cstool.db").write_text("not a database at all\n" * 50)
     code, out, err = run("followups", "--as-of", AS_OF)
-    assert code == 2 and "not a cstool store" in err and "Traceback" not in out + err
-    code, _, err = run("log", "STALE", "--note", "x")
-    assert code == 2 and "not a cstool store" in err
+    message = f"error: {ws / '.cstool' / 'cstool.db'}: not a cstool store (file is not a database)"
+    assert code == 2 and message in err and "Traceback" not in out + err
+    code, _, err = run("log", "STALE", "--note", "x", "--as-of", AS_OF)
+    assert code == 2 and message in err
 
 
 def test_db_option_and_env(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     other = ws / "elsewhere.db"
-    assert run("log", "STALE", "--note", "x", "--date", AS_OF, "--db", str(other))[0] == 0
+    assert (
+        run("log", "STALE", "--note", "x", "--date", AS_OF, "--as-of", AS_OF, "--db", str(other))[0]
+        == 0
+    )
     assert other.exists() and not (ws / ".cstool").exists()
     assert "STALE" not in due("--db", str(other))
     monkeypatch.setenv("CSTOOL_DB", str(other))
@@ -256,9 +331,21 @@ def test_db_option_and_env(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ------------------------------------------------------------------ history
 def test_history_timeline(ws: Path) -> None:
-    run("log", "REDBIG", "--note", "first call", "--channel", "call", "--date", "2026-05-25")
-    run("log", "REDBIG", "--note", "follow-up mail", "--channel", "email", "--date", AS_OF)
-    run("snooze", "REDBIG", "--until", "2026-06-10", "--note", "waiting on them")
+    log("REDBIG", "--note", "first call", "--channel", "call", "--date", "2026-05-25")
+    log("REDBIG", "--note", "follow-up mail", "--channel", "email", "--date", AS_OF)
+    assert (
+        run(
+            "snooze",
+            "REDBIG",
+            "--until",
+            "2026-06-10",
+            "--note",
+            "waiting on them",
+            "--as-of",
+            AS_OF,
+        )[0]
+        == 0
+    )
     with open_store(ws / ".cstool" / "cstool.db") as store:  # type: ignore[union-attr]
         import pandas as pd
 
@@ -271,7 +358,7 @@ def test_history_timeline(ws: Path) -> None:
         )
         store.save_snapshot(date(2026, 5, 1), snap)
         store.save_snapshot(date(2026, 5, 15), snap.assign(health=[30.0], band=["red"]))
-    code, out, err = run("history", "REDBIG", "--format", "json")
+    code, out, err = run("history", "REDBIG", "--format", "json", "--as-of", AS_OF)
     assert code == 0, err
     events = json.loads(out)
     kinds = [e["kind"] for e in events]
@@ -281,16 +368,28 @@ def test_history_timeline(ws: Path) -> None:
     assert dates == sorted(dates, reverse=True)  # newest first
     change = next(e for e in events if e["detail"].startswith("health 55"))
     assert change["detail"] == "health 55 → 30, band yellow → red"
-    code, out, _ = run("history", "REDBIG", "--limit", "2", "--format", "json")
+    code, out, _ = run("history", "REDBIG", "--limit", "2", "--format", "json", "--as-of", AS_OF)
     assert len(json.loads(out)) == 2
-    code, out, _ = run("history", "REDBIG")
-    assert code == 0 and "follow-up mail" in out and "Red Big Inc" in out
+    code, out, _ = run("history", "REDBIG", "--as-of", AS_OF)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].strip() == "REDBIG (Red Big Inc)"
+    rows = [[cell.strip() for cell in line.split("│")] for line in lines if "│" in line]
+    assert rows == [
+        ["2026-06-01", "snoozed", "until 2026-06-10; waiting on them"],
+        ["2026-06-01", "email", "follow-up mail"],
+        ["2026-05-25", "call", "first call"],
+        ["2026-05-22", "last contact", "from the customer file"],
+        ["2026-05-15", "scores", "health 55 → 30, band yellow → red"],
+        ["2026-05-01", "scores", "first snapshot: health 55, band yellow"],
+        ["2020-05-05", "signed up", "from the customer file"],
+    ]
 
 
 def test_history_of_a_customer_gone_from_the_file(ws: Path) -> None:
-    assert run("log", "STALE", "--note", "last words", "--date", AS_OF)[0] == 0
+    assert run("log", "STALE", "--note", "last words", "--date", AS_OF, "--as-of", AS_OF)[0] == 0
     (ws / "customers.csv").write_text(HEADER + "\n" + ROWS[0] + "\n")
-    code, out, err = run("history", "STALE")
+    code, out, err = run("history", "STALE", "--as-of", AS_OF)
     assert code == 0 and "not in the customer file" in err and "last words" in out
 
 
@@ -332,7 +431,10 @@ def test_log_loads_no_table_library(ws: Path) -> None:
         import sys
         from cstool.cli import app
         try:
-            app(["log", "HAPPY", "--note", "quick", "--date", "{AS_OF}"], standalone_mode=False)
+            app(
+                ["log", "HAPPY", "--note", "quick", "--date", "{AS_OF}", "--as-of", "{AS_OF}"],
+                standalone_mode=False,
+            )
         finally:
             print(sorted(m for m in ("pandas", "numpy", "pyarrow") if m in sys.modules))
         """
@@ -344,40 +446,50 @@ def test_log_loads_no_table_library(ws: Path) -> None:
     assert "logged other with HAPPY" in done.stderr
 
 
+@pytest.mark.slow
 def test_two_processes_logging_at_once(ws: Path) -> None:
-    """Two processes run `log` 100 times each, starting at the same moment: nothing lost."""
+    """Two processes run `log` 100 times each, starting at the same moment: nothing lost.
+
+    The start is a barrier, not a clock: each child says "ready" once imported and waits on
+    its stdin; the parent says "go" to both when both are ready.
+    """
     script = textwrap.dedent(
         """
-        import sys, time
+        import sys
         import typer
         from cstool.cli import app
         command = typer.main.get_command(app)  # built once: time goes to the store, not Typer
-        start = float(sys.argv[2])
-        while time.time() < start:
-            time.sleep(0.001)
+        print("ready", flush=True)
+        sys.stdin.readline()
         for i in range(100):
             command.main(
-                ["log", sys.argv[1], "--note", f"{sys.argv[1]} {i}", "--date", "2026-06-01"],
+                ["log", sys.argv[1], "--note", f"{sys.argv[1]} {i}", "--date", "2026-06-01",
+                 "--as-of", "2026-06-01"],
                 standalone_mode=False,
             )
         """
     )
-    import time
-
-    start = str(time.time() + 2.0)  # both begin at the same moment, after importing
     env = {**os.environ, "NO_COLOR": "1"}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", script, cid, start],
+            [sys.executable, "-c", script, cid],
             cwd=ws,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for cid in ("STALE", "RENEW")
     ]
-    errors = [p.communicate(timeout=120)[1] for p in procs]
+    try:
+        start_together(procs, timeout=60)
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert [p.returncode for p in procs] == [0, 0], errors
     with open_store(ws / ".cstool" / "cstool.db") as store:  # type: ignore[union-attr]
         notes = {t.note for t in store.touches()}
@@ -394,7 +506,19 @@ def test_example_file_end_to_end(tmp_path: Path) -> None:
     assert rows and rows == sorted(rows, key=lambda r: (-r["priority"], r["customer_id"]))
     first = rows[0]["customer_id"]
     assert (
-        run("log", first, str(EXAMPLE), "--note", "x", "--date", "2026-11-23", "--db", str(db))[0]
+        run(
+            "log",
+            first,
+            str(EXAMPLE),
+            "--note",
+            "x",
+            "--date",
+            "2026-11-23",
+            "--as-of",
+            "2026-11-23",
+            "--db",
+            str(db),
+        )[0]
         == 0
     )
     code, out, _ = run(

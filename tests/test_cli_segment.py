@@ -45,20 +45,32 @@ def small_csv(folder: Path) -> Path:
 def test_segment_table_lists_customers_and_the_summary() -> None:
     code, out, err = run("segment", str(EXAMPLE), *AS_OF)
     assert code == 0, err
-    assert "C1001" in out
-    for name in NAMES:
-        assert name in out
-    assert "200 customers in 5 segments" in out
+    lines = [line.strip() for line in out.splitlines()]
+    assert any(line.startswith("C1001 ") for line in lines)
+    assert "200 customers in 5 segments" in lines
+    for rule in DEFAULT_SEGMENTS:  # each segment's play, once, under the summary
+        assert lines.count(f"{rule.name}: {rule.play}") == 1
     # customers are grouped by segment in rule order
     assert out.index("Onboarding") < out.index("Champions") < out.index("Nurture")
 
 
 def test_segment_summary_only() -> None:
-    code, out, _ = run("segment", str(EXAMPLE), "--summary", *AS_OF)
-    assert code == 0
+    code, out, err = run("segment", str(EXAMPLE), "--summary", *AS_OF)
+    assert code == 0, err
     assert "C1001" not in out
-    assert "200 customers in 5 segments" in out
-    assert DEFAULT_SEGMENTS[3].play in " ".join(out.split())
+    lines = [line.strip() for line in out.splitlines()]
+    assert lines[0] == "customer_data.csv · as of 2026-11-23"
+    rows = {words[0]: words[1:] for words in map(str.split, lines) if words and words[0] in NAMES}
+    # customers, share, MRR, satisfaction, health, red yellow green, cadence
+    assert rows == {
+        "Onboarding": ["23", "11.5%", "5,877", "65.5", "71.4", "5", "4", "14", "7", "d"],
+        "Champions": ["33", "16.5%", "15,698", "81.9", "85.2", "0", "0", "33", "30", "d"],
+        "Grow": ["31", "15.5%", "1,001", "80.2", "82.8", "0", "0", "31", "45", "d"],
+        "Rescue": ["53", "26.5%", "22,717", "55.2", "51.8", "22", "31", "0", "7", "d"],
+        "Nurture": ["60", "30.0%", "1,799", "55.0", "51.8", "27", "33", "0", "30", "d"],
+    }
+    assert "200 customers in 5 segments" in lines
+    assert f"{DEFAULT_SEGMENTS[3].name}: {DEFAULT_SEGMENTS[3].play}" in lines
 
 
 def test_segment_json_per_customer() -> None:
@@ -84,10 +96,18 @@ def test_segment_json_per_customer() -> None:
 
 
 def test_segment_json_summary_adds_up() -> None:
-    code, out, _ = run("segment", str(EXAMPLE), "--summary", "-f", "json", *AS_OF)
-    assert code == 0
+    code, out, err = run("segment", str(EXAMPLE), "--summary", "-f", "json", *AS_OF)
+    assert code == 0, err
     rows = json.loads(out)
     assert [r["segment"] for r in rows] == NAMES
+    assert [r["customers"] for r in rows] == [23, 33, 31, 53, 60]
+    assert [(r["red"], r["yellow"], r["green"]) for r in rows] == [
+        (5, 4, 14),
+        (0, 0, 33),
+        (0, 0, 31),
+        (22, 31, 0),
+        (27, 33, 0),
+    ]
     assert sum(r["customers"] for r in rows) == 200
     assert sum(r["share"] for r in rows) == pytest.approx(1.0)
     for r in rows:
@@ -241,24 +261,31 @@ def test_bad_data_is_exit_1_and_skip_invalid_goes_on(tmp_path: Path) -> None:
     bad = DATA / "bad_rows.csv"
     code, _, err = run("segment", str(bad), *AS_OF)
     assert code == 1
-    assert "line" in err
+    lines = err.splitlines()
+    assert lines[0] == f"error: {bad}: 10 problems in 9 rows"
+    assert lines[1] == (
+        f"  {bad} line 3, column 'Value_Delivery', value 'eight', expected a number from 0 to 10"
+    )
     rejects = tmp_path / "rejects.csv"
     code, out, err = run(
         "segment", str(bad), "--skip-invalid", "--rejects", str(rejects), "-f", "json", *AS_OF
     )
     assert code == 0, err
-    assert "left out" in err
-    assert rejects.exists()
+    assert err.startswith(f"left out 5 invalid rows of {bad}; written to {rejects}\n")
+    assert len(rejects.read_text(encoding="utf-8").splitlines()) == 1 + 5
     assert all(r["segment"] in NAMES for r in json.loads(out))
 
 
 def test_missing_file_and_bad_options_are_usage_errors(tmp_path: Path) -> None:
     code, _, err = run("segment", str(tmp_path / "nope.csv"), *AS_OF)
     assert code == 2 and "Traceback" not in err
+    assert err == f"error: {tmp_path / 'nope.csv'}: file not found\n"
     code, _, err = run("segment", str(EXAMPLE), "--format", "xml")
     assert code == 2
+    assert "Invalid value for '--format'" in err and "'xml' is not one of" in err
     code, _, err = run("segment", str(EXAMPLE), "--as-of", "someday")
-    assert code == 2 and "today" in err
+    assert code == 2
+    assert err.startswith("error: --as-of: 'someday' is not a date; accepted forms: ")
 
 
 def test_the_configured_customers_file_is_the_default(

@@ -417,6 +417,7 @@ def _book(specs: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(customers, st.integers(0, 40), st.randoms(use_true_random=False))
 def test_properties(specs: list[dict[str, Any]], horizon: int, rnd: Any) -> None:

@@ -26,6 +26,8 @@ from cstool.config import settings_from_dict
 from cstool.kpis import portfolio
 from cstool.render.html import html_report
 
+pytestmark = pytest.mark.slow  # a real browser: seconds per test
+
 AS_OF = date(2026, 11, 23)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -57,7 +57,10 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_init_writes_a_config_that_loads_back(folder: Path) -> None:
     code, _, err = run("init")
     assert code == 0, err
-    assert "15 of 15 columns recognised" in err
+    assert err == (
+        f"wrote {folder / 'cstool.toml'} for customer_data.csv: 15 of 15 columns recognised; "
+        "edit it, then check with `cstool validate`\n"
+    )
     path = folder / "cstool.toml"
     settings = load_settings(path)
     assert settings.customers == "customer_data.csv"
@@ -70,7 +73,8 @@ def test_init_writes_a_config_that_loads_back(folder: Path) -> None:
     # And the workspace works without naming the file.
     code, out, err = run("followups", "--as-of", "2026-11-23", "--format", "json")
     assert code == 0, err
-    assert out.startswith("[{")
+    named = run("followups", str(EXAMPLE), "--as-of", "2026-11-23", "--format", "json")
+    assert out == named[1] and out.startswith("[{")  # the same as naming the file
 
 
 def test_every_setting_is_listed_and_commented(folder: Path) -> None:
@@ -99,10 +103,12 @@ def test_every_setting_is_listed_and_commented(folder: Path) -> None:
 def test_never_overwrites_without_force(folder: Path) -> None:
     (folder / "cstool.toml").write_text("# mine\n")
     code, _, err = run("init")
-    assert code == 2 and "already exists" in err and "--force" in err
+    assert code == 2
+    assert f"error: {folder / 'cstool.toml'}: already exists; nothing written" in err
+    assert "hint: add --force to replace it" in err
     assert (folder / "cstool.toml").read_text() == "# mine\n"
-    code, _, _ = run("init", "--force")
-    assert code == 0
+    code, _, err = run("init", "--force")
+    assert code == 0, err
     assert "customers = " in (folder / "cstool.toml").read_text()
 
 
@@ -135,7 +141,8 @@ def test_header_values_that_need_escaping(tmp_path: Path, monkeypatch: pytest.Mo
         'ID,"Name ""quoted"" \\ back",Value,Resolution,Growth\nA,b,1,2,3\n'
     )
     monkeypatch.chdir(tmp_path)
-    assert run("init")[0] == 0
+    code, _, err = run("init")
+    assert code == 0, err
     data = tomllib.loads((tmp_path / "cstool.toml").read_text(encoding="utf-8"))
     assert data["columns"]["customer_id"] == "ID"
     assert 'Name \\"quoted\\" \\\\ back' in (tmp_path / "cstool.toml").read_text()
@@ -147,8 +154,9 @@ def test_missing_required_columns_are_pointed_out(
     (tmp_path / "c.csv").write_text("Kunde,Wert\nA,1\n")
     monkeypatch.chdir(tmp_path)
     code, _, err = run("init")
-    assert code == 0
-    assert "not found: customer_id" in err
+    assert code == 0, err
+    assert f"wrote {tmp_path / 'cstool.toml'} for c.csv: 0 of 2 columns recognised" in err
+    assert "required columns not found: customer_id; name their headers under [columns]" in err
     text = (tmp_path / "cstool.toml").read_text()
     assert '# customer_id = "Your header"    # required' in text
     load_settings(tmp_path / "cstool.toml")  # still a valid config
@@ -157,8 +165,8 @@ def test_missing_required_columns_are_pointed_out(
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ([], "no CSV file"),
-        (["a.csv", "b.csv"], "several CSV files"),
+        ([], "error: no CSV file in {folder}"),
+        (["a.csv", "b.csv"], "error: several CSV files in {folder}: a.csv, b.csv"),
     ],
 )
 def test_which_csv(
@@ -168,20 +176,24 @@ def test_which_csv(
         shutil.copy(EXAMPLE, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     code, out, err = run("init")
-    assert code == 2 and message in err and "Traceback" not in out + err
+    assert code == 2 and message.format(folder=tmp_path) in err and "Traceback" not in out + err
     assert not (tmp_path / "cstool.toml").exists()
 
 
 def test_bad_file_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run("init", "nope.csv")
-    assert code == 2 and "not found" in err
+    assert code == 2 and "error: nope.csv: file not found" in err
     (tmp_path / "empty.csv").write_text("")
     code, _, err = run("init", "empty.csv")
-    assert code == 1 and "empty" in err
+    assert code == 1 and "error: empty.csv: the file is empty (no header, no rows)" in err
     shutil.copy(DATA / "binary_garbage.bin", tmp_path / "bin.csv")
     code, out, err = run("init", "bin.csv")
-    assert code in (1, 2) and "Traceback" not in out + err
+    assert code == 1  # a DataError: the file cannot be read as text
+    assert err.startswith(
+        "error: bin.csv: byte 128 (line 2, byte 0x80) is neither UTF-8 nor GB18030 nor Big5\n"
+    )
+    assert "is it a text export?" in err and "Traceback" not in out + err
     assert not (tmp_path / "cstool.toml").exists()
 
 

@@ -318,6 +318,7 @@ def frame_of(rows: list[tuple[str, float | None, str, float, float, int | None]]
     return table(rows) if rows else BEFORE.iloc[0:0]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(customer_rows, customer_rows)
 def test_change_kpis_are_consistent_and_order_free(before_rows: list, after_rows: list) -> None:

@@ -289,6 +289,7 @@ def test_path_through_a_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "a part of the path is a file, not a folder" in err.value.message
 
 
+@pytest.mark.slow
 def test_log_lookup_stops_at_the_id_and_does_not_read_the_rest(tmp_path: Path) -> None:
     from cstool.ids import find_customer
 

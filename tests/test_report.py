@@ -139,6 +139,7 @@ def test_page_without_snapshots_or_goals_says_so() -> None:
     assert "Band migrations need a snapshot" in page
 
 
+@pytest.mark.slow
 def test_big_portfolio_page_stays_small() -> None:
     """100k customers: the tables are capped, the charts aggregate (benchmarks/bench_export.py
     measures the page with 12 snapshots)."""

@@ -389,6 +389,7 @@ EXTRA_RULES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=scored_frames(), seed=st.integers(0, 2**32 - 1), extra=st.booleans())
 def test_assignment_does_not_depend_on_row_order(
@@ -408,6 +409,7 @@ def test_assignment_does_not_depend_on_row_order(
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=scored_frames())
 def test_every_customer_gets_exactly_one_built_in_segment(frame: pd.DataFrame) -> None:

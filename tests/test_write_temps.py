@@ -29,6 +29,7 @@ def test_temp_of_a_dead_writer_is_removed_on_the_next_write(tmp_path: Path) -> N
     dead.write_text("half a file", encoding="utf-8")
     live = tmp_path / f".out.csv.{os.getpid()}.efgh5678.tmp"  # a writer still at work
     live.write_text("being written", encoding="utf-8")
+    os.utime(live, (time.time(), time.time()))  # fresh by this process's clock (faketime moves it)
     write_text(tmp_path / "other.csv", "a,b\n")
     assert not dead.exists()
     assert live.exists()
@@ -43,6 +44,7 @@ def test_old_temps_go_recent_ones_without_a_pid_stay(tmp_path: Path) -> None:
     os.utime(old, (ten_minutes_ago, ten_minutes_ago))
     recent = tmp_path / ".report.html.a1b2c3d4.tmp"
     recent.write_text("x", encoding="utf-8")
+    os.utime(recent, (time.time(), time.time()))  # fresh by this process's clock
     mine = tmp_path / ".notes.tmp"  # not one of ours: the name has no random part
     mine.write_text("x", encoding="utf-8")
     os.utime(mine, (ten_minutes_ago, ten_minutes_ago))
