@@ -86,11 +86,6 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def present(self) -> list[str]:
-        """Canonical fields that the file has a column for."""
-        return list(self.headers)
-
-    @property
     def number_columns(self) -> list[str]:
         """Headers of the file's columns validated as numbers or dates."""
         typed = ("score", "money", "int", "date")
