@@ -170,3 +170,13 @@ def test_stdout_on_a_full_disk_is_a_clear_error() -> None:
     assert done.returncode == 2
     assert "cannot write to standard output: No space left on device" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_duplicate_header_is_named_once(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("Customer_ID,Name,MRR,MRR,Last_Contact\nA1,Acme,100,200,2026-11-01\n")
+    code, out, err = run("score", str(path), "--as-of", AS_OF, "-f", "json")
+    assert code == 0, err
+    assert err.count("the header 'MRR' appears twice") == 1
+    assert "cstool reads mrr from column 3" in err
+    assert json.loads(out)[0]["mrr"] == 100.0

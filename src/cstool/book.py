@@ -333,8 +333,8 @@ class Book:
         """What reading and scoring noticed that a person should know (not errors)."""
         from cstool.lifecycle import unknown_values_message
 
-        frame = self.scored
-        found = list(getattr(self.table, "warnings", []))
+        frame = self.scored  # (the table's own warnings are printed when it is loaded)
+        found: list[str] = []
         unknown = unknown_values_message(frame)
         if unknown:
             found.append(unknown)

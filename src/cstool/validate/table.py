@@ -198,7 +198,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
     rejected = rejected_rows(raw, header_names, required, dup, ids, bad) if skip_invalid else None
     frame = pd.DataFrame(frame_columns, copy=False)
 
-    warnings = _totals_warnings(raw, total_rows)
+    warnings = [*raw.warnings, *_totals_warnings(raw, total_rows)]
     warnings += _scale_warnings(frame, present_inputs, settings, raw)
     keep = ~(bad | left_out)
     rows = np.flatnonzero(keep)
