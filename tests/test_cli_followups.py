@@ -311,7 +311,7 @@ def test_broken_store_is_reported(ws: Path) -> None:
     (ws / ".cstool").mkdir()
     (ws / ".cstool" / "cstool.db").write_text("not a database at all\n" * 50)
     code, out, err = run("followups", "--as-of", AS_OF)
-    message = f"error: {ws / '.cstool' / 'cstool.db'}: not a cstool store (file is not a database)"
+    message = f"error: {ws / '.cstool' / 'cstool.db'}: not a cstool store (not an SQLite file)"
     assert code == 2 and message in err and "Traceback" not in out + err
     code, _, err = run("log", "STALE", "--note", "x", "--as-of", AS_OF)
     assert code == 2 and message in err

@@ -75,7 +75,11 @@ def test_export_is_the_same_bytes_in_two_processes(folders: list[Path]) -> None:
     twice("snapshot", "--as-of", "2026-10-31", cwd=folders)  # something to compare with
     twice("export", "--out", "out", "--as-of", AS_OF, cwd=folders)
     a, b = (folder / "out" for folder in folders)
-    assert sorted(p.name for p in a.iterdir()) == sorted(EXPORT_FILES)
+    assert sorted(p.name for p in a.iterdir()) == sorted([*EXPORT_FILES, "drafts"])
     for name in EXPORT_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
         assert (a / name).stat().st_size > 0, name
+    drafts = sorted(p.name for p in (a / "drafts").iterdir())
+    assert drafts and drafts == sorted(p.name for p in (b / "drafts").iterdir())
+    for name in drafts:
+        assert (a / "drafts" / name).read_bytes() == (b / "drafts" / name).read_bytes(), name
