@@ -210,6 +210,27 @@ def test_delete_removes_rows_and_blob(mixed: Path) -> None:
     assert_frame_equal(got, rows_frame(mixed))
 
 
+def test_a_frame_with_any_index_is_stored_in_its_rows_order(tmp_path: Path) -> None:
+    frame = scored(3)
+    frame.index = np.arange(len(frame))[::-1] * 2 + 5  # not a RangeIndex, not in order
+    path = tmp_path / "s.db"
+    with open_store(path) as store:  # type: ignore[union-attr]
+        store.save_snapshot(NEW_DAYS[0], frame)
+        got = store.load_snapshot(NEW_DAYS[0])
+    assert_frame_equal(got, rows_frame(path).drop(columns=["as_of"]))
+    by_id = got.set_index("customer_id")
+    for cid, mrr in zip(frame["customer_id"], frame["mrr"], strict=True):
+        assert by_id.loc[cid, "mrr"] == mrr
+
+
+def test_a_damaged_blob_is_read_from_the_rows(mixed: Path) -> None:
+    with sqlite3.connect(mixed) as conn:
+        conn.execute("UPDATE snapshot_blobs SET data = x'00ff00' WHERE as_of = ?", ("2026-03-01",))
+    with open_store(mixed, create=False) as store:  # type: ignore[union-attr]
+        got = store.load_snapshots()
+    assert_frame_equal(got, rows_frame(mixed))
+
+
 def test_a_failed_save_stores_neither_rows_nor_blob(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     frame = scored(1)

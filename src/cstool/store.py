@@ -706,14 +706,19 @@ class Store:
             if not days:
                 return _snapshot_frame([])
             blobs = self._snapshot_blobs(days)
+        import pyarrow as pa
+
         parts = []
         for day in days:
+            table = None
             if day in blobs:
-                parts.append(_blob_table(day, blobs[day]))
-            else:
+                # A damaged blob is not the end: the rows hold the same snapshot.
+                with contextlib.suppress(pa.ArrowException):
+                    table = _blob_table(day, blobs[day])
+            if table is None:
                 table = self._snapshot_rows_table(day)
-                if table is not None:
-                    parts.append(table)
+            if table is not None:
+                parts.append(table)
         return _tables_frame(parts)
 
     def _snapshot_blobs(self, days: list[str]) -> dict[str, bytes]:
