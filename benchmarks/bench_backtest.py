@@ -1,6 +1,7 @@
 """Benchmark `cstool backtest` over 24 monthly snapshots against `cstool score --output` of one.
 
     python benchmarks/bench_backtest.py                       # 100k customers, 24 months
+    python benchmarks/bench_backtest.py --before 809cf08      # and the code before the blobs
     python benchmarks/bench_backtest.py --rows 20000 --runs 5 --no-write
 
 Builds (once) a store in benchmarks/data/ holding 24 monthly snapshots of a book of
@@ -9,6 +10,11 @@ join), then runs, interleaved:
 
 - `cstool backtest --db STORE --as-of …` (90-day horizon, 1000 bootstrap replicates)
 - `cstool score FILE --output OUT.csv` on a generated file of `--rows` customers
+- with `--before REF`: the same backtest by the code of git commit REF (its `src/`,
+  extracted with `git archive`) on a copy of the store as that code wrote it (schema 4:
+  rows only, no Arrow blobs), so before and after are measured in the same run
+- `cstool backtest` (rows only): this code on a copy without blobs, as a store written
+  before migration 5 is read (from its rows)
 
 Target: backtest ≤ 3× score. Writes the `## backtest` section of benchmarks/RESULTS.md.
 """
@@ -16,8 +22,12 @@ Target: backtest ≤ 3× score. Writes the `## backtest` section of benchmarks/R
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
+import sqlite3
+import subprocess
 import sys
+import tarfile
 import time
 from datetime import date
 from pathlib import Path
@@ -42,6 +52,57 @@ def snapshot_dates(months: int) -> list[date]:
     return [
         date((end_index - k) // 12, (end_index - k) % 12 + 1, 1) for k in reversed(range(months))
     ]
+
+
+def code_of(ref: str) -> Path:
+    """The `src/` folder of git commit `ref`, extracted (once) into benchmarks/data/."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", f"{ref}^{{commit}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.strip()
+    folder = DATA / f"code_{commit}"
+    if not (folder / "src" / "cstool").is_dir():
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", commit, "src"],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+    return folder / "src"
+
+
+def run_code(src: Path) -> list[str]:
+    """`python -m cstool` importing cstool from `src` (ahead of the installed one)."""
+    return ["env", f"PYTHONPATH={src}", sys.executable, "-m", "cstool"]
+
+
+def rows_only_copy(db: Path, *, schema4: bool) -> Path:
+    """A copy of the store without its Arrow blobs (made once): as a store written before
+    migration 5 holds its snapshots. `schema4`: also dropped back to schema 4, the file the
+    code before the blobs wrote (it refuses a newer schema)."""
+    path = db.with_name(db.stem + ("_schema4" if schema4 else "_rows") + ".db")
+    if path.exists():
+        return path
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(db) as source, sqlite3.connect(tmp) as target:
+        source.backup(target)
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    if schema4:
+        conn.execute("DROP TABLE snapshot_blobs")
+        conn.execute("PRAGMA user_version = 4")
+    else:
+        conn.execute("DELETE FROM snapshot_blobs")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("VACUUM")
+    conn.close()
+    tmp.replace(path)
+    return path
 
 
 def make_store(path: Path, rows: int, months: int, seed: int = 1) -> Path:
@@ -124,16 +185,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--months", type=int, default=MONTHS)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    parser.add_argument(
+        "--before", metavar="REF", help="also time the code of git commit REF (rows only)"
+    )
+    parser.add_argument(
+        "--rows-only", action="store_true", help="also time this code on a store without blobs"
+    )
     args = parser.parse_args(argv)
 
     data = dataset(args.rows)
-    db = make_store(DATA / f"snapshots_{args.rows}x{args.months}.db", args.rows, args.months)
+    # "_blobs": a store made before migration 5 under the old name holds rows only.
+    db = make_store(DATA / f"snapshots_{args.rows}x{args.months}_blobs.db", args.rows, args.months)
     out = DATA / "out"
     out.mkdir(parents=True, exist_ok=True)
     cstool = cstool_argv()
-    backtest = [*cstool, "backtest", "--db", str(db), "--as-of", AS_OF]
-    score = [*cstool, "score", str(data), "--output", str(out / "bt_score.csv"), "--as-of", AS_OF]
-    timings = compare({"cstool score --output": score, "cstool backtest": backtest}, runs=args.runs)
+    tail = ["--as-of", AS_OF]
+    commands = {
+        "cstool score --output": [
+            *cstool,
+            "score",
+            str(data),
+            "--output",
+            str(out / "bt_score.csv"),
+            *tail,
+        ],
+        "cstool backtest": [*cstool, "backtest", "--db", str(db), *tail],
+    }
+    if args.rows_only:
+        rows_db = rows_only_copy(db, schema4=False)
+        commands["cstool backtest (rows only)"] = [*cstool, "backtest", "--db", str(rows_db), *tail]
+    if args.before:
+        old_db = rows_only_copy(db, schema4=True)
+        commands[f"backtest before ({args.before})"] = [
+            *run_code(code_of(args.before)),
+            "backtest",
+            "--db",
+            str(old_db),
+            *tail,
+        ]
+    timings = compare(commands, runs=args.runs)
     figure = ratio(timings, "cstool backtest", "cstool score --output")
     split = phases(db)
     reproduce = "python benchmarks/bench_backtest.py" + (
@@ -141,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
         if (args.rows, args.months) != (100_000, MONTHS)
         else ""
     )
+    reproduce += f" --before {args.before}" if args.before else ""
+    reproduce += " --rows-only" if args.rows_only else ""
     body = "\n".join(
         [
             f"`{reproduce}` — {machine_line()}.",
@@ -154,6 +246,11 @@ def main(argv: list[str] | None = None) -> None:
             f"(target ≤ {TARGET:g}: {'meets' if figure <= TARGET else '**misses**'})",
             "- where a backtest's CPU time goes (in one process): "
             + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in split.items()),
+            *[
+                f"- `{t.name}` ÷ `score --output`: {t.median_s / timings[0].median_s:.2f} "
+                f"(CPU {t.median_cpu_s / timings[0].median_cpu_s:.2f})"
+                for t in timings[1:]
+            ],
         ]
     )
     print(body)

@@ -32,6 +32,7 @@ from cstool.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 DB_FOLDER = ".cstool"
 DB_NAME = "cstool.db"
@@ -98,6 +99,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE snapshots ADD COLUMN signup_date TEXT",
         "ALTER TABLE snapshots ADD COLUMN plan TEXT",
     ),
+    (  # 5: each snapshot also as one Arrow IPC stream, so loading it is column-wise
+        # The rows stay (touch, history and health-drop queries read them); a snapshot
+        # stored before this migration has no blob and is read from its rows.
+        """CREATE TABLE snapshot_blobs (
+            as_of TEXT PRIMARY KEY,
+            format TEXT NOT NULL,
+            data BLOB NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -130,7 +140,11 @@ VERSION_TABLES = {
     2: {"touches", "snoozes", "snapshots", "snapshot_runs"},
     3: {"touches", "snoozes", "snapshots", "snapshot_runs", "snapshot_kpis"},
     4: {"touches", "snoozes", "snapshots", "snapshot_runs", "snapshot_kpis"},
+    5: {"touches", "snoozes", "snapshots", "snapshot_runs", "snapshot_kpis", "snapshot_blobs"},
 }
+# What `snapshot_blobs.format` says: an Arrow IPC stream of the snapshot's columns
+# (SNAPSHOT_COLUMNS, sorted by customer_id, no as_of), as `load_snapshot` types them.
+BLOB_FORMAT = "arrow-ipc-1"
 TOUCH_FIELDS = ["id", "customer_id", "touched_on", "channel", "note", "next_due"]
 DEFAULT_MAX_LOSS_SHARE = 0.5
 
@@ -589,21 +603,21 @@ class Store:
         executemany. A date outside 1900-01-01 … 2200-12-31 is a UsageError.
         """
         day = _snapshot_day(as_of)
-        rows = _snapshot_rows(day, frame)
+        rows, blob = _snapshot_payload(day, frame)
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM snapshot_runs WHERE as_of = ?", (day,)).fetchone():
                 return False
-            self._insert_snapshot(day, len(frame), rows, source)
+            self._insert_snapshot(day, len(frame), rows, blob, source)
         return True
 
     def replace_snapshot(self, as_of: date, frame: pd.DataFrame, source: str | None) -> None:
         """Store the scored table for `as_of` in place of what that date held (one
         transaction), clearing the cached KPIs that depend on that date."""
         day = _snapshot_day(as_of)
-        rows = _snapshot_rows(day, frame)
+        rows, blob = _snapshot_payload(day, frame)
         with self.transaction():
             self._remove_snapshot(day)
-            self._insert_snapshot(day, len(frame), rows, source)
+            self._insert_snapshot(day, len(frame), rows, blob, source)
 
     def delete_snapshot(self, as_of: date) -> int:
         """Remove the snapshot of `as_of` and the cached KPIs that depend on it; the number
@@ -615,14 +629,22 @@ class Store:
     def _remove_snapshot(self, day: str) -> int:
         removed = self.conn.execute("DELETE FROM snapshots WHERE as_of = ?", (day,)).rowcount
         self.conn.execute("DELETE FROM snapshot_runs WHERE as_of = ?", (day,))
+        self.conn.execute("DELETE FROM snapshot_blobs WHERE as_of = ?", (day,))
         # A KPI row depends on its own date and on the snapshot it was compared with.
         self.conn.execute("DELETE FROM snapshot_kpis WHERE as_of = ? OR previous = ?", (day, day))
         return int(removed)
 
-    def _insert_snapshot(self, day: str, n: int, rows: Any, source: str | None) -> None:
+    def _insert_snapshot(
+        self, day: str, n: int, rows: Any, blob: bytes, source: str | None
+    ) -> None:
+        # Rows and blob in the caller's one transaction: never one without the other.
         self.conn.execute(
             "INSERT INTO snapshot_runs (as_of, customers, source) VALUES (?, ?, ?)",
             (day, n, source),
+        )
+        self.conn.execute(
+            "INSERT INTO snapshot_blobs (as_of, format, data) VALUES (?, ?, ?)",
+            (day, BLOB_FORMAT, blob),
         )
         names = ("as_of", *SNAPSHOT_COLUMNS)
         self.conn.executemany(
@@ -666,17 +688,68 @@ class Store:
         return frame.drop(columns=["as_of"])
 
     def load_snapshots(self, dates: Sequence[date] | None = None) -> pd.DataFrame:
-        """Snapshots (all, or those dates) with an `as_of` column, sorted by as_of, customer_id."""
-        sql = "SELECT as_of, " + ", ".join(SNAPSHOT_COLUMNS) + " FROM snapshots"
-        params: list[str] = []
-        if dates is not None:
-            params = sorted({d.isoformat() for d in dates})
-            if not params:
-                return _snapshot_frame([])
-            sql += " WHERE as_of IN (" + ", ".join("?" * len(params)) + ")"
+        """Snapshots (all, or those dates) with an `as_of` column, sorted by as_of, customer_id.
+
+        Read column-wise from each snapshot's Arrow blob; a snapshot stored before
+        migration 5 (no blob) is read from its rows. Both give the same frame.
+        """
         with self._errors():
-            rows = self.conn.execute(sql + " ORDER BY as_of, customer_id", params).fetchall()
-        return _snapshot_frame(rows)
+            if dates is None:
+                days = [
+                    str(r[0])
+                    for r in self.conn.execute(
+                        "SELECT as_of FROM snapshot_runs ORDER BY as_of"
+                    ).fetchall()
+                ]
+            else:
+                days = sorted({d.isoformat() for d in dates})
+            if not days:
+                return _snapshot_frame([])
+            blobs = self._snapshot_blobs(days)
+        import pyarrow as pa
+
+        parts = []
+        for day in days:
+            table = None
+            if day in blobs:
+                # A damaged blob is not the end: the rows hold the same snapshot.
+                with contextlib.suppress(pa.ArrowException):
+                    table = _blob_table(day, blobs[day])
+            if table is None:
+                table = self._snapshot_rows_table(day)
+            if table is not None:
+                parts.append(table)
+        return _tables_frame(parts)
+
+    def _snapshot_blobs(self, days: list[str]) -> dict[str, bytes]:
+        """The Arrow blobs stored for `days` (a date without one is left out)."""
+        found: dict[str, bytes] = {}
+        # In chunks: SQLite caps the number of parameters of one statement.
+        for start in range(0, len(days), 500):
+            chunk = days[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT as_of, data FROM snapshot_blobs WHERE format = ? AND as_of IN ("
+                + ", ".join("?" * len(chunk))
+                + ")",
+                (BLOB_FORMAT, *chunk),
+            ).fetchall()
+            found.update({str(r[0]): bytes(r[1]) for r in rows})
+        return found
+
+    def _snapshot_rows_table(self, day: str) -> pa.Table | None:
+        """One snapshot stored before migration 5, from its rows (None: no rows)."""
+        import pyarrow as pa
+
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT as_of, " + ", ".join(SNAPSHOT_COLUMNS) + " FROM snapshots "
+                "WHERE as_of = ? ORDER BY customer_id",
+                (day,),
+            ).fetchall()
+        if not rows:
+            return None
+        frame = _snapshot_frame(rows)
+        return pa.Table.from_pandas(frame, schema=_arrow_schema(), preserve_index=False)
 
     def snapshot_kpis(self, variant: str) -> dict[tuple[date, date | None], dict[str, Any]]:
         """Cached KPI rows: (as_of, previous snapshot date or None) -> {kpi: value}.
@@ -814,30 +887,118 @@ def _snapshot_day(as_of: date) -> str:
 
 def _snapshot_rows(day: str, frame: pd.DataFrame) -> Any:
     """The rows executemany inserts for a snapshot (as_of first), built column-wise."""
+    return _snapshot_payload(day, frame)[0]
+
+
+def _snapshot_payload(day: str, frame: pd.DataFrame) -> tuple[list[Any], bytes]:
+    """A snapshot as the rows executemany inserts (as_of first) and as its Arrow blob.
+
+    Both are built from the same typed columns, column-wise; the blob holds them as
+    reading the rows back would type them (dates cut to the day), sorted by customer_id.
+    """
+    import pandas as pd
+
     n = len(frame)
-    columns = [
-        _column_values(frame, SNAPSHOT_SOURCES.get(name, name), n, kind=name)
+    typed = {
+        name: _typed_column(frame, SNAPSHOT_SOURCES.get(name, name), n, kind=name)
         for name in SNAPSHOT_COLUMNS
-    ]
-    return list(zip([day] * n, *columns, strict=True))
+    }
+    columns = [_python_values(typed[name]) for name in SNAPSHOT_COLUMNS]
+    rows = list(zip([day] * n, *columns, strict=True))
+    loaded = pd.DataFrame(
+        {
+            name: _dates(_python_values(col))
+            if name in SNAPSHOT_DATES
+            else col.reset_index(drop=True)
+            for name, col in typed.items()
+        }
+    )
+    # The row path reads in SQLite's ORDER BY customer_id: binary order of UTF-8, which
+    # is code point order, as a stable sort of Python strings gives.
+    loaded = loaded.sort_values("customer_id", kind="stable", ignore_index=True)
+    return rows, _blob_bytes(loaded)
+
+
+def _typed_column(frame: pd.DataFrame, name: str, n: int, *, kind: str) -> pd.Series:
+    """A snapshot column typed as it is stored (dates as ISO text), missing as NA."""
+    import pandas as pd
+
+    col = frame[name] if name in frame.columns else pd.Series([None] * n, dtype="object")
+    if kind == "nps":
+        return col.astype("Int64")
+    if kind in SNAPSHOT_NUMBERS:
+        return col.astype("float64")
+    if kind in SNAPSHOT_DATES:
+        return pd.to_datetime(col).dt.strftime("%Y-%m-%d").astype("string")
+    return col.astype("string")
+
+
+def _python_values(col: pd.Series) -> list[Any]:
+    """A typed column as Python values for executemany, missing as None."""
+    values: list[Any] = col.astype(object).where(col.notna(), None).tolist()
+    return values
 
 
 def _column_values(frame: pd.DataFrame, name: str, n: int, *, kind: str | None = None) -> list[Any]:
     """A column as Python values for executemany, missing as None (column-wise); `kind`
     is the snapshot column it goes to (default: `name`)."""
-    import pandas as pd
+    return _python_values(_typed_column(frame, name, n, kind=kind or name))
 
-    kind = kind or name
-    if name not in frame.columns:
-        return [None] * n
-    col = frame[name]
-    if kind == "nps":
-        col = col.astype("Int64")
-    elif kind in SNAPSHOT_NUMBERS:
-        col = col.astype("float64")
-    elif kind in SNAPSHOT_DATES:
-        col = pd.to_datetime(col).dt.strftime("%Y-%m-%d").astype("string")
-    else:
-        col = col.astype("string")
-    values: list[Any] = col.astype(object).where(col.notna(), None).tolist()
-    return values
+
+def _arrow_schema() -> pa.Schema:
+    """The Arrow schema of a snapshot blob (no as_of: it is the blob's key)."""
+    import pyarrow as pa
+
+    fields = []
+    for name in ("as_of", *SNAPSHOT_COLUMNS):
+        if name == "as_of" or name in SNAPSHOT_DATES:
+            fields.append(pa.field(name, pa.timestamp("ns")))
+        elif name == "nps":
+            fields.append(pa.field(name, pa.int64()))
+        elif name in SNAPSHOT_NUMBERS:
+            fields.append(pa.field(name, pa.float64()))
+        else:
+            fields.append(pa.field(name, pa.string()))
+    return pa.schema(fields)
+
+
+def _blob_bytes(loaded: pd.DataFrame) -> bytes:
+    """A snapshot's typed columns (without as_of) as an Arrow IPC stream."""
+    import pyarrow as pa
+
+    schema = _arrow_schema().remove(0)
+    table = pa.Table.from_pandas(loaded, schema=schema, preserve_index=False)
+    codec = "zstd" if pa.Codec.is_available("zstd") else None
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=codec)
+    with pa.ipc.new_stream(sink, schema, options=options) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _blob_table(day: str, blob: bytes) -> pa.Table:
+    """A stored blob as an Arrow table with its as_of column in front."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
+    as_of = np.full(table.num_rows, np.datetime64(day, "ns"))
+    table = table.replace_schema_metadata(None)
+    return table.add_column(0, pa.field("as_of", pa.timestamp("ns")), pa.array(as_of))
+
+
+def _tables_frame(parts: list[pa.Table]) -> pd.DataFrame:
+    """Snapshot tables (each with as_of) as one frame typed like `_snapshot_frame`'s."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if not parts:
+        return _snapshot_frame([])
+    schema = _arrow_schema()
+    table = pa.concat_tables([part.cast(schema) for part in parts])
+    mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
+    frame = table.to_pandas(types_mapper=mapping.get)
+    for name in ("as_of", *SNAPSHOT_DATES):
+        # Some pandas/pyarrow pairs keep the unit; the frame's contract is nanoseconds.
+        frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
