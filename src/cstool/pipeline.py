@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cstool.config import DEFAULT_CUSTOMERS, Settings, Workspace
-from cstool.errors import ConfigError, DataError, UsageError
+from cstool.config import Settings
+from cstool.errors import DataError, UsageError
 from cstool.ids import customer_index as customer_index  # where it lives since ids.py needs it
 from cstool.schema import ENRICHED
 from cstool.validate.table import Table
 
-__all__ = ["ReadOptions", "Run", "Table", "load_table"]
+__all__ = ["ReadOptions", "Table", "load_table"]
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,23 +29,6 @@ class ReadOptions:
     skip_invalid: bool = False
     rejects: Path | None = None
     sheet: str | int | None = None  # a workbook's sheet (name or 0-based position)
-
-
-def customers_file(file: Path | None, workspace: Workspace, cwd: Path | None = None) -> Path:
-    """The customer table: FILE, else `customers` of the workspace, else ./customer_data.csv."""
-    if file is not None:
-        return file
-    settings = workspace.settings
-    if settings.customers and workspace.root is not None:
-        return workspace.root / settings.customers
-    candidate = (cwd or Path.cwd()) / DEFAULT_CUSTOMERS
-    if candidate.is_file():
-        return candidate
-    raise UsageError(
-        "no customer file given and no ./customer_data.csv here",
-        hint="name the file (`cstool score customers.csv`) or run `cstool init` in its folder "
-        'to write a cstool.toml with `customers = "…"`',
-    )
 
 
 def load_table(path: Path, settings: Settings, options: ReadOptions | None = None) -> Table:
@@ -153,56 +135,6 @@ def segment_frame(frame: pd.DataFrame, settings: Settings, as_of: date) -> pd.Da
     from cstool.segments import segment
 
     return segment(frame, settings.segments, as_of)
-
-
-@dataclass
-class Run:
-    """One command's view of the data: settings, the table, the scored frame, the day."""
-
-    workspace: Workspace
-    table: Table
-    frame: pd.DataFrame
-    as_of: date
-    db: Path
-    logged: pd.DataFrame | None  # newest logged touch per customer, from the store
-    snoozes: pd.DataFrame | None  # the snooze in force per customer, from the store
-    earlier: pd.DataFrame | None = None  # the snapshot health-drop follow-ups compare with
-
-
-def run(
-    file: Path | None,
-    as_of: date,
-    *,
-    config: Path | None = None,
-    db: Path | None = None,
-    options: ReadOptions | None = None,
-    on_step: Callable[[str], None] | None = None,
-) -> Run:
-    """Everything a reading command needs: workspace → table → store touches → scores → segments."""
-    from cstool.config import load_workspace
-    from cstool.store import db_path, open_store
-
-    step = on_step or (lambda _: None)
-    workspace = load_workspace(config)
-    path = customers_file(file, workspace)
-    step(f"reading {path.name}")
-    table = load_table(path, workspace.settings, options)
-    store_path = db_path(workspace, db)
-    logged = snoozes = earlier = None
-    store = open_store(store_path, create=False)
-    if store is not None:
-        with store:
-            logged = store.last_logged(as_of)
-            snoozes = store.snoozes()
-            earlier = store.snapshot_before(as_of, workspace.settings.followups.health_drop_days)
-    step("scoring")
-    try:
-        frame = scored_frame(table, workspace.settings, as_of, logged)
-    except ConfigError as exc:  # a bad segment rule: name the config file it came from
-        from cstool.segments import locate_error
-
-        raise locate_error(exc, workspace.config_path) from None
-    return Run(workspace, table, frame, as_of, store_path, logged, snoozes, earlier)
 
 
 def sort_order(
