@@ -184,12 +184,19 @@ def csv_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None
     """The input's own columns as written, then cstool's columns under canonical names.
 
     An appended name that the input already uses (in any case) is written as `cstool_<name>`.
+    The lifecycle's churn and cancel dates are left out when no customer has one (a file
+    without them gains no empty columns; JSON always carries them).
     """
     import pandas as pd
 
     raw = table.raw if order is None else table.raw.iloc[order]
     scored = frame if order is None else frame.iloc[order]
-    added = [c for c in ENRICHED if c in scored.columns]
+    added = [
+        c
+        for c in ENRICHED
+        if c in scored.columns
+        and not (c in ("churn_date", "cancel_date") and not scored[c].notna().any())
+    ]
     extra = scored[added].reset_index(drop=True)
     if "days_since_touch" in extra.columns:  # whole days: written as integers
         extra["days_since_touch"] = extra["days_since_touch"].round().astype("Int32")
