@@ -19,11 +19,29 @@ def _faults() -> float:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
 
+def _rss() -> float:
+    """Resident memory now, MiB (Linux)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * 4096 / 2**20
+    except OSError:
+        return float("nan")
+
+
+def _arrow() -> float:
+    """What Arrow's memory pool holds now, MiB (0 before pyarrow is imported)."""
+    if "pyarrow" not in sys.modules:
+        return 0.0
+    return float(sys.modules["pyarrow"].total_allocated_bytes()) / 2**20
+
+
 def step(label: str) -> None:
     cpu, wall, faults = time.process_time(), time.perf_counter(), _faults()
     print(
         f"{label:10s} wall {wall - _last[1]:5.2f} s   cpu {cpu - _last[0]:5.2f} s"
         f"   page faults {int(faults - _last[2]):7d}"
+        f"   peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:6.0f} MiB"
+        f"   rss {_rss():6.0f} MiB   arrow {_arrow():6.0f} MiB"
     )
     _last[0], _last[1], _last[2] = cpu, wall, faults
 
@@ -37,6 +55,7 @@ def main(path: Path) -> None:
 
     from cstool import pipeline, render
     from cstool.config import Settings
+    from cstool.lifecycle import apply_lifecycle
     from cstool.read import read_raw
     from cstool.scoring import score
     from cstool.validate import validate_table
@@ -48,7 +67,9 @@ def main(path: Path) -> None:
     step("read")
     table = validate_table(raw, settings)
     step("validate")
-    frame = score(table.frame, settings, as_of)
+    live = apply_lifecycle(table.frame, settings, as_of)
+    step("lifecycle")
+    frame = score(live, settings, as_of)
     step("score")
     frame = pipeline.segment_frame(frame, settings, as_of)
     step("segment")

@@ -246,7 +246,23 @@ def test_emails_with_display_names_and_several_addresses(tmp_path: Path) -> None
 # --- totals rows ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("word", ["Total", "Grand total", "Avg", "合计", "總計", "平均", "小计"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "Total",
+        "Grand total",
+        "Avg",
+        "合计",
+        "總計",
+        "平均",
+        "小计",
+        "TOTAL:",
+        "  total  ",
+        "\u3000合计：",  # an ideographic space before, a full-width colon after
+        "\u00a0Mean",  # a no-break space before
+        "SUM",
+    ],
+)
 def test_totals_rows_are_left_out_with_a_warning(tmp_path: Path, word: str) -> None:
     path = _file(tmp_path, f"Customer_ID,Name,MRR\nA,Acme,100\nB,Beta,50\n,{word},150\n")
     table = load_table(path, Settings())
@@ -255,6 +271,22 @@ def test_totals_rows_are_left_out_with_a_warning(tmp_path: Path, word: str) -> N
     assert table.warnings == [f"{path}: left out a totals row (line 4), not customers"]
     id_total = _file(tmp_path, f"Customer_ID,MRR\nA,1\n{word},1\n", "ids.csv")
     assert load_table(id_total, Settings()).frame["customer_id"].tolist() == ["A"]
+
+
+@pytest.mark.parametrize("name", ["Totally Fine Ltd", "Summit", "Average Joe", "Meanwhile"])
+def test_names_that_start_like_a_totals_word_are_customers(tmp_path: Path, name: str) -> None:
+    path = _file(tmp_path, f"Customer_ID,Name,MRR\nA,{name},100\nB,Beta,50\n")
+    table = load_table(path, Settings())
+    assert table.frame["name"].tolist() == [name, "Beta"]
+    assert table.warnings == []
+
+
+def test_empty_text_cells_are_missing_and_share_the_files_text(tmp_path: Path) -> None:
+    path = _file(tmp_path, "Customer_ID,Name,Email,MRR\nA,Ann,,100\nB,,b@x.example,50\nC,Cy,,7\n")
+    table = load_table(path, Settings())
+    assert table.frame["email"].tolist() == [pd.NA, "b@x.example", pd.NA]
+    assert table.frame["name"].tolist() == ["Ann", pd.NA, "Cy"]
+    assert table.frame["email"].isna().tolist() == [True, False, True]
 
 
 # --- rejects ----------------------------------------------------------------------------------

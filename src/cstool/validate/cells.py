@@ -73,13 +73,41 @@ def trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def text_column(cells: pa.ChunkedArray) -> pd.Series:
     """Text cells as a pandas string column (Arrow-backed, no copy), empty cells missing."""
     import pandas as pd
+    import pyarrow.compute as pc
+
+    filled = pc.not_equal(cells, "")
+    if not pc.all(filled).as_py():
+        cells = _masked(cells, filled)
+    return pd.Series(cells, dtype=text_dtype())
+
+
+def _masked(cells: pa.ChunkedArray, keep: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`cells` with the cells where `keep` is false missing, sharing the text buffers.
+
+    Only a validity bitmap is made per chunk (a copy of a million cells' text would
+    cost as much memory as the column itself).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    empty = pc.equal(cells, "")
-    if pc.any(empty).as_py():
-        cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
-    return pd.Series(cells, dtype=text_dtype())
+    keep = pc.fill_null(keep, False)
+    chunks = []
+    position = 0
+    for chunk in cells.chunks:
+        mask = keep.slice(position, len(chunk)).combine_chunks()
+        position += len(chunk)
+        if chunk.null_count:
+            mask = pc.and_(mask, pc.is_valid(chunk))
+        if chunk.offset or mask.offset:  # from_buffers needs both to start at bit 0
+            chunks.append(pc.if_else(mask, chunk, pa.scalar(None, chunk.type)))
+            continue
+        offsets, data = chunk.buffers()[1:]
+        chunks.append(
+            pa.Array.from_buffers(
+                chunk.type, len(chunk), [mask.buffers()[1], offsets, data], null_count=-1
+            )
+        )
+    return pa.chunked_array(chunks, type=cells.type)
 
 
 def parse_numbers(

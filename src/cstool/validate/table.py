@@ -293,14 +293,31 @@ def _totals_rows(raw: RawTable) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from cstool.textbytes import WHITESPACE_FIRST, edge_bytes_in
+
+    # Only cells starting with a space or a totals word's first letter can be one: a cheap
+    # first-byte test picks those, and only they are trimmed, lowered and looked up.
+    first = {word[:1] for word in TOTAL_WORDS}
+    starts = "".join(sorted(first | {c.upper() for c in first})).encode() + WHITESPACE_FIRST
     found = np.zeros(raw.table.num_rows, dtype=bool)
     for name in ("customer_id", "name"):
         if name not in raw.headers:
             continue
-        cells = pc.utf8_lower(pc.utf8_trim_whitespace(raw.table.column(raw.headers[name])))
+        column = raw.table.column(raw.headers[name])
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = column.cast(pa.string())
+        maybe = np.flatnonzero(edge_bytes_in(column, first=_first_bytes(starts)))
+        if not len(maybe):
+            continue
+        cells = pc.utf8_lower(pc.utf8_trim_whitespace(pc.take(column, pa.array(maybe))))
         cells = pc.utf8_rtrim(cells, characters=":：")
-        found |= mask(pc.is_in(cells, value_set=pa.array(TOTAL_WORDS)))
+        found[maybe[mask(pc.is_in(cells, value_set=pa.array(TOTAL_WORDS)))]] = True
     return found
+
+
+def _first_bytes(text: bytes) -> bytes:
+    """The first byte of each UTF-8 character in `text` (a lead byte for non-ASCII ones)."""
+    return bytes(b for b in text if b < 0x80 or b >= 0xC0)
 
 
 def _totals_warnings(raw: RawTable, total_rows: np.ndarray) -> list[str]:
