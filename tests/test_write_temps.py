@@ -52,6 +52,18 @@ def test_old_temps_go_recent_ones_without_a_pid_stay(tmp_path: Path) -> None:
     assert recent.exists() and mine.exists()
 
 
+def test_a_slow_live_writer_keeps_its_temp_file(tmp_path: Path) -> None:
+    stalled = tmp_path / f".out.csv.{os.getpid()}.abcd1234.tmp"  # alive, silent for 10 min
+    stalled.write_text("still being written", encoding="utf-8")
+    ten_minutes_ago = time.time() - 600
+    os.utime(stalled, (ten_minutes_ago, ten_minutes_ago))
+    assert remove_stale_temps(tmp_path) == []
+    assert stalled.read_text(encoding="utf-8") == "still being written"
+    two_days_ago = time.time() - 2 * 24 * 3600  # the pid was reused long after a crash
+    os.utime(stalled, (two_days_ago, two_days_ago))
+    assert remove_stale_temps(tmp_path) == [stalled]
+
+
 def test_the_temp_name_carries_the_writers_pid(tmp_path: Path) -> None:
     from cstool.write import atomic
 

@@ -100,15 +100,18 @@ def atomic(path: Path, mode: str = "wb", *, protect: Path | None = None) -> Iter
 
 # `.<name>.<pid>.<random>.tmp`, and the older `.<name>.<random>.tmp` without a pid
 _TEMP_NAME = re.compile(r"^\..+?(?:\.(?P<pid>\d+))?\.[A-Za-z0-9_]{8}\.tmp$")
-STALE_TEMP_SECONDS = 300  # a temp file older than this is left by a killed run
+STALE_TEMP_SECONDS = 300  # a temp file without a pid, older than this, is left by a killed run
+STALLED_WRITER_SECONDS = 24 * 3600  # a live pid on a temp this old is a reused pid
 
 
 def remove_stale_temps(folder: Path, *, now: float | None = None) -> list[Path]:
     """Remove the temp files a killed write left in `folder`; returns what was removed.
 
-    A temp file goes when it is older than a few minutes, or when the process named in
-    its name is gone. Only our own regular files are touched, and errors are ignored:
-    cleaning up must never stop a write.
+    A temp file whose name carries a pid goes when that process is gone (a writer that is
+    alive but slow, on a full disk or a stopped terminal, keeps its temp file), or when it
+    is a day old (the pid was reused). One without a pid (an older cstool) goes when it is
+    older than a few minutes. Only our own regular files are touched, and errors are
+    ignored: cleaning up must never stop a write.
     """
     import time
 
@@ -129,8 +132,12 @@ def remove_stale_temps(folder: Path, *, now: float | None = None) -> list[Path]:
             if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
                 continue
             pid = match.group("pid")
-            old = now - info.st_mtime > STALE_TEMP_SECONDS
-            if old or (pid is not None and not _alive(int(pid))):
+            age = now - info.st_mtime
+            if pid is None:
+                stale = age > STALE_TEMP_SECONDS
+            else:
+                stale = age > STALLED_WRITER_SECONDS or not _alive(int(pid))
+            if stale:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:

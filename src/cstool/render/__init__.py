@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import sys
 from collections import deque
@@ -174,9 +175,11 @@ def write_csv(
 
     from cstool.write import neutralise_formulas
 
-    table = arrow_table(neutralise_formulas(frame, numbers=numbers))
+    table = without_controls(arrow_table(neutralise_formulas(frame, numbers=numbers)), skip=numbers)
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(table.column_names)
+    csv.writer(header, lineterminator="\n").writerow(
+        [_CONTROL_CHARACTER.sub("\ufffd", name) for name in table.column_names]
+    )
     if excel:
         sink.write(b"\xef\xbb\xbf")
     sink.write(header.getvalue().encode("utf-8"))
@@ -236,6 +239,72 @@ class _EarlyWriteback:
                 self.fd, self.started, self.written - self.started, os.POSIX_FADV_DONTNEED
             )
             self.started = self.written
+
+
+# C0 controls other than tab and line breaks (a CSV quotes those), DEL, and C1 controls
+# (U+0080-U+009F, two bytes in UTF-8: C2 80 … C2 9F). ESC, BEL, backspace or a one-character
+# CSI in a name would drive the terminal that `score -f csv` prints to.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_PATTERN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{80}-\\x{9f}]"  # RE2
+
+
+def without_controls(table: pa.Table, *, skip: Collection[str] = ()) -> pa.Table:
+    """Text cells with control characters replaced by U+FFFD (tabs and line breaks stay).
+
+    Each text buffer is tested with numpy reductions (a million names: a few ms); only a
+    column that has a control is rewritten (a dictionary column: its distinct values).
+    `skip`: text columns validated as numbers or dates, which cannot hold one.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = table.columns
+    changed = False
+    for i, (name, column) in enumerate(zip(table.column_names, columns, strict=True)):
+        kind = column.type
+        values_of = pa.types.is_dictionary(kind)
+        text_type = kind.value_type if values_of else kind
+        if name in skip or not (
+            pa.types.is_string(text_type) or pa.types.is_large_string(text_type)
+        ):
+            continue
+        chunks = [c.dictionary if values_of else c for c in column.chunks]
+        if not any(_has_control(c.buffers()[2]) for c in chunks):
+            continue
+        changed = True
+        if values_of:
+            fixed = [
+                pa.DictionaryArray.from_arrays(
+                    c.indices, pc.replace_substring_regex(c.dictionary, _CONTROL_PATTERN, "\ufffd")
+                )
+                for c in column.chunks
+            ]
+            columns[i] = pa.chunked_array(fixed, type=kind)
+        else:
+            columns[i] = pc.replace_substring_regex(column, _CONTROL_PATTERN, "\ufffd")
+    return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
+
+
+def _has_control(buffer: pa.Buffer | None) -> bool:
+    """Whether UTF-8 text bytes hold a control character (see `without_controls`)."""
+    import numpy as np
+
+    if buffer is None or buffer.size == 0:
+        return False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    low, high = int(data.min()), int(data.max())
+    if low >= 0x20 and high < 0x7F:  # printable ASCII only: the common case
+        return False
+    if low < 0x20:
+        c0 = (data < 0x20) & (data != 0x09) & (data != 0x0A) & (data != 0x0D)
+        if c0.any():
+            return True
+    if high < 0x7F:
+        return False
+    if (data == 0x7F).any():
+        return True
+    leads = np.flatnonzero(data[:-1] == 0xC2)  # C1: C2 followed by 80-9F
+    return bool(len(leads)) and bool(((data[leads + 1] >= 0x80) & (data[leads + 1] < 0xA0)).any())
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
