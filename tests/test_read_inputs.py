@@ -161,8 +161,8 @@ def test_japanese_cp932_is_refused_with_cp932_proposed_first(tmp_path: Path) -> 
     path = write(tmp_path, text, encoding="cp932")
     with pytest.raises(DataError) as err:
         load_table(path, Settings())
-    assert (err.value.hint or "").startswith(
-        "name the file's encoding; these decode it cleanly, most likely first: --encoding cp932"
+    assert err.value.hint == (
+        "name the file's encoding; it reads as Japanese (Shift-JIS, cp932) text: --encoding cp932"
     )
     table = load_table(path, Settings(), ReadOptions(encoding="cp932"))
     assert table.frame["name"].tolist() == ["やまだ商事", "さくらネット"]
