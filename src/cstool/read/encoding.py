@@ -214,7 +214,20 @@ def _plausibility(codec: str, raw: bytes, text: str) -> float:
         return ascii_share if ascii_share >= 0.8 else -1.0
     runs = re.findall(rb"[\x80-\xff]+", raw)
     alone = sum(len(r) == 1 for r in runs) / len(runs) if runs else 0.0
-    return alone - (0.001 if codec == "latin-1" else 0.0)  # cp1252 first when equal
+    # Western text puts its accented letters inside words (Renée, Müller) and its curly
+    # quotes and dashes among words; Big5 or Shift-JIS bytes read this way give symbols
+    # (¥, ©, °) next to punctuation instead.
+    non_ascii = len(re.findall(r"[^\x00-\x7f]", text))
+    in_words = len(_IN_WORD.findall(text))
+    fit = min(in_words / non_ascii, 1.0) if non_ascii else 0.0
+    return alone * fit - (0.001 if codec == "latin-1" else 0.0)  # cp1252 first when equal
+
+
+_IN_WORD = re.compile(
+    r"(?<=[A-Za-z\u00c0-\u024f])[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+    r"|[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f](?=[A-Za-z\u00c0-\u024f])"
+    r"|[\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u00a3]"
+)
 
 
 _NAMES = {
