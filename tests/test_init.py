@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 import typing
@@ -165,8 +166,9 @@ def test_missing_required_columns_are_pointed_out(
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ([], "error: no CSV file in {folder}"),
-        (["a.csv", "b.csv"], "error: several CSV files in {folder}: a.csv, b.csv"),
+        ([], "error: no CSV file or workbook (.xlsx, .ods, …) in {folder}"),
+        (["a.csv", "b.csv"], "error: several customer files in {folder}: a.csv, b.csv"),
+        (["a.csv", "b.xlsx"], "error: several customer files in {folder}: a.csv, b.xlsx"),
     ],
 )
 def test_which_csv(
@@ -205,3 +207,38 @@ def test_init_reads_a_workbook_header(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "15 of 15 columns recognised" in err
     settings = load_settings(tmp_path / "cstool.toml")
     assert settings.customers == "customers.xlsx"
+
+
+def test_init_finds_the_one_workbook_and_records_its_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.data.make_workbooks import ods
+
+    rows = [["Customer ID", "Company name", "MRR"], ["C1", "Acme", 100], ["C2", "Beta", 200]]
+    ods(tmp_path / "accounts.ods", {"Summary": [["Total", 300]], "Accounts": rows})
+    (tmp_path / ".~lock.accounts.ods#").write_text("lock")  # LibreOffice's, while it is open
+    (tmp_path / "notes.txt").write_text("call Acme\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init")
+    assert code == 0, err
+    assert "for accounts.ods (sheet 'Accounts'): 3 of 3 columns recognised" in err
+    assert "read 'Accounts', the only one with a customer ID column" in err
+    settings = load_settings(tmp_path / "cstool.toml")
+    assert (settings.customers, settings.input.sheet) == ("accounts.ods", "Accounts")
+    assert settings.columns["name"] == ["Company name"]
+    code, out, err = run("score", "--as-of", "2026-11-23", "--format", "json")
+    assert code == 0, err
+    assert [c["mrr"] for c in json.loads(out)] == [100.0, 200.0]
+    assert "sheets" not in err  # recorded in the config: nothing left to explain
+
+
+def test_init_sheet_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.data.make_workbooks import xlsx
+
+    rows = [["Customer ID", "Name"], ["C1", "Acme"]]
+    xlsx(tmp_path / "book.xlsx", {"Live": rows, "Churned": [["Customer ID"], ["C9"]]})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init", "--sheet", "1")
+    assert code == 0, err
+    assert load_settings(tmp_path / "cstool.toml").input.sheet == "Churned"
+    assert "for book.xlsx (sheet 'Churned'): 1 of 1 columns recognised" in err

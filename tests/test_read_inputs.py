@@ -161,8 +161,8 @@ def test_japanese_cp932_is_refused_with_cp932_proposed_first(tmp_path: Path) -> 
     path = write(tmp_path, text, encoding="cp932")
     with pytest.raises(DataError) as err:
         load_table(path, Settings())
-    assert (err.value.hint or "").startswith(
-        "name the file's encoding; these decode it cleanly, most likely first: --encoding cp932"
+    assert err.value.hint == (
+        "name the file's encoding; it reads as Japanese (Shift-JIS, cp932) text: --encoding cp932"
     )
     table = load_table(path, Settings(), ReadOptions(encoding="cp932"))
     assert table.frame["name"].tolist() == ["やまだ商事", "さくらネット"]
@@ -333,3 +333,36 @@ def test_pipe_with_blank_line_and_quoted_newline_gives_exact_lines() -> None:
         result = cstool("validate", "/dev/stdin", stdin=source)
     assert result.returncode == 1
     assert "/dev/stdin line 5, column 'Value_Delivery', value 'eleven'" in result.stderr
+
+
+def test_shift_jis_in_kanji_only_is_proposed_as_cp932(tmp_path: Path) -> None:
+    """No kana at all: the frequent kanji are the evidence, not GB18030's reading."""
+    text = (
+        f"顧客ID,会社名,{SCORES}\nJ1,東京商事,8,7,6\nJ2,大阪電機工業,5,5,5\nJ3,名古屋重工,9,9,9\n"
+    )
+    path = write(tmp_path, text, encoding="cp932")
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert err.value.hint == (
+        "name the file's encoding; it reads as Japanese (Shift-JIS, cp932) text: --encoding cp932"
+    )
+    assert encoding_candidates(path.read_bytes())[0] == "cp932"
+
+
+def test_an_encoding_hint_that_cannot_decide_says_so_and_names_the_option() -> None:
+    from cstool.read import decode
+
+    raw = "Name\n東京\n".encode("big5")  # as much Big5 as Shift-JIS
+    with pytest.raises(DataError) as err:
+        decode(raw, Path("t.csv"), "utf-8")
+    assert err.value.hint == (
+        "name the file's encoding with --encoding; not sure which: these decode it cleanly, "
+        "most likely first (check that the names read right): --encoding big5, --encoding cp932"
+    )
+
+
+def test_cp1252_is_ranked_by_letters_inside_words() -> None:
+    raw = "Name\nRenée’s Café, Zoë – “Noël”\n".encode("cp1252")
+    assert encoding_candidates(raw) == ["cp1252"]  # the curly quotes rule latin-1 out
+    big5 = "Name\n林美玲\n".encode("big5")  # decodes as cp1252 too, into symbols
+    assert encoding_candidates(big5) == ["big5"]

@@ -355,9 +355,22 @@ class Book:
     def order(
         self, sort: str | None = None, *, descending: bool = False, top: int | None = None
     ) -> np.ndarray:
-        """Row positions sorted by a column (ties by customer_id), cut to `top`."""
-        from cstool.pipeline import sort_order
+        """Row positions sorted by a column (ties by customer_id), cut to `top`.
 
+        `sort` may also be the file's own header of a field (`--sort "Record ID"`).
+        """
+        from cstool.pipeline import sort_order
+        from cstool.read import normalise_header
+
+        if sort is not None and sort not in self.scored.columns:
+            written = {normalise_header(h): name for name, h in self.table.headers.items()}
+            sort = written.get(normalise_header(sort), sort)
+        if sort is not None and normalise_header(sort) == "customerid":
+            # The IDs are unique: sorting by them needs no tie-break column.
+            ids = self.scored["customer_id"].reset_index(drop=True)
+            ranked = ids.sort_values(ascending=not descending, kind="stable").index
+            order = ranked.to_numpy()
+            return order if top is None else order[: max(top, 0)]
         return sort_order(self.scored, sort, descending=descending, top=top)
 
     def enriched(self, order: np.ndarray | None = None) -> pd.DataFrame:
@@ -370,7 +383,24 @@ class Book:
         """Row position of a customer; unknown IDs are a UsageError with "did you mean"."""
         from cstool.pipeline import customer_index
 
-        return customer_index(self.scored, customer_id)
+        try:
+            return customer_index(self.scored, customer_id)
+        except UsageError:
+            self._refuse_invalid_row(customer_id)
+            raise
+
+    def _refuse_invalid_row(self, customer_id: str) -> None:
+        """A customer left out for a bad row is a DataError with that row's problems."""
+        invalid = self.table.invalid
+        found = [] if invalid is None else invalid.problems_of(customer_id)
+        if found:
+            count = f"{len(found)} problem{'s' if len(found) != 1 else ''}"
+            raise DataError(
+                f"{self.table.source}: customer {customer_id!r} is in the file, but its row "
+                f"is invalid ({count}), so it has no scores",
+                problems=found,
+                hint="fix the row in the file (cstool validate lists every problem)",
+            )
 
     # ------------------------------------------------------------------ segments
     def segments(self) -> pd.DataFrame:
@@ -554,9 +584,13 @@ class Book:
         """The customer as the file writes it (reads only the ID and name columns)."""
         from cstool.ids import find_customer
 
+        settings = self.settings
+        if self.options.sheet is not None:  # --sheet: a workbook is read through the settings
+            sheet = settings.input.model_copy(update={"sheet": self.options.sheet})
+            settings = settings.model_copy(update={"input": sheet})
         return find_customer(
             self.path,
-            self.settings,
+            settings,
             customer_id,
             encoding=self.options.encoding,
             delimiter=self.options.delimiter,
@@ -587,6 +621,7 @@ class Book:
                 row = {str(k): v for k, v in frame.iloc[index].to_dict().items()}
                 customer_id = str(row["customer_id"])
             except UsageError:
+                self._refuse_invalid_row(customer_id)
                 # Gone from the file (churned?) but still in the store: show what it has.
                 if store is None or not (
                     store.touches(customer_id)

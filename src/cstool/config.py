@@ -35,6 +35,20 @@ class InputSettings(_Section):
         description="a strftime date format (e.g. %d/%m/%Y) or a list of them, tried in order "
         "per column; without one, each column's day/month order is read from its own values",
     )
+    sheet: str | int | None = Field(
+        None,
+        description="a workbook's sheet: its name, or its position counted from 0 (default: "
+        "the first sheet with a customer ID column)",
+    )
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected a sheet's name or its position (0 is the first)")
+        if isinstance(value, int) and value < 0:
+            raise ValueError("expected a position from 0 (the first sheet) up")
+        return value
 
     @field_validator("date_format")
     @classmethod

@@ -2,7 +2,8 @@
 
 A command is a function decorated with `@command(panel)` (errors → message + exit code) and,
 when it reads the customer table, `@shared_inputs(...)`: that adds the shared options
-(`--as-of`, `--config`, `--db`, `--encoding`, `--delimiter`, `--skip-invalid`, `--rejects`)
+(`--as-of`, `--config`, `--db`, `--encoding`, `--delimiter`, `--sheet`, `--skip-invalid`,
+`--rejects`)
 to its signature, defined once here, and hands the command one `Inputs` object whose
 `book()` is the preamble every command used to repeat. Commands are registered in
 `cstool.cli` in the order of a working day.
@@ -161,6 +162,20 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "sheet": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--sheet",
+                metavar="NAME|N",
+                help="A workbook's sheet: its name, or its position from 0. Default: "
+                "\\[input] sheet, else the first sheet with a customer ID column.",
+                rich_help_panel=INPUT_PANEL,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
     "skip_invalid": (
         Annotated[
             bool,
@@ -186,12 +201,12 @@ _SHARED: dict[str, tuple[Any, Any]] = {
 }
 
 # Which shared options each kind of command takes.
-READING = ("as_of", "config", "db", "encoding", "delimiter", "skip_invalid", "rejects")
+READING = ("as_of", "config", "db", "encoding", "delimiter", "sheet", "skip_invalid", "rejects")
 """Commands over the whole table: score, segment, followups, snapshot, report, goals, export."""
-LOOKUP = ("as_of", "config", "db", "encoding", "delimiter")
+LOOKUP = ("as_of", "config", "db", "encoding", "delimiter", "sheet")
 """Commands about one customer (explain, log, snooze, history): bad rows elsewhere never
 stop them, so --skip-invalid does not apply."""
-CHECKING = ("as_of", "config", "encoding", "delimiter")
+CHECKING = ("as_of", "config", "encoding", "delimiter", "sheet")
 """`validate`: reports every problem, so it skips nothing, and needs no store."""
 
 
@@ -205,6 +220,7 @@ class Inputs:
     db: Path | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None
     skip_invalid: bool = False
     rejects: Path | None = None
 
@@ -224,6 +240,7 @@ class Inputs:
         options = ReadOptions(
             encoding=self.encoding,
             delimiter=self.delimiter,
+            sheet=self.sheet,
             skip_invalid=skip,
             rejects=self.rejects,
         )

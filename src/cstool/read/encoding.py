@@ -168,9 +168,14 @@ def encoding_candidates(raw: bytes) -> list[str]:
 
     Clean: no replacement characters and no control characters other than tab and line
     breaks. Big5/GB18030 are ranked by how much of their text is frequent Chinese, cp932 by
-    its share of kana, cp1252 (then latin-1) by how many high bytes stand alone as accented
-    letters do; UTF-16 only when its text is mostly ASCII.
+    its share of kana and frequent kanji, cp1252 (then latin-1) by how many high bytes stand
+    alone as accented letters do; UTF-16 only when its text is mostly ASCII.
     """
+    return [codec for codec, _ in ranked_encodings(raw)]
+
+
+def ranked_encodings(raw: bytes) -> list[tuple[str, float]]:
+    """`encoding_candidates` with each one's plausibility (0 to 1; higher is likelier)."""
     sample = raw[: 1 << 22]
     if len(raw) > len(sample):  # do not cut a multi-byte character: end on a line break
         cut = sample.rfind(b"\n")
@@ -185,8 +190,8 @@ def encoding_candidates(raw: bytes) -> list[str]:
             continue
         scored.append((-_plausibility(codec, sample, text), order, codec))
     ranked = sorted(scored)
-    likely = [codec for score, _, codec in ranked if score < 0]  # plausibility above 0
-    return likely or [codec for _, _, codec in ranked]
+    likely = [(codec, -score) for score, _, codec in ranked if score < 0]  # above 0
+    return likely or [(codec, max(-score, 0.0)) for score, _, codec in ranked]
 
 
 def _plausibility(codec: str, raw: bytes, text: str) -> float:
@@ -195,25 +200,63 @@ def _plausibility(codec: str, raw: bytes, text: str) -> float:
     if codec in ("big5", "gb18030"):
         return common_han_share(text)
     if codec == "cp932":
+        # Japanese text is kana and kanji; many frequent kanji are frequent hanzi too, so a
+        # file of names in kanji only (東京商事) still counts, while European text read as
+        # cp932 turns into rare kanji and half-width kana mixed with Latin letters.
         wide = re.findall(r"[^\x00-\x7f]", text)
+        if not wide:
+            return 0.0
         kana = re.findall(r"[\u3040-\u30ff\uff66-\uff9f]", text)
-        return len(kana) / len(wide) if wide else 0.0
+        common = sum(ch in _COMMON_HAN for ch in wide)
+        return (len(kana) + common) / len(wide)
     if codec == "utf-16":
         ascii_share = sum(ch < "\x80" for ch in text) / max(len(text), 1)
         return ascii_share if ascii_share >= 0.8 else -1.0
     runs = re.findall(rb"[\x80-\xff]+", raw)
     alone = sum(len(r) == 1 for r in runs) / len(runs) if runs else 0.0
-    return alone - (0.001 if codec == "latin-1" else 0.0)  # cp1252 first when equal
+    # Western text puts its accented letters inside words (Renée, Müller) and its curly
+    # quotes and dashes among words; Big5 or Shift-JIS bytes read this way give symbols
+    # (¥, ©, °) next to punctuation instead.
+    non_ascii = len(re.findall(r"[^\x00-\x7f]", text))
+    in_words = len(_IN_WORD.findall(text))
+    fit = min(in_words / non_ascii, 1.0) if non_ascii else 0.0
+    return alone * fit - (0.001 if codec == "latin-1" else 0.0)  # cp1252 first when equal
+
+
+_IN_WORD = re.compile(
+    r"(?<=[A-Za-z\u00c0-\u024f])[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+    r"|[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f](?=[A-Za-z\u00c0-\u024f])"
+    r"|[\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u00a3]"
+)
+
+
+_NAMES = {
+    "cp932": "Japanese (Shift-JIS, cp932)",
+    "big5": "Traditional Chinese (Big5)",
+    "gb18030": "Simplified Chinese (GB18030)",
+    "cp1252": "Western European (Windows-1252)",
+    "latin-1": "Western European (Latin-1)",
+    "utf-16": "UTF-16",
+}
 
 
 def _hint(raw: bytes, fallback: str) -> str:
-    candidates = [c for c in encoding_candidates(raw) if c != "utf-8"]
-    if not candidates:
+    ranked = [(c, score) for c, score in ranked_encodings(raw) if c != "utf-8"]
+    if not ranked:
         return (
             f"{fallback}; none of {', '.join(CANDIDATES)} decodes it cleanly: is it a text export?"
         )
-    listed = ", ".join(f"--encoding {c}" for c in candidates[:3])
-    return f"name the file's encoding; these decode it cleanly, most likely first: {listed}"
+    listed = ", ".join(f"--encoding {c}" for c, _ in ranked[:3])
+    best = ranked[0][1]
+    # latin-1 passes only where cp1252 reads the same text (no byte 0x80-0x9f): not a rival
+    rivals = [score for c, score in ranked[1:] if (ranked[0][0], c) != ("cp1252", "latin-1")]
+    second = rivals[0] if rivals else 0.0
+    if best >= 0.5 and best >= 1.5 * second:
+        return f"name the file's encoding; it reads as {_NAMES[ranked[0][0]]} text: {listed}"
+    return (
+        "name the file's encoding with --encoding; not sure which: these decode it cleanly, "
+        f"most likely first (check that the names read right): {listed}"
+    )
 
 
 _UTF8_SEQUENCE = re.compile(

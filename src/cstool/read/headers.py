@@ -25,6 +25,12 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "customer id",  # Stripe subscriptions, Shopify
         "record id",  # HubSpot
         "account number",  # Zoho CRM accounts
+        "contact id",  # Salesforce contacts
+        "person - id",  # Pipedrive people
+        "organization - id",  # Pipedrive organizations
+        "kunden-id",
+        "kundennummer",
+        "kundennr",
         "客戶編號",
         "客戶ID",
         "客戶代號",
@@ -37,6 +43,7 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "company name",  # HubSpot companies
         "account name",  # Zoho CRM accounts
         "organization - name",  # Pipedrive
+        "person - name",  # Pipedrive people
         "customer name",
         "客戶名稱",
         "客戶名",
@@ -51,6 +58,7 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "customer email",  # Stripe subscriptions
         "email",  # Stripe customers, Shopify
         "primary email",
+        "person - email",  # Pipedrive people
         "電子郵件",
         "電郵",
         "郵箱",
@@ -78,6 +86,8 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "created (utc)",  # Stripe customers and subscriptions
         "create date",  # HubSpot
         "created time",  # Zoho CRM
+        "organization - add time",  # Pipedrive
+        "person - add time",
         "created",  # Notion, Airtable
         "created at",
         "created date",
@@ -91,6 +101,9 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
     "last_contact": (
         "last activity date",  # HubSpot
         "last activity time",  # Zoho CRM
+        "last activity",  # Salesforce contacts and accounts
+        "organization - last activity date",  # Pipedrive
+        "person - last activity date",
         "最後聯繫",
         "最近聯繫",
         "最後聯繫日期",
@@ -253,14 +266,28 @@ def unique_key_column(raw: RawTable) -> str | None:
     return None
 
 
+def looks_like_titles(above: Sequence[list[str]], header: list[str]) -> bool:
+    """Whether rows above a candidate header can be title lines ("Customers — exported …").
+
+    A title has far fewer cells than the header: a row as full as the header is a header
+    itself (a Pipedrive export whose first data row says `Customer` is not a header).
+    """
+    width = sum(1 for cell in header if cell.strip())
+    return all(2 * sum(1 for cell in row if cell.strip()) <= width for row in above)
+
+
 def header_choice(rows: Sequence[list[str]], settings: Settings) -> int:
-    """Which of the first non-blank rows is the header: the first, or one a few title rows
-    below it when only that one has the required columns."""
-    if not rows:
+    """Which of the first non-blank rows is the header: the first with the required columns
+    whose rows above are short enough to be titles, or the row below it when that one is
+    the real header under a row of group titles (`Customer` merged over two columns above
+    `Customer_ID, Name`). The first row when none fits."""
+    fits = [
+        i for i, row in enumerate(rows) if all(n in match_headers(row, settings) for n in REQUIRED)
+    ]
+    chosen = next((i for i in fits if looks_like_titles(rows[:i], rows[i])), None)
+    if chosen is None:
         return 0
-    if all(name in match_headers(rows[0], settings) for name in REQUIRED):
-        return 0
-    for i in range(1, len(rows)):
-        if all(name in match_headers(rows[i], settings) for name in REQUIRED):
-            return i
-    return 0
+    for j in fits:
+        if j > chosen and looks_like_titles(rows[chosen:j], rows[j]):
+            chosen = j
+    return chosen

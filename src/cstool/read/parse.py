@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from cstool.config import Settings
 from cstool.errors import DataError, UsageError
-from cstool.read.headers import match_headers
-from cstool.schema import REQUIRED
+from cstool.read.headers import header_choice, match_headers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,20 +76,37 @@ def find_header(
     data: bytes, sep: str, path: Path, settings: Settings
 ) -> tuple[list[str], int, int, dict[str, int]]:
     """The header row and its field matches: the first non-blank line, or one a few title
-    lines below it when only that one has the required columns."""
-    header, offset, header_lines = read_header(data, sep, path)
-    headers = match_headers(header, settings)
-    for titles in range(1, TITLE_LINES + 1):
-        if all(name in headers for name in REQUIRED):
-            break
-        try:
-            below = read_header(data, sep, path, titles=titles)
-        except DataError:
-            break
-        below_headers = match_headers(below[0], settings)
-        if all(name in below_headers for name in REQUIRED):
-            return (*below, below_headers)
-    return header, offset, header_lines, headers
+    lines below it (see `header_choice`)."""
+    rows = _leading_rows(data, sep, path, TITLE_LINES + 1)
+    chosen = header_choice([cells for cells, _ in rows], settings)
+    header, header_lines = rows[chosen]
+    offset = _offset_after_lines(data, header_lines)
+    return header, offset, header_lines, match_headers(header, settings)
+
+
+def _leading_rows(data: bytes, sep: str, path: Path, count: int) -> list[tuple[list[str], int]]:
+    """The first `count` non-blank rows (cells cleaned) and the line each one ends on."""
+    text_start = data[:1_000_000].decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text_start, newline=""), delimiter=sep)
+    rows: list[tuple[list[str], int]] = []
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                rows.append((_clean(record), reader.line_num))
+                if len(rows) == count:
+                    break
+    except csv.Error as exc:
+        if not rows:
+            raise DataError(
+                f"{path}: line {reader.line_num}: cannot read the header ({exc})"
+            ) from None
+    if not rows:
+        raise DataError(f"{path}: the header row is empty")
+    return rows
+
+
+def _clean(header: list[str]) -> list[str]:
+    return [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in header]
 
 
 def read_header(
@@ -114,8 +130,7 @@ def read_header(
         raise DataError(f"{path}: line {reader.line_num}: cannot read the header ({exc})") from None
     header_lines = reader.line_num
     offset = _offset_after_lines(data, header_lines)
-    cleaned = [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in header]
-    return cleaned, offset, header_lines
+    return _clean(header), offset, header_lines
 
 
 def _offset_after_lines(data: bytes, lines: int) -> int:

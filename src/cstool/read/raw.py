@@ -75,7 +75,8 @@ def read_raw(
 
     `content`: the file's bytes when the caller has read them already (the path is then
     never opened again, so a pipe works). A workbook is recognised by its bytes, whatever
-    its name; `sheet` picks one by name or 0-based position (default: the first).
+    its name; `sheet` picks one by name or 0-based position (default: `[input] sheet`, else
+    the first sheet with a customer ID column, said in a warning when it is not the only one).
     """
     import pyarrow  # noqa: F401  (loaded first: it also checks UTF-8 fast)
 
@@ -84,7 +85,8 @@ def read_raw(
     del content
     kind = workbook_kind(raw, path)
     if kind is not None:
-        parsed = parse_workbook(raw, path, settings, kind, sheet)
+        chosen = sheet if sheet is not None else settings.input.sheet
+        parsed = parse_workbook(raw, path, settings, kind, chosen)
         del raw
         where = f"{path} (sheet {parsed.sheet})"
         check_column_mapping(parsed.header, settings, where)
@@ -99,7 +101,10 @@ def read_raw(
             lines=parsed.lines,
             sheet=parsed.sheet,
             format=kind,
-            warnings=duplicate_header_warnings(parsed.header, parsed.headers),
+            warnings=[
+                *parsed.warnings,
+                *duplicate_header_warnings(parsed.header, parsed.headers),
+            ],
         )
     forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
     data, used = decode(raw, path, forced)

@@ -8,7 +8,7 @@ sheet's own row numbers, so a problem can say "sheet Customers, row 7".
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,7 @@ class ParsedSheet:
     table: pa.Table
     header_lines: int  # the header's row number
     lines: np.ndarray
+    warnings: list[str] = field(default_factory=list)  # which sheet was read, and why
 
 
 def parse_workbook(
@@ -92,14 +93,12 @@ def parse_workbook(
     names = list(book.sheet_names)
     if not names:
         raise DataError(f"{path}: the workbook has no sheets")
-    name = _sheet_name(names, sheet, path)
-    try:
-        rows: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception as exc:  # as above: a broken sheet part
-        raise DataError(
-            f"{path}: sheet {name}: cannot be read ({_reason(exc)})",
-            hint="open and save it again in your spreadsheet, or export the sheet as CSV",
-        ) from None
+    warnings: list[str] = []
+    if sheet is None and len(names) > 1:
+        name, rows, warnings = _pick_sheet(book, names, path, settings)
+    else:
+        name = names[0] if sheet is None else _sheet_name(names, sheet, path)
+        rows = _sheet_rows(book, name, path)
     if not rows:
         raise DataError(f"{path}: sheet {name} is empty (no header, no rows)")
     width = max(map(len, rows))
@@ -131,7 +130,78 @@ def parse_workbook(
         table=table,
         header_lines=header_row + 1,
         lines=(body_rows + 1).astype(np.int64),
+        warnings=warnings,
     )
+
+
+def _sheet_rows(book: Any, name: str, path: Path) -> list[list[Any]]:
+    """Every row of one sheet as calamine's Python values."""
+    try:
+        rows: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # as in parse_workbook: a broken sheet part
+        raise DataError(
+            f"{path}: sheet {name}: cannot be read ({_reason(exc)})",
+            hint="open and save it again in your spreadsheet, or export the sheet as CSV",
+        ) from None
+    return rows
+
+
+def _pick_sheet(
+    book: Any, names: list[str], path: Path, settings: Settings
+) -> tuple[str, list[list[Any]], list[str]]:
+    """The sheet to read when none is named: the first that has a customer ID column.
+
+    Every sheet's first rows are looked at (a summary or pivot tab often comes first). A
+    sheet other than the first, or a choice between several candidates, is said in a
+    warning that names the sheets and --sheet; with no candidate the first sheet is read
+    (and its missing ID column is the error).
+    """
+    import python_calamine as calamine
+
+    from cstool.schema import REQUIRED
+
+    shown = calamine.SheetVisibleEnum.Visible
+    hidden = {m.name for m in book.sheets_metadata if m.visible != shown}
+    rows_of: dict[str, list[list[Any]]] = {}
+    candidates: list[str] = []
+    for name in names:
+        rows = rows_of[name] = _sheet_rows(book, name, path)
+        head = [[str(c).strip() for c in row] for row in rows[: _TITLE_ROWS + 5]]
+        head = [row for row in head if any(row)][: _TITLE_ROWS + 1]
+        if any(all(f in match_headers(row, settings) for f in REQUIRED) for row in head):
+            candidates.append(name)
+        if len([n for n in candidates if n not in hidden]) > 1:
+            break  # enough to choose and to warn: later sheets need not be read
+        if name not in candidates:
+            del rows_of[name]  # not read again: free it
+    visible = [n for n in candidates if n not in hidden]
+    candidates = visible or candidates
+    listed = ", ".join(repr(n) for n in names)
+    choose = "choose another with --sheet NAME (or [input] sheet in cstool.toml)"
+    if not candidates:
+        return names[0], rows_of.get(names[0]) or _sheet_rows(book, names[0], path), []
+    chosen = candidates[0]
+    rows = rows_of.get(chosen) or _sheet_rows(book, chosen, path)
+    if len(candidates) > 1:
+        others = ", ".join(repr(n) for n in candidates[1:])
+        return (
+            chosen,
+            rows,
+            [
+                f"{path}: the workbook has sheets {listed}; read {chosen!r}, the first with a "
+                f"customer ID column ({others} has one too): {choose}"
+            ],
+        )
+    if chosen != names[0]:
+        return (
+            chosen,
+            rows,
+            [
+                f"{path}: the workbook has sheets {listed}; read {chosen!r}, the only one with a "
+                f"customer ID column: {choose}"
+            ],
+        )
+    return chosen, rows, []
 
 
 def _sheet_name(names: list[str], sheet: str | int | None, path: Path) -> str:
@@ -146,6 +216,8 @@ def _sheet_name(names: list[str], sheet: str | int | None, path: Path) -> str:
         )
     if sheet in names:
         return sheet
+    if sheet.strip().isdigit():  # `--sheet 1` on the command line: a position
+        return _sheet_name(names, int(sheet), path)
     folded = {n.casefold(): n for n in names}
     if sheet.casefold() in folded:
         return folded[sheet.casefold()]

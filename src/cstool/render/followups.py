@@ -51,10 +51,10 @@ def followups_table(due: pd.DataFrame, total: int, as_of: date, until: date) -> 
         message(_nothing_due(as_of, until))
         return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Name", max_width=20)
-    table.add_column("Due", no_wrap=True)
-    table.add_column("Pri", justify="right", no_wrap=True)
+    table.add_column("ID", max_width=36, overflow="ellipsis", no_wrap=True)  # a UUID fits
+    table.add_column("Name", max_width=20, overflow="ellipsis", no_wrap=True)
+    table.add_column("Due", no_wrap=True, min_width=10)
+    table.add_column("Pri", justify="right", no_wrap=True, min_width=3)
     table.add_column("Why", ratio=1, min_width=20)
     columns = zip(
         due["customer_id"].tolist(),
@@ -73,7 +73,11 @@ def followups_table(due: pd.DataFrame, total: int, as_of: date, until: date) -> 
             f"{priority:.1f}",
             literal(reason),
         )
-    stdout().print(table)
+    from cstool.render.score import fit_text_columns
+
+    console = stdout()
+    fit_text_columns(table, console.width, shrink=(0, 1))
+    console.print(table)
     shown = len(due)
     line = f"{total} follow-up{'s' if total != 1 else ''} due by {until.isoformat()}"
     if shown < total:

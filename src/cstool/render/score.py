@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from cstool.render.text import clean, escaped, literal
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from rich.table import Table as RichTable
     from rich.text import Text
 
     from cstool.book import Book, Explanation
@@ -73,10 +74,15 @@ def _summary_text(frame: pd.DataFrame) -> str:
         return "no customers"
     counts = frame["band"].value_counts()
     bands = ", ".join(f"{int(counts.get(b, 0))} {b}" for b in ("red", "yellow", "green"))
-    return (
-        f"mean satisfaction {frame['satisfaction'].mean():.1f}, "
-        f"mean health {frame['health'].mean():.1f}; {bands}"
-    )
+    return f"{_mean_text(frame, 'satisfaction')}, {_mean_text(frame, 'health')}; {bands}"
+
+
+def _mean_text(frame: pd.DataFrame, name: str) -> str:
+    """`mean health 71.3`, or what is missing when no customer has the score (never nan)."""
+    values = frame[name] if name in frame.columns else None
+    if values is None or not values.notna().any():
+        return f"no {name} measured"
+    return f"mean {name} {values.mean():.1f}"
 
 
 def _fmt_number(value: Any, digits: int = 1) -> str:
@@ -125,16 +131,18 @@ def score_table(book: Book, order: np.ndarray) -> None:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("ID", no_wrap=True)
+    # Long IDs and names are cut with an ellipsis (a UUID still fits); the score columns
+    # have a minimum width, so a narrow terminal shrinks the text columns, never the scores.
+    table.add_column("ID", max_width=36, overflow="ellipsis", no_wrap=True)
     if "name" in has:
         table.add_column("Name", max_width=24, overflow="ellipsis", no_wrap=True)
     if "mrr" in has:
-        table.add_column("MRR", justify="right", no_wrap=True)
-    table.add_column("Satisf.", justify="right", no_wrap=True)
-    table.add_column("Health", justify="right", no_wrap=True)
-    table.add_column("Band", no_wrap=True)
+        table.add_column("MRR", justify="right", no_wrap=True, min_width=7)
+    table.add_column("Satisf.", justify="right", no_wrap=True, min_width=7)
+    table.add_column("Health", justify="right", no_wrap=True, min_width=6)
+    table.add_column("Band", no_wrap=True, min_width=6)
     if "segment" in frame.columns:
-        table.add_column("Segment", no_wrap=True)
+        table.add_column("Segment", no_wrap=True, min_width=10)
     console = stdout()
     wide = console.width >= 96
     if wide:
@@ -158,22 +166,61 @@ def score_table(book: Book, order: np.ndarray) -> None:
         columns.append([literal(_fmt_date(v)) for v in frame["last_touch"].tolist()])
     for row in zip(*columns, strict=True):
         table.add_row(*row)
+    fit_text_columns(table, console.width, shrink=(0, 1) if "name" in has else (0,))
     console.print(table)
     total = len(scored)
     shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
     console.print(f"{shown} · {_summary_text(scored)}", markup=False)
 
 
+def fit_text_columns(table: RichTable, width: int, shrink: Sequence[int]) -> None:
+    """Narrow the `shrink` columns (ID, name) so every other column keeps its full width.
+
+    Called once the rows are added. Rich would otherwise squeeze every column alike on a
+    narrow terminal, scores included ("Sa…"); the text columns are cut with an ellipsis
+    instead, each kept at least 6 wide.
+    """
+    from rich.cells import cell_len
+
+    def widths(i: int) -> list[int]:
+        return [
+            cell_len(c.plain) if hasattr(c, "plain") else cell_len(str(c))
+            for c in table.columns[i].cells
+        ]
+
+    needed = 0
+    for i, column in enumerate(table.columns):
+        if i in shrink:
+            continue
+        widest = max([cell_len(str(column.header)), *widths(i)])
+        if column.ratio:  # a wrapping column (the reasons): its minimum is enough
+            widest = column.min_width or 10
+        # a space of padding each side, and one for the rule between columns
+        needed += max(widest, column.min_width or 0) + 3
+    room = width - needed - 3 * len(shrink)
+    wanted = [min(table.columns[i].max_width or 10**6, max(widths(i), default=0)) for i in shrink]
+    total = sum(wanted)
+    if total <= room or total == 0:
+        return
+    for i, want in zip(shrink, wanted, strict=True):
+        table.columns[i].max_width = max(6, room * want // total)
+
+
 def valid(table: Table, workspace: Workspace) -> None:
     """The verdict of `cstool validate` when all is well."""
     config = workspace.config_path or "built-in defaults (no cstool.toml)"
     columns = len(table.raw.columns)
+    sheet = table.raw_table.sheet
+    how = (
+        f"{table.raw_table.format} workbook, sheet {sheet!r}"
+        if sheet is not None
+        else f"{table.encoding}, {_delimiter_name(table.delimiter)}-separated"
+    )
     message(
         f"ok: {table.source}: {len(table.frame)} customer{'s' if len(table.frame) != 1 else ''}, "
-        f"{columns} columns "
-        f"({table.encoding}, {_delimiter_name(table.delimiter)}-separated); config: {config}"
+        f"{columns} columns ({how}); config: {config}"
     )
-    unmatched = [c for c in table.raw.columns if c not in table.headers.values()]
+    unmatched = [c or "(no header)" for c in table.raw.columns if c not in table.headers.values()]
     if unmatched:
         message(f"passed through as they are: {', '.join(map(clean, unmatched))}")
     for note in [*table.warnings, *table.notes]:

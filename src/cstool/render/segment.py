@@ -142,13 +142,13 @@ def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segm
     )
     rows = frame.iloc[sorter.sort_values(["rank", "id"], kind="stable").index.to_numpy()]
     table = _table(escaped(title))
-    table.add_column("ID", no_wrap=True)
+    table.add_column("ID", max_width=36, overflow="ellipsis", no_wrap=True)  # a UUID fits
     table.add_column("Name", max_width=24, overflow="ellipsis", no_wrap=True)
-    table.add_column("Segment", no_wrap=True)
-    table.add_column("Every", justify="right", no_wrap=True)
-    table.add_column("Band", no_wrap=True)
-    table.add_column("Health", justify="right", no_wrap=True)
-    table.add_column("MRR", justify="right", no_wrap=True)
+    table.add_column("Segment", no_wrap=True, min_width=10)
+    table.add_column("Every", justify="right", no_wrap=True, min_width=5)
+    table.add_column("Band", no_wrap=True, min_width=6)
+    table.add_column("Health", justify="right", no_wrap=True, min_width=6)
+    table.add_column("MRR", justify="right", no_wrap=True, min_width=7)
 
     def texts(name: str) -> list[str]:
         if name not in rows.columns:
@@ -180,7 +180,11 @@ def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segm
             literal(health),
             literal(mrr),
         )
-    stdout().print(table)
+    from cstool.render.score import fit_text_columns
+
+    console = stdout()
+    fit_text_columns(table, console.width, shrink=(0, 1))
+    console.print(table)
 
 
 def print_summary(summary: pd.DataFrame, *, title: str = "Segment summary") -> None:

@@ -247,8 +247,10 @@ def email_domains(emails: pa.Array) -> pa.Array:
 
 
 def _source_settings(settings: Settings) -> Settings:
-    """The settings a source is read with: the table's [columns] name its headers, not these."""
-    return settings.model_copy(update={"columns": {}})
+    """The settings a source is read with: the table's [columns] and [input] sheet are the
+    customer table's, not a source's."""
+    plain_input = settings.input.model_copy(update={"sheet": None})
+    return settings.model_copy(update={"columns": {}, "input": plain_input})
 
 
 def _read_all(settings: Settings, paths: list[Path]) -> list[RawTable]:

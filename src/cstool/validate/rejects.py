@@ -5,7 +5,9 @@ Only the failing rows get here, so the Python below runs for a few rows, not the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cstool.errors import Problem
@@ -175,3 +177,63 @@ def rejected_rows(
     )
     frame.index = pd.Index([line for line, _, _ in rows], name="line")
     return frame
+
+
+@dataclass
+class InvalidRows:
+    """The rows left out under --skip-invalid, kept so that one can be explained on request.
+
+    `explain ID` / `history ID` of a customer whose row was left out show that row's
+    problems instead of "unknown customer"; only the asked-for rows are looked at.
+    """
+
+    raw: RawTable
+    header_names: list[str]
+    checks: list[Check]  # every check, required and optional, masks over the file's rows
+    dup: np.ndarray
+    ids: pd.Series  # the trimmed ID cells, one per row of the file
+    bad: np.ndarray  # rows left out
+
+    def problems_of(self, customer_id: str) -> list[Problem]:
+        """Every problem of the left-out rows with this ID (case folded), ragged rows too."""
+        import numpy as np
+
+        wanted = customer_id.strip()
+        ids = self.ids.astype("string")
+        same = (ids == wanted).fillna(False).to_numpy(dtype=bool)
+        if not (same & self.bad).any():
+            same = (ids.str.casefold() == wanted.casefold()).fillna(False).to_numpy(dtype=bool)
+        rows = np.flatnonzero(same & self.bad)
+        raw = self.raw
+        path = str(raw.path)
+        lines = raw.line_numbers
+        found: list[tuple[int, int, Problem]] = []
+        for check in self.checks:
+            pos = raw.headers[check.field]
+            for i in rows[check.mask[rows]].tolist():
+                value = raw.table.column(pos)[i].as_py()
+                problem = Problem(
+                    int(lines[i]), self.header_names[pos], str(value), check.expected, path
+                )
+                found.append((int(lines[i]), pos, problem))
+        if len(rows) and self.dup[rows].any():
+            first_of = first_occurrence(self.ids)
+            pos = raw.headers["customer_id"]
+            for i in rows[self.dup[rows]].tolist():
+                expected = (
+                    f"a unique customer ID (the same ID is on line {int(lines[first_of[i]])})"
+                )
+                found.append(
+                    (
+                        int(lines[i]),
+                        pos,
+                        Problem(int(lines[i]), self.header_names[pos], wanted, expected, path),
+                    )
+                )
+        id_pos = raw.headers.get("customer_id")
+        for line, cells in ragged_records(raw).items():
+            if id_pos is not None and len(cells) > id_pos and cells[id_pos].strip() == wanted:
+                expected = f"{len(raw.header)} cells like the header, found {len(cells)}"
+                found.append((line, -1, Problem(line, None, None, expected, path)))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [dataclasses.replace(p, sheet=raw.sheet) for _, _, p in found]

@@ -26,7 +26,7 @@ from cstool.validate.cells import (
     text_dtype,
     trimmed,
 )
-from cstool.validate.rejects import cell_problems, problems, rejected_rows
+from cstool.validate.rejects import InvalidRows, cell_problems, problems, rejected_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,6 +84,7 @@ class Table:
     blanked: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    invalid: InvalidRows | None = None  # under skip_invalid: the rows left out, to explain
 
     @property
     def number_columns(self) -> list[str]:
@@ -168,7 +169,10 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         bad |= check.mask
 
     header_names = _unique_headers(raw.header)
+    out_names, unnamed, unnamed_warnings = _output_headers(raw, header_names)
     for i, column in passed_through.items():
+        if i in unnamed:
+            continue
         name = header_names[i]
         if name in FIELDS or name in COMPUTED:
             name = f"{name}_input"
@@ -196,17 +200,23 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         for check in failing:
             frame_columns[check.field] = _blanked(frame_columns[check.field], check.mask)
     rejected = rejected_rows(raw, header_names, required, dup, ids, bad) if skip_invalid else None
+    invalid = (
+        InvalidRows(raw, header_names, checks, dup, ids, bad)
+        if problem_count and skip_invalid
+        else None
+    )
     frame = pd.DataFrame(frame_columns, copy=False)
 
-    warnings = [*raw.warnings, *_totals_warnings(raw, total_rows)]
+    warnings = [*raw.warnings, *unnamed_warnings, *_totals_warnings(raw, total_rows)]
     warnings += _scale_warnings(frame, present_inputs, settings, raw)
     keep = ~(bad | left_out)
     rows = np.flatnonzero(keep)
     all_kept = len(rows) == n
     raw_out = pd.DataFrame(
         {
-            header_names[i]: pd.Series(raw.table.column(i), dtype=pd.ArrowDtype(pa.string()))
+            out_names[i]: pd.Series(raw.table.column(i), dtype=pd.ArrowDtype(pa.string()))
             for i in range(len(raw.header))
+            if i not in unnamed
         },
         copy=False,
     )
@@ -228,6 +238,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         blanked=blanked,
         warnings=warnings,
         notes=notes,
+        invalid=invalid,
     )
 
 
@@ -407,6 +418,50 @@ def _unique_headers(header: list[str]) -> list[str]:
             seen[name] = 1
         out.append(name)
     return out
+
+
+def _output_headers(
+    raw: RawTable, header_names: list[str]
+) -> tuple[list[str], set[int], list[str]]:
+    """The enriched CSV's names for the file's columns, the columns left out, and why.
+
+    A column with neither a header nor a value (a trailing delimiter, the blank columns
+    right of a sheet's table) is not part of the table and is left out. One with values
+    but no header keeps its empty header in the CSV, as the file has it (JSON, which needs
+    a key, calls it `column_N`); a second one cannot also be nameless in a table, so it
+    keeps `column_N` there too. The warning says which.
+    """
+    import pyarrow.compute as pc
+
+    names = list(header_names)
+    left_out: set[int] = set()
+    kept_blank: list[int] = []
+    named: list[int] = []
+    for i, h in enumerate(raw.header):
+        if h.strip() or i in raw.headers.values():
+            continue
+        longest = pc.max(pc.utf8_length(pc.utf8_trim_whitespace(raw.table.column(i)))).as_py()
+        if not longest:
+            left_out.add(i)
+        elif not kept_blank:
+            kept_blank.append(i)
+            names[i] = ""
+        else:
+            named.append(i)
+    warnings = []
+    if kept_blank:
+        i = kept_blank[0]
+        warnings.append(
+            f"{raw.path}: column {i + 1} has no header but holds values: it is passed "
+            f"through with its empty header (in JSON as {header_names[i]!r})"
+        )
+    if named:
+        listed = ", ".join(f"column {i + 1} as {header_names[i]!r}" for i in named)
+        warnings.append(
+            f"{raw.path}: more columns without a header hold values; passed through as "
+            f"{listed} (name them in the file to keep your own names)"
+        )
+    return names, left_out, warnings
 
 
 def _empty_column(name: str, n: int) -> pd.Series:
