@@ -365,12 +365,6 @@ class Book:
         if sort is not None and sort not in self.scored.columns:
             written = {normalise_header(h): name for name, h in self.table.headers.items()}
             sort = written.get(normalise_header(sort), sort)
-        if sort is not None and normalise_header(sort) == "customerid":
-            # The IDs are unique: sorting by them needs no tie-break column.
-            ids = self.scored["customer_id"].reset_index(drop=True)
-            ranked = ids.sort_values(ascending=not descending, kind="stable").index
-            order = ranked.to_numpy()
-            return order if top is None else order[: max(top, 0)]
         return sort_order(self.scored, sort, descending=descending, top=top)
 
     def enriched(self, order: np.ndarray | None = None) -> pd.DataFrame:

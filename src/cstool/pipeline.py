@@ -151,10 +151,11 @@ def sort_order(
         order = np.arange(len(frame))
     else:
         column = _column_for(frame, sort)
-        keys = frame[[column, "customer_id"]].reset_index(drop=True)
+        by = [column] if column == "customer_id" else [column, "customer_id"]  # IDs are unique
+        keys = frame[by].reset_index(drop=True)
         ranked = keys.sort_values(
-            [column, "customer_id"],
-            ascending=[not descending, True],
+            by,
+            ascending=[not descending, True][: len(by)],
             kind="stable",
             na_position="last",
         )
