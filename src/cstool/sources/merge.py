@@ -295,6 +295,12 @@ def read_source(
             hint='say which fields it gives: fields = { field = "Header" } or aggregations, '
             f"or set kind; headers: {', '.join(repr(h) for h in header)}",
         )
+    if "solve_target_hours" in spec.model_fields_set and kind != "tickets":
+        raise ConfigError(
+            f"[[sources]] file = {spec.file!r}: solve_target_hours is for a tickets source, "
+            f"and {path.name} was read as {kind}",
+            hint='set kind = "tickets" if it is a help desk export',
+        )
     found = layout(header, kind, keys.id_header)
     id_column, email_column = found.id_column, found.email_column
     if spec.key is not None:
@@ -349,7 +355,7 @@ def read_source(
     if kind == "generic":
         supplied, bad = generic(by_header, usable, lines, settings, spec.fields, spec.aggregations)
     else:
-        supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings)
+        supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings, spec)
     matched = int(((pos >= 0) & ~duplicates).sum())
     if matched == 0 and n > 0:
         raise DataError(
