@@ -431,30 +431,31 @@ def tickets(
             target = np.timedelta64(round(spec.solve_target_hours * 3600), "s")
             solved = solved_ok.astype(np.float64)
             on_time = (solved_ok & (taken <= target)).astype(np.float64)
-    rows = _frame(
-        pos, lines, open=is_open.astype(np.int64), created=created, good=good, rated=rated
-    )
     out = Supplied(fill={"open_tickets": 0})
-    if rows.empty:
+    keep = pos >= 0
+    if not keep.any():
         return out, bad
-    # Counts by np.bincount over customer positions: one pass, no hashing (millions of rows).
+    # Counts by np.bincount over customer positions: one pass, no hashing and no frame of
+    # the matched rows (millions of tickets).
     import pandas as pd
 
-    where = rows["pos"].to_numpy()
+    where = pos[keep]
     size = int(where.max()) + 1
     seen = np.bincount(where, minlength=size) > 0
     index = pd.Index(np.flatnonzero(seen))
-    first_line = pd.Series(_first_by(where, rows["line"].to_numpy(), size)[seen], index=index)
-    opened = np.bincount(where, weights=rows["open"].to_numpy(), minlength=size)[seen]
+    first_line = pd.Series(_first_by(where, lines[keep], size)[seen], index=index)
+    opened = np.bincount(where, weights=is_open[keep], minlength=size)[seen]
     out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
         "Int64"
     )
     out.lines["open_tickets"] = first_line
-    out.values["last_ticket_date"] = rows.groupby("pos", sort=True)["created"].max()
+    # NaT is the smallest datetime64 integer: a maximum over the integers skips it.
+    newest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(newest, where, created[keep].view(np.int64))
+    out.values["last_ticket_date"] = pd.Series(newest[seen].view("datetime64[ns]"), index=index)
     out.lines["last_ticket_date"] = first_line
 
     def share(part: np.ndarray, whole: np.ndarray) -> pd.Series:
-        keep = pos >= 0
         top = np.bincount(where, weights=part[keep], minlength=size)[seen]
         bottom = np.bincount(where, weights=whole[keep], minlength=size)[seen]
         with np.errstate(invalid="ignore", divide="ignore"):
