@@ -481,8 +481,6 @@ def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndar
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
         pass
     cells = pc.utf8_trim_whitespace(cells)
-    if pc.count_distinct(cells, mode="all").as_py() == n:  # Arrow's hash count: no repeats
-        return np.zeros(n, dtype=bool)
     ids = pd.Series(cells, dtype="string")
     return (ids.duplicated() & ids.notna() & (ids != "")).to_numpy(dtype=bool, na_value=False)
 
