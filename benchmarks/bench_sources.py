@@ -38,12 +38,15 @@ def _write(table: pa.Table, path: Path) -> None:
         )
 
 
-def _days(rng: np.random.Generator, n: int, lo: str, hi: str) -> pa.Array:
+def _stamps(rng: np.random.Generator, n: int, lo: str, hi: str) -> np.ndarray:
     start, end = np.datetime64(lo, "D"), np.datetime64(hi, "D")
     days = start + rng.integers(0, int((end - start).astype(int)), n).astype("timedelta64[D]")
     seconds = rng.integers(0, 86_400, n).astype("timedelta64[s]")
-    stamps = days.astype("datetime64[s]") + seconds
-    return pc.strftime(pa.array(stamps), "%Y-%m-%d %H:%M:%S")
+    return days.astype("datetime64[s]") + seconds
+
+
+def _days(rng: np.random.Generator, n: int, lo: str, hi: str) -> pa.Array:
+    return pc.strftime(pa.array(_stamps(rng, n, lo, hi)), "%Y-%m-%d %H:%M:%S")
 
 
 def generate(folder: Path, customers: int, seed: int = 14) -> Path:
@@ -116,17 +119,24 @@ def generate(folder: Path, customers: int, seed: int = 14) -> Path:
     tickets = 5 * n
     ticket_status = ["new", "open", "pending", "hold", "solved", "closed"]
     rating = ["Good", "Bad", "Offered", "Unoffered"]
+    state = rng.choice(6, tickets, p=[0.03, 0.05, 0.04, 0.02, 0.3, 0.56])
+    created = _stamps(rng, tickets, "2025-01-01", "2026-11-22")
+    # Solved and closed tickets have a solve time, 30 hours on average (about half within
+    # the default 24-hour target), the others none.
+    hours = rng.exponential(30 * 3600, tickets).astype("timedelta64[s]")
+    solved = pc.if_else(
+        pa.array(state >= 4),
+        pc.strftime(pa.array(created + hours), "%Y-%m-%d %H:%M:%S"),
+        pa.scalar("", pa.string()),
+    )
     _write(
         pa.table(
             {
                 "Id": pa.array(np.arange(1, tickets + 1)),
                 "Requester email": some_emails(tickets),
-                "Status": pa.array(
-                    np.array(ticket_status)[
-                        rng.choice(6, tickets, p=[0.03, 0.05, 0.04, 0.02, 0.3, 0.56])
-                    ]
-                ),
-                "Created at": _days(rng, tickets, "2025-01-01", "2026-11-22"),
+                "Status": pa.array(np.array(ticket_status)[state]),
+                "Created at": pc.strftime(pa.array(created), "%Y-%m-%d %H:%M:%S"),
+                "Solved at": solved,
                 "Satisfaction Score": pa.array(
                     np.array(rating)[rng.choice(4, tickets, p=[0.3, 0.05, 0.15, 0.5])]
                 ),
@@ -174,7 +184,9 @@ tickets AS (
          max("Created at") AS last_ticket_date,
          count(*) FILTER (WHERE "Satisfaction Score" = 'Good')
            / nullif(count(*) FILTER (WHERE "Satisfaction Score" IN ('Good', 'Bad')), 0)
-           AS tickets_rated_good
+           AS tickets_rated_good,
+         count(*) FILTER (WHERE "Solved at" - "Created at" <= INTERVAL 24 HOUR)
+           / nullif(count("Solved at"), 0) AS tickets_solved_on_time
   FROM read_csv({tickets}, header = true) GROUP BY 1),
 surveys AS (
   SELECT lower(trim(email)) AS email,
@@ -188,6 +200,7 @@ SELECT c.* EXCLUDE (key), s.mrr, s.plan, s.renewal_date, s.signup_date,
             WHEN 1 THEN 'churned' END AS status,
        CASE WHEN s.status_rank = 1 THEN s.churned_at END AS churn_date,
        coalesce(t.open_tickets, 0) AS open_tickets, t.last_ticket_date, t.tickets_rated_good,
+       t.tickets_solved_on_time,
        v.nps, v.nps_date,
        0.5 * "Value_Delivery" * 10 + 0.3 * "Issue_Resolution" * 10
          + 0.2 * "Growth_Strategy" * 10 AS satisfaction,
@@ -228,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.duckdb:
         duckdb_main(*args.duckdb)
         return
-    folder = generate(DATA / f"sources_{args.customers}", args.customers)
+    folder = generate(DATA / f"sources_v2_{args.customers}", args.customers)
     inputs = sum(
         (folder / name).stat().st_size
         for name in ("customers.csv", "subscriptions.csv", "tickets.csv", "surveys.csv")

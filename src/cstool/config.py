@@ -367,6 +367,20 @@ class SourceSettings(_Section):
     )
     aggregations: list[AggregationSettings] = Field(default_factory=list)
     sheet: str | int | None = None
+    # 24 hours: the resolution target help desks' default SLA policies give a normal-priority
+    # ticket (Freshdesk, Zendesk); calendar hours, as the exports' timestamps are.
+    solve_target_hours: float = Field(
+        24.0,
+        gt=0,
+        description="tickets: a ticket solved within this many hours of its creation is "
+        "solved on time (tickets_solved_on_time)",
+    )
+
+    @model_validator(mode="after")
+    def _target_for_tickets(self) -> SourceSettings:
+        if "solve_target_hours" in self.model_fields_set and self.kind not in ("auto", "tickets"):
+            raise ValueError(f"solve_target_hours is for tickets, not kind = {self.kind!r}")
+        return self
 
 
 ColumnAliases = dict[str, Annotated[list[str], Field(min_length=1)]]

@@ -73,6 +73,7 @@ COMMENTS: dict[str, str] = {
     'key = "Customer Email"  # optional: the header holding the match key\n'
     'prefer = "main"      # the customer table wins unless its cell is empty; or "source"\n'
     "sheet = 0            # a workbook's sheet\n"
+    "solve_target_hours = 24  # tickets: solved within this many hours is on time\n"
     'fields = { plan = "Tier" }  # generic: field = header (the last row\'s value)\n'
     "# generic: one field computed per customer\n"
     "[[sources.aggregations]]\n"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cstool.config import AggregationSettings, Settings
+from cstool.config import AggregationSettings, Settings, SourceSettings
 from cstool.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -144,6 +144,104 @@ def _dates(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadC
     return read.dates.to_numpy(dtype="datetime64[ns]")
 
 
+# The time of day and zone after a date: `2026-11-01 10:00:00`, `…T10:00:00Z`, `… 10:00 PM`,
+# `… 10:00 +08:00`, `… 10:00:00 UTC`. The day itself is read by `read_dates`.
+_TIME_OF_DAY = (
+    r"(?:T|\s+|,\s*)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?:(?P<ampm>[AaPp])\.?[Mm]\.?)?\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_ISO_HEAD = (
+    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+@dataclass
+class Stamps:
+    """One timestamp column read once: the day as written, the instant, and whether it was
+    zoned, per row (NaT where missing or unreadable)."""
+
+    day: np.ndarray  # datetime64[ns] at midnight: the date as the export wrote it
+    instant: np.ndarray  # datetime64[ns]: UTC where the cell has a zone, else as written
+    zoned: np.ndarray  # bool: the cell carried a zone (Z, +08:00, UTC)
+    timed: bool  # some cell carries a time of day (else the column holds dates only)
+
+
+def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadCells]) -> Stamps:
+    """A timestamp column, column-wise: Arrow's strict ISO casts when every cell fits one
+    (naive, or all with a zone), else the day by `read_dates` (its day/month evidence and
+    `date_format`) plus a regex for the time of day and the zone."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cstool.validate.arrow import empty_as_null
+
+    text = empty_as_null(pc.utf8_trim_whitespace(cells))
+    n = len(text)
+    head = text.slice(0, 1000)
+    if pc.all(pc.fill_null(pc.match_substring_regex(head, _ISO_HEAD), True)).as_py():
+        longest = pc.max(pc.utf8_length(text)).as_py() or 0
+        for zone in (None, "UTC"):
+            try:
+                stamped = pc.cast(text, pa.timestamp("ns", tz=zone))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            instant = np.asarray(
+                stamped.to_numpy(zero_copy_only=False), dtype="datetime64[ns]"
+            ).copy()
+            if zone is None:
+                day = instant.astype("datetime64[D]").astype("datetime64[ns]")
+            else:  # the day as written (local), not the UTC one
+                local = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
+                day = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+            zoned = np.full(n, zone is not None) & ~np.isnat(instant)
+            return Stamps(day, instant, zoned, longest > 10)
+    from cstool.validate import read_dates
+
+    plain = pc.fill_null(text, "").combine_chunks()
+    read = read_dates(plain, settings.input.date_formats(), label=role)
+    day = read.dates.to_numpy(dtype="datetime64[ns]")
+    parts = pc.extract_regex(plain, _TIME_OF_DAY)
+    present = np.asarray(pc.is_valid(parts).to_numpy(zero_copy_only=False), dtype=bool)
+
+    def number(name: str) -> np.ndarray:
+        cells = parts.field(name)
+        part = pc.cast(pc.if_else(pc.equal(cells, ""), None, cells), pa.int64())
+        return np.asarray(pc.fill_null(part, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    hour, minute, second = number("hour"), number("minute"), number("second")
+    ampm = pc.utf8_lower(pc.fill_null(parts.field("ampm"), ""))
+    pm = np.asarray(pc.equal(ampm, "p").to_numpy(zero_copy_only=False), dtype=bool)
+    twelve = np.asarray(pc.not_equal(ampm, "").to_numpy(zero_copy_only=False), dtype=bool)
+    wrong = present & (
+        (minute > 59) | (second > 59) | np.where(twelve, (hour < 1) | (hour > 12), hour > 23)
+    )
+    hour = np.where(twelve, hour % 12 + np.where(pm, 12, 0), hour)
+    zone = pc.fill_null(parts.field("zone"), "")
+    zoned = np.asarray(pc.not_equal(zone, "").to_numpy(zero_copy_only=False), dtype=bool)
+    offset = pc.extract_regex(zone, r"(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$")
+    sign = np.where(
+        np.asarray(pc.equal(pc.fill_null(offset.field("sign"), "+"), "-").to_numpy(False), bool),
+        -1,
+        1,
+    )
+
+    def offset_part(name: str) -> np.ndarray:
+        part = pc.fill_null(offset.field(name), "0")
+        part = pc.if_else(pc.equal(part, ""), "0", part)
+        return np.asarray(pc.cast(part, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+    zone_h, zone_m = offset_part("h"), offset_part("m")
+    wrong |= (zone_h > 14) | (zone_m > 59)
+    seconds = hour * 3600 + minute * 60 + second - sign * (zone_h * 3600 + zone_m * 60)
+    unreadable = read.bad | wrong
+    if unreadable.any():
+        bad.append(BadCells(role, unreadable, read.expected + ", with an optional time of day"))
+    day = np.where(unreadable, np.datetime64("NaT"), day)
+    instant = day + seconds.astype("timedelta64[s]").astype("timedelta64[ns]")
+    return Stamps(day, instant, zoned & ~np.isnat(day), bool(present.any()))
+
+
 def _text(cells: pa.ChunkedArray) -> pd.Series:
     from cstool.validate.cells import text_column, trimmed
 
@@ -176,6 +274,7 @@ def subscriptions(
     pos: np.ndarray,
     lines: np.ndarray,
     settings: Settings,
+    spec: SourceSettings,
 ) -> tuple[Supplied, list[BadCells]]:
     """MRR (amount × quantity per month, paying subscriptions only), plan, renewal, status,
     churn date, signup."""
@@ -285,8 +384,10 @@ def tickets(
     pos: np.ndarray,
     lines: np.ndarray,
     settings: Settings,
+    spec: SourceSettings,
 ) -> tuple[Supplied, list[BadCells]]:
-    """Open tickets (new, open, pending, hold), the last ticket's date, share rated good."""
+    """Open tickets (new, open, pending, hold), the last ticket's date, share rated good,
+    share of solved tickets solved within `solve_target_hours` of their creation."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -298,7 +399,8 @@ def tickets(
         flag = pc.is_in(_key(cols["status"]), value_set=pa.array(OPEN_TICKET))
         is_open = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    created = _dates(cols["created"], "created", settings, bad) if "created" in cols else nat
+    created_at = _stamps(cols["created"], "created", settings, bad) if "created" in cols else None
+    created = created_at.day if created_at is not None else nat
     good = np.zeros(n)
     rated = np.zeros(n)
     if "rating" in cols:
@@ -307,34 +409,64 @@ def tickets(
         is_bad = pc.or_(pc.starts_with(rating, "bad"), pc.equal(rating, "unsatisfied"))
         good = np.asarray(pc.fill_null(is_good, False).to_numpy(zero_copy_only=False), float)
         rated = good + np.asarray(pc.fill_null(is_bad, False).to_numpy(zero_copy_only=False), float)
-    rows = _frame(
-        pos, lines, open=is_open.astype(np.int64), created=created, good=good, rated=rated
-    )
+    solved = on_time = None
+    if created_at is not None and "solved" in cols:
+        solved_at = _stamps(cols["solved"], "solved", settings, bad)
+        # Hours need times of day on both sides: dates alone would make 24 h mean "a day".
+        if created_at.timed and solved_at.timed:
+            both = ~np.isnat(created_at.instant) & ~np.isnat(solved_at.instant)
+            # A zoned and an unzoned stamp on one ticket cannot be subtracted: the zone of
+            # the unzoned one is unknown. Two unzoned ones share the export's zone.
+            mixed = both & (created_at.zoned != solved_at.zoned)
+            if mixed.any():
+                form = "with" if bool(created_at.zoned[np.flatnonzero(mixed)[0]]) else "without"
+                bad.append(
+                    BadCells("solved", mixed, f"a time {form} a zone, as the ticket's creation")
+                )
+            taken = solved_at.instant - created_at.instant
+            early = both & ~mixed & (taken < np.timedelta64(0, "s"))
+            if early.any():
+                bad.append(BadCells("solved", early, "a time after the ticket's creation"))
+            solved_ok = both & ~mixed & ~early
+            target = np.timedelta64(round(spec.solve_target_hours * 3600), "s")
+            solved = solved_ok.astype(np.float64)
+            on_time = (solved_ok & (taken <= target)).astype(np.float64)
     out = Supplied(fill={"open_tickets": 0})
-    if rows.empty:
+    keep = pos >= 0
+    if not keep.any():
         return out, bad
-    # Counts by np.bincount over customer positions: one pass, no hashing (millions of rows).
+    # Counts by np.bincount over customer positions: one pass, no hashing and no frame of
+    # the matched rows (millions of tickets).
     import pandas as pd
 
-    where = rows["pos"].to_numpy()
+    where = pos[keep]
     size = int(where.max()) + 1
     seen = np.bincount(where, minlength=size) > 0
     index = pd.Index(np.flatnonzero(seen))
-    first_line = pd.Series(_first_by(where, rows["line"].to_numpy(), size)[seen], index=index)
-    opened = np.bincount(where, weights=rows["open"].to_numpy(), minlength=size)[seen]
+    first_line = pd.Series(_first_by(where, lines[keep], size)[seen], index=index)
+    opened = np.bincount(where, weights=is_open[keep], minlength=size)[seen]
     out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
         "Int64"
     )
     out.lines["open_tickets"] = first_line
-    out.values["last_ticket_date"] = rows.groupby("pos", sort=True)["created"].max()
+    # NaT is the smallest datetime64 integer: a maximum over the integers skips it.
+    newest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(newest, where, created[keep].view(np.int64))
+    out.values["last_ticket_date"] = pd.Series(newest[seen].view("datetime64[ns]"), index=index)
     out.lines["last_ticket_date"] = first_line
-    if "rating" in cols:
-        good_sum = np.bincount(where, weights=rows["good"].to_numpy(), minlength=size)[seen]
-        rated_sum = np.bincount(where, weights=rows["rated"].to_numpy(), minlength=size)[seen]
+
+    def share(part: np.ndarray, whole: np.ndarray) -> pd.Series:
+        top = np.bincount(where, weights=part[keep], minlength=size)[seen]
+        bottom = np.bincount(where, weights=whole[keep], minlength=size)[seen]
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(rated_sum > 0, good_sum / rated_sum, np.nan)
-        out.values["tickets_rated_good"] = pd.Series(share, index=index)
+            return pd.Series(np.where(bottom > 0, top / bottom, np.nan), index=index)
+
+    if "rating" in cols:
+        out.values["tickets_rated_good"] = share(good, rated)
         out.lines["tickets_rated_good"] = first_line
+    if solved is not None and on_time is not None:
+        out.values["tickets_solved_on_time"] = share(on_time, solved)
+        out.lines["tickets_solved_on_time"] = first_line
     return out, bad
 
 
@@ -344,6 +476,7 @@ def surveys(
     pos: np.ndarray,
     lines: np.ndarray,
     settings: Settings,
+    spec: SourceSettings,
 ) -> tuple[Supplied, list[BadCells]]:
     """The latest scored answer per customer: nps, nps_date, nps_comment."""
     import numpy as np
@@ -380,6 +513,7 @@ def crm(
     pos: np.ndarray,
     lines: np.ndarray,
     settings: Settings,
+    spec: SourceSettings,
 ) -> tuple[Supplied, list[BadCells]]:
     """Name, stage, owner and last activity (as last_contact) from the newest row per customer."""
     import numpy as np
@@ -538,7 +672,7 @@ def _text_dtype() -> Any:
 AGGREGATORS: dict[
     str,
     Callable[
-        [Columns, dict[str, str], np.ndarray, np.ndarray, Settings],
+        [Columns, dict[str, str], np.ndarray, np.ndarray, Settings, SourceSettings],
         tuple[Supplied, list[BadCells]],
     ],
 ] = {"subscriptions": subscriptions, "tickets": tickets, "surveys": surveys, "crm": crm}

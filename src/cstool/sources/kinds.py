@@ -91,7 +91,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "tickets": {
         "record": ("id", "ticketid", "ticket", "conversationid", "number"),
-        "status": ("status", "ticketstatus", "state"),
+        "status": ("status", "ticketstatus", "state", "conversationstate"),
         "created": (
             "createdat",
             "created",
@@ -99,8 +99,22 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
             "createddate",
             "datecreated",
             "createdutc",
+            "conversationcreatedat",  # Intercom
+            "conversationstartedat",
         ),
-        "solved": ("solvedat", "resolvedtime", "resolvedat", "closedat", "closedtime"),
+        "solved": (
+            "solvedat",  # Zendesk
+            "resolvedtime",  # Freshdesk (its `Closed time` comes later)
+            "resolvedat",
+            "closedat",  # Help Scout
+            "closedtime",
+            "conversationclosedat",  # Intercom
+            "lastclosedat",
+            "conversationlastclosedat",
+            "solveddate",
+            "resolveddate",
+            "closeddate",
+        ),
         "rating": (
             "satisfactionscore",  # Zendesk
             "satisfactionrating",
@@ -158,6 +172,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Intercom's conversations export: a conversation is its ticket.
+INTERCOM = {"conversationid", "conversationstate", "conversationcreatedat", "conversationstartedat"}
 # A header that asks the NPS question (normalised; Chinese and Japanese spellings too).
 NPS_WORDS = ("recommend", "推荐", "推薦", "おすすめ", "すすめ", "npsscore")
 
@@ -201,6 +217,8 @@ def recognise(header: Sequence[str]) -> str:
     if nps_column(header) is not None or {"score", "comment"} <= keys:  # Delighted: Score
         return "surveys"
     if "requester" in joined or "ticket" in joined or {"subject", "priority", "status"} <= keys:
+        return "tickets"
+    if keys & INTERCOM:
         return "tickets"
     crm = ROLES["crm"]
     if keys & set(crm["owner"]) or keys & set(crm["last_activity"]) or "lifecyclestage" in keys:
