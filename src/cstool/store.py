@@ -682,6 +682,14 @@ class Store:
             rows = self.conn.execute("SELECT as_of FROM snapshot_runs ORDER BY as_of").fetchall()
         return [date.fromisoformat(r[0]) for r in rows]
 
+    def snapshot_sizes(self) -> dict[date, int]:
+        """How many customers each stored snapshot holds, by as-of date (oldest first)."""
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT as_of, customers FROM snapshot_runs ORDER BY as_of"
+            ).fetchall()
+        return {date.fromisoformat(r[0]): int(r[1]) for r in rows}
+
     def load_snapshot(self, as_of: date) -> pd.DataFrame:
         """One day's snapshot (empty if there is none), sorted by customer_id."""
         frame = self.load_snapshots([as_of])
