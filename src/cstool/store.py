@@ -695,11 +695,15 @@ class Store:
         frame = self.load_snapshots([as_of])
         return frame.drop(columns=["as_of"])
 
-    def load_snapshots(self, dates: Sequence[date] | None = None) -> pd.DataFrame:
+    def load_snapshots(
+        self, dates: Sequence[date] | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Snapshots (all, or those dates) with an `as_of` column, sorted by as_of, customer_id.
 
         Read column-wise from each snapshot's Arrow blob; a snapshot stored before
-        migration 5 (no blob) is read from its rows. Both give the same frame.
+        migration 5 (no blob) is read from its rows. Both give the same frame. `columns`
+        (of SNAPSHOT_COLUMNS): only those, after `as_of`; converting the rest to pandas
+        (names, segments, plans) is most of the cost of a large load.
         """
         with self._errors():
             if dates is None:
@@ -727,7 +731,7 @@ class Store:
                 table = self._snapshot_rows_table(day)
             if table is not None:
                 parts.append(table)
-        return _tables_frame(parts)
+        return _tables_frame(parts, columns)
 
     def _snapshot_blobs(self, days: list[str]) -> dict[str, bytes]:
         """The Arrow blobs stored for `days` (a date without one is left out)."""
@@ -793,6 +797,22 @@ class Store:
                     for day, previous, values in rows
                 ],
             )
+
+    def snapshot_customer(self, text: str) -> str | None:
+        """The ID of the customer whose ID, else name, is `text` (case-insensitively) in
+        the newest snapshot that holds one; None when no snapshot does."""
+        with self._errors():
+            for sql in (
+                "SELECT customer_id FROM snapshots WHERE customer_id = ? LIMIT 1",
+                "SELECT customer_id FROM snapshots WHERE customer_id = ? COLLATE NOCASE"
+                " ORDER BY as_of DESC LIMIT 1",
+                "SELECT customer_id FROM snapshots WHERE name = ? COLLATE NOCASE"
+                " ORDER BY as_of DESC LIMIT 1",
+            ):
+                row = self.conn.execute(sql, (text,)).fetchone()
+                if row is not None:
+                    return str(row[0])
+        return None
 
     def customer_snapshots(self, customer_id: str) -> pd.DataFrame:
         """One customer's snapshots, oldest first (for `history`)."""
@@ -995,18 +1015,25 @@ def _blob_table(day: str, blob: bytes) -> pa.Table:
     return table.add_column(0, pa.field("as_of", pa.timestamp("ns")), pa.array(as_of))
 
 
-def _tables_frame(parts: list[pa.Table]) -> pd.DataFrame:
-    """Snapshot tables (each with as_of) as one frame typed like `_snapshot_frame`'s."""
+def _tables_frame(parts: list[pa.Table], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Snapshot tables (each with as_of) as one frame typed like `_snapshot_frame`'s
+    (only as_of and `columns` when given)."""
     import pandas as pd
     import pyarrow as pa
 
+    names = None if columns is None else ["as_of", *(c for c in columns if c != "as_of")]
     if not parts:
-        return _snapshot_frame([])
+        empty = _snapshot_frame([])
+        return empty if names is None else empty[names]
     schema = _arrow_schema()
     table = pa.concat_tables([part.cast(schema) for part in parts])
+    if names is not None:
+        table = table.select(names)
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
     frame = table.to_pandas(types_mapper=mapping.get)
     for name in ("as_of", *SNAPSHOT_DATES):
+        if name not in frame.columns:
+            continue
         # Some pandas/pyarrow pairs keep the unit; the frame's contract is nanoseconds.
         frame[name] = frame[name].astype("datetime64[ns]")
     return frame

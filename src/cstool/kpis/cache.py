@@ -85,11 +85,21 @@ def _load_plan(
     return plan
 
 
+# The snapshot columns the KPI trend reads.
+TREND_COLUMNS = ("customer_id", "mrr", "satisfaction", "health", "band", "nps", "status")
+
+
 def stored_history(
-    store: Store, settings: Settings, dates: list[date], keep: set[date], rows_of: set[date]
+    store: Store,
+    settings: Settings,
+    dates: list[date],
+    keep: set[date],
+    rows_of: set[date],
+    row_columns: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, dict[date, pd.DataFrame], pd.DataFrame | None]:
-    """The trend over the stored snapshots on `dates`, the frames of the `keep` dates and
-    the rows of the `rows_of` dates (one frame with `as_of`; None when there are none).
+    """The trend over the stored snapshots on `dates`, the frames of the `keep` dates (every
+    column) and the rows of the `rows_of` dates (one frame with `as_of` and the trend's
+    columns plus `row_columns`; None when there are none).
 
     KPI rows come from the store's cache when they are there; the rest are computed
     column-wise (`trend`: one groupby on as_of, dates × customers arrays) over the
@@ -99,7 +109,7 @@ def stored_history(
     import pandas as pd
 
     from cstool.errors import UsageError
-    from cstool.kpis.compare import _frames_by_date, trend
+    from cstool.kpis.compare import trend
 
     variant = kpi_variant(settings)
     cached = store.snapshot_kpis(variant)
@@ -112,14 +122,16 @@ def stored_history(
         else:
             missing.add(i)
     position = {day: i for i, day in enumerate(dates)}
-    wanted = {position[d] for d in keep | rows_of if d in position}
-    frames: dict[date, pd.DataFrame] = {}
+    wanted = {position[d] for d in rows_of if d in position}
+    columns = [*TREND_COLUMNS, *(c for c in row_columns if c not in TREND_COLUMNS)]
+    # Kept in full (names too, for the listings): one or two snapshots, loaded on their own.
+    frames = {day: store.load_snapshot(day) for day in sorted(keep) if day in position}
     kept_rows: list[pd.DataFrame] = []
     fresh: list[tuple[date, date | None, Kpis]] = []
     done: set[int] = set()  # a slice may load again the last snapshot of the one before
     for part in _load_plan(dates, store.snapshot_sizes(), missing, wanted):
         days = [dates[i] for i in part]
-        loaded = store.load_snapshots(days)
+        loaded = store.load_snapshots(days, columns)
         if missing & set(part):
             computed = trend(loaded, settings, days)
             for k, i in enumerate(part):
@@ -134,17 +146,6 @@ def stored_history(
         if picked:
             chosen = stamps.isin(pd.DatetimeIndex([pd.Timestamp(d) for d in picked]))
             kept_rows.append(loaded if chosen.all() else loaded.loc[chosen.to_numpy()])
-        held = [d for d in days if d in keep]
-        if held:
-            mask = stamps.isin(pd.DatetimeIndex([pd.Timestamp(d) for d in held]))
-            by_date = _frames_by_date(loaded.loc[mask.to_numpy()])
-            for day in held:
-                frame = by_date.get(day)
-                frames[day] = (
-                    frame.drop(columns=["as_of"])
-                    if frame is not None
-                    else store.load_snapshot(day)  # an empty snapshot: its empty frame
-                )
     rows.update({day: values for day, _, values in fresh})
     if fresh:
         # A read-only or busy store: the cache is only a shortcut, go on without it.

@@ -76,7 +76,7 @@ class SnapshotHistory:
         compared = compared_date(dates, as_of, since)
         keep = {dates[-1]} | ({compared} if compared else set())
         kpi_trend, frames, rows = stored_history(
-            store, settings, dates, keep, set(revenue_dates(dates))
+            store, settings, dates, keep, set(revenue_dates(dates)), REVENUE_COLUMNS
         )
         revenue = _revenue_rows(rows) if rows is not None else _empty_revenue()
         return cls(kpi_trend, frames, revenue)
