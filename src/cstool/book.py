@@ -606,10 +606,10 @@ class Book:
         seen = [day.date() for day in pd.DatetimeIndex(rows["as_of"])]
         last = rows.iloc[-1]
         status = rows["status"].astype("string").str.strip().str.lower()
-        if status.iloc[-1] == "churned":
+        churned = status.eq("churned").fillna(False).to_numpy(dtype=bool)
+        if churned[-1]:
             # Churned in its last snapshots: from its churn date, else the first of that run.
-            run = status.ne("churned").fillna(True).to_numpy(dtype=bool)
-            start = int(run.nonzero()[0][-1]) + 1 if run.any() else 0
+            start = int((~churned).nonzero()[0][-1]) + 1 if (~churned).any() else 0
             churn_date = last["churn_date"]
             churned_on = seen[start] if _missing(churn_date) else pd.Timestamp(churn_date).date()
         else:
@@ -681,14 +681,42 @@ class Book:
                 snapshots = store.customer_snapshots(customer_id)
         if snapshots is not None:
             snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
-        events = timeline(row, touches, snoozes, snapshots, limit=limit)
+        events = timeline(row, touches, snoozes, snapshots, limit=None if row is None else limit)
         if row is None:
             from cstool.history import last_known_name
 
             name = None if snapshots is None else last_known_name(snapshots)
+            events = self._with_churn(customer_id, events)
+            events = events if limit is None else events[: max(limit, 0)]
         else:
             name = None if _missing(row.get("name")) else str(row["name"])
         return Timeline(customer_id, name, row is not None, events)
+
+    def _with_churn(self, customer_id: str, events: list[TimelineEvent]) -> list[TimelineEvent]:
+        """A gone customer's timeline (newest first) with when it churned and its last data."""
+        from cstool.history import TimelineEvent
+
+        gone = self.gone_customer(customer_id)
+        if gone is None or any(e.kind == "churned" for e in events):
+            return events
+        last = gone.last
+        shown = [
+            f"{label} {value:,.0f}" if label == "MRR" else f"{label} {value}"
+            for label, value in (
+                ("MRR", last.get("mrr")),
+                ("health", None if last.get("health") is None else round(last["health"])),
+                ("band", last.get("band")),
+                ("segment", last.get("segment")),
+            )
+            if value is not None
+        ]
+        detail = f"last seen in the snapshot of {gone.last_seen}" + (
+            f": {', '.join(shown)}" if shown else ""
+        )
+        churn = TimelineEvent(gone.churned_on, "churned", detail, "snapshot")
+        # Newest first; the churn goes before the events of its own day.
+        at = next((i for i, e in enumerate(events) if e.day <= churn.day), len(events))
+        return [*events[:at], churn, *events[at:]]
 
     # ------------------------------------------------------------------ the portfolio
     def portfolio(self, since: date | str | None = None) -> Portfolio:

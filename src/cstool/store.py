@@ -667,14 +667,16 @@ class Store:
         from datetime import timedelta
 
         cutoff = (as_of - timedelta(days=days)).isoformat()
-        sql = (
-            "SELECT as_of, customer_id, health, band FROM snapshots WHERE as_of = ("
-            " SELECT max(as_of) FROM snapshot_runs WHERE as_of <= ?) ORDER BY customer_id"
-        )
         with self._errors():
-            rows = self.conn.execute(sql, (cutoff,)).fetchall()
-        frame = _snapshot_frame(rows, ("as_of", "customer_id", "health", "band"))
-        return frame[["customer_id", "health", "band", "as_of"]]
+            row = self.conn.execute(
+                "SELECT max(as_of) FROM snapshot_runs WHERE as_of <= ?", (cutoff,)
+            ).fetchone()
+        names = ["customer_id", "health", "band", "as_of"]
+        if row is None or row[0] is None:
+            return _snapshot_frame([], ("as_of", "customer_id", "health", "band"))[names]
+        # From the snapshot's Arrow blob (column-wise), not 100k rows fetched as tuples.
+        frame = self.load_snapshots([date.fromisoformat(row[0])], ["customer_id", "health", "band"])
+        return frame[names]
 
     def snapshot_dates(self) -> list[date]:
         """The as-of dates that have a snapshot, oldest first."""

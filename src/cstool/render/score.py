@@ -220,11 +220,13 @@ def gone(data: GoneCustomer) -> None:
     console = stdout()
     console.print(
         f"[bold]{escaped(data.customer_id)}[/] {escaped(_text(data.name))}  "
-        f"[dim](not in {escaped(data.source)} as of {data.as_of}; known from "
-        f"{data.snapshots:,} snapshot{'s' if data.snapshots != 1 else ''}, "
-        f"{data.first_seen} to {data.last_seen})[/]"
+        f"[dim](not in {escaped(data.source)} as of {data.as_of})[/]"
     )
-    console.print(f"churned on {data.churned_on} (last seen in the snapshot of {data.last_seen})")
+    console.print(f"churned on {data.churned_on}; last seen in the snapshot of {data.last_seen}")
+    plural = "s" if data.snapshots != 1 else ""
+    console.print(
+        f"known from {data.snapshots:,} snapshot{plural} ({data.first_seen} to {data.last_seen})"
+    )
     last = data.last
     labels = (
         ("mrr", "MRR", _fmt_money),
