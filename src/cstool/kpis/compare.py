@@ -15,8 +15,8 @@ from cstool.kpis.definitions import (
     CHANGE_KPIS,
     LEVEL_KPIS,
     Kpis,
+    _level_arrays,
     _level_from_sums,
-    _level_parts,
     as_float,
     churned_mask,
     numbers,
@@ -231,9 +231,21 @@ def trend(
         row_dates = position[row_dates] if len(row_dates) else row_dates
         dates = list(days)
     n_days = len(dates)
-    parts = _level_parts(snapshots, settings.kpis.satisfied_threshold)
-    sums = parts.groupby(row_dates).sum().reindex(range(n_days), fill_value=0.0)
-    means = parts[["satisfaction", "health"]].groupby(row_dates).mean().reindex(range(n_days))
+    parts = _level_arrays(snapshots, settings.kpis.satisfied_threshold)
+
+    def per_day(values: np.ndarray) -> np.ndarray:
+        return np.bincount(row_dates, weights=values, minlength=n_days)
+
+    sums = pd.DataFrame(
+        {k: per_day(v) for k, v in parts.items() if k not in ("satisfaction", "health")}
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = pd.DataFrame(
+            {  # NaN-skipping means, like groupby().mean(); NaN for a day with none
+                k: per_day(np.nan_to_num(parts[k])) / per_day((~np.isnan(parts[k])).astype(float))
+                for k in ("satisfaction", "health")
+            }
+        )
     level = _level_from_sums(sums, means)
     # Each customer's presence and mrr on each date, as dates × customers arrays.
     ids, _ = pd.factorize(snapshots["customer_id"].astype("string"))

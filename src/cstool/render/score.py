@@ -220,7 +220,7 @@ def gone(data: GoneCustomer) -> None:
     console = stdout()
     console.print(
         f"[bold]{escaped(data.customer_id)}[/] {escaped(_text(data.name))}  "
-        f"[dim](not in {escaped(data.source)} as of {data.as_of})[/]"
+        f"[dim](not in {escaped(data.source.name)} as of {data.as_of})[/]"
     )
     console.print(f"churned on {data.churned_on}; last seen in the snapshot of {data.last_seen}")
     plural = "s" if data.snapshots != 1 else ""
