@@ -8,7 +8,8 @@ Uses the store of bench_backtest.py (24 monthly snapshots of `--rows` customers,
 in benchmarks/data/) and a generated customer file of `--rows` rows, then runs, interleaved:
 
 - `cstool report FILE --db STORE --as-of … --format json` (the store is opened read-only,
-  so the KPI cache stays empty and every run computes the KPIs of all 24 snapshots)
+  so the KPI cache stays empty and every run computes the KPIs of all 24 snapshots, loaded
+  once, column-wise)
 - `cstool score FILE --output OUT.csv`
 - with `--before REF`: the same report by the code of git commit REF on a schema-4 copy
   of the store (rows only), so before and after are measured in the same run
@@ -39,13 +40,20 @@ def phases(db: Path) -> dict[str, float]:
     assert store is not None
     with store:
         days = [d for d in store.snapshot_dates() if d < date.fromisoformat(AS_OF)]
+        # As the report reads them: all at once, only the columns the trend and the
+        # movements read (names, segments and plans are most of a full load's cost).
+        from cstool.kpis.cache import TREND_COLUMNS
+        from cstool.kpis.movements import REVENUE_COLUMNS
+
+        columns = [*TREND_COLUMNS, *(c for c in REVENUE_COLUMNS[1:] if c not in TREND_COLUMNS)]
         start = time.process_time()
-        for day in days:  # as the KPI trend reads them: one snapshot at a time
-            store.load_snapshot(day)
-        spent[f"Store.load_snapshot × {len(days)}"] = time.process_time() - start
+        store.load_snapshots(days, columns)
+        spent[f"Store.load_snapshots × {len(days)}, the report's columns"] = (
+            time.process_time() - start
+        )
         start = time.process_time()
         store.load_snapshots(days)
-        spent["Store.load_snapshots (all at once)"] = time.process_time() - start
+        spent["Store.load_snapshots (every column)"] = time.process_time() - start
     return spent
 
 

@@ -69,6 +69,8 @@ def test_history_of_a_customer_only_in_snapshots(ws: Path) -> None:
     assert "not in the customer file" in err
     events = json.loads(out)
     assert [(e["date"], e["detail"]) for e in events] == [
+        # Churned: absent from the file of the as-of day (no later snapshot lacks it).
+        ("2026-06-01", "last seen in the snapshot of 2026-04-01: health 40, band red"),
         ("2026-04-01", "health 70 → 40, band yellow → red"),
         ("2026-03-01", "first snapshot: health 70, band yellow"),
     ]

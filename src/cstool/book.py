@@ -167,6 +167,26 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class GoneCustomer:
+    """A customer the stored snapshots know and the customer file no longer has (churned).
+
+    `churned_on`: the first snapshot (or the as-of day's file) that lacks it, or where its
+    status turned churned (its churn date when the snapshot has one). `last` holds what its
+    newest snapshot on or before the as-of day says: mrr, health, band, segment, status, plan.
+    """
+
+    customer_id: str
+    name: str | None
+    as_of: date
+    source: Path  # the customer file it is absent from
+    first_seen: date
+    last_seen: date  # the newest snapshot that holds it
+    churned_on: date
+    snapshots: int  # how many snapshots hold it
+    last: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Timeline:
     """A customer's timeline and whether the customer is still in the file."""
 
@@ -289,8 +309,14 @@ class Book:
         return self._sources
 
     def provenance(self, customer_id: str) -> dict[str, str]:
-        """Field -> `file line N` it came from, for one customer (main table and sources)."""
-        position = self.customer_position(customer_id)
+        """Field -> `file line N` it came from, for one customer (main table and sources);
+        empty for a customer gone from the file that the snapshots hold."""
+        try:
+            position = self.customer_position(customer_id)
+        except UsageError:
+            if self.gone_customer(customer_id) is None:
+                raise
+            return {}
         if self.sources is None:
             line = int(self.table.lines[position])
             return {name: f"{self.table.source.name} line {line}" for name in self.table.headers}
@@ -475,8 +501,12 @@ class Book:
         return followup_fields(self.due(due, segments=segments, limit=limit))
 
     # ------------------------------------------------------------------ one customer
-    def explain(self, customer_id: str) -> Explanation:
-        """One customer's scores term by term, its segment rules and its next follow-up."""
+    def explain(self, customer_id: str) -> Explanation | GoneCustomer:
+        """One customer's scores term by term, its segment rules and its next follow-up.
+
+        A customer gone from the file but held by stored snapshots (ID or name) gets its
+        story instead: a `GoneCustomer` with when it churned and its last known data.
+        """
         import math
 
         from cstool.followup import next_followup
@@ -485,7 +515,13 @@ class Book:
         from cstool.segments import explain_segment
 
         frame = self.scored
-        index = self.customer_position(customer_id)
+        try:
+            index = self.customer_position(customer_id)
+        except UsageError:
+            gone = self.gone_customer(customer_id)
+            if gone is None:
+                raise
+            return gone
         row = frame.iloc[index]
         settings = self.settings
         headers = self.table.headers
@@ -574,6 +610,51 @@ class Book:
             followup=upcoming,
         )
 
+    def gone_customer(self, customer_id: str) -> GoneCustomer | None:
+        """A customer absent from the file that snapshots up to the as-of day hold, found by
+        ID or name (case-insensitively); None when no such snapshot holds one."""
+        import pandas as pd
+
+        store = self._store()
+        if store is None:
+            return None
+        with store:
+            found = store.snapshot_customer(customer_id)
+            if found is None:
+                return None
+            rows = store.customer_snapshots(found)
+            dates = store.snapshot_dates()
+        rows = rows.loc[(rows["as_of"] <= pd.Timestamp(self.as_of)).to_numpy()]
+        if rows.empty:  # only snapshots after the as-of day: unknown on that day
+            return None
+        seen = [day.date() for day in pd.DatetimeIndex(rows["as_of"])]
+        last = rows.iloc[-1]
+        status = rows["status"].astype("string").str.strip().str.lower()
+        churned = status.eq("churned").fillna(False).to_numpy(dtype=bool)
+        if churned[-1]:
+            # Churned in its last snapshots: from its churn date, else the first of that run.
+            start = int((~churned).nonzero()[0][-1]) + 1 if (~churned).any() else 0
+            churn_date = last["churn_date"]
+            churned_on = seen[start] if _missing(churn_date) else pd.Timestamp(churn_date).date()
+        else:
+            # Absent from the first snapshot after its last one, else from today's file.
+            later = [day for day in dates if seen[-1] < day <= self.as_of]
+            churned_on = later[0] if later else self.as_of
+        facts = ("mrr", "health", "band", "segment", "status", "plan")
+        from cstool.history import last_known_name
+
+        return GoneCustomer(
+            customer_id=found,
+            name=last_known_name(rows),
+            as_of=self.as_of,
+            source=self.path,
+            first_seen=seen[0],
+            last_seen=seen[-1],
+            churned_on=churned_on,
+            snapshots=len(rows),
+            last={f: (None if _missing(last[f]) else last[f]) for f in facts if f in rows},
+        )
+
     def find(self, customer_id: str) -> FoundCustomer:
         """The customer as the file writes it (reads only the ID and name columns)."""
         from cstool.ids import find_customer
@@ -629,14 +710,42 @@ class Book:
                 snapshots = store.customer_snapshots(customer_id)
         if snapshots is not None:
             snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
-        events = timeline(row, touches, snoozes, snapshots, limit=limit)
+        events = timeline(row, touches, snoozes, snapshots, limit=None if row is None else limit)
         if row is None:
             from cstool.history import last_known_name
 
             name = None if snapshots is None else last_known_name(snapshots)
+            events = self._with_churn(customer_id, events)
+            events = events if limit is None else events[: max(limit, 0)]
         else:
             name = None if _missing(row.get("name")) else str(row["name"])
         return Timeline(customer_id, name, row is not None, events)
+
+    def _with_churn(self, customer_id: str, events: list[TimelineEvent]) -> list[TimelineEvent]:
+        """A gone customer's timeline (newest first) with when it churned and its last data."""
+        from cstool.history import TimelineEvent
+
+        gone = self.gone_customer(customer_id)
+        if gone is None or any(e.kind == "churned" for e in events):
+            return events
+        last = gone.last
+        shown = [
+            f"{label} {value:,.0f}" if label == "MRR" else f"{label} {value}"
+            for label, value in (
+                ("MRR", last.get("mrr")),
+                ("health", None if last.get("health") is None else round(last["health"])),
+                ("band", last.get("band")),
+                ("segment", last.get("segment")),
+            )
+            if value is not None
+        ]
+        detail = f"last seen in the snapshot of {gone.last_seen}" + (
+            f": {', '.join(shown)}" if shown else ""
+        )
+        churn = TimelineEvent(gone.churned_on, "churned", detail, "snapshot")
+        # Newest first; the churn goes before the events of its own day.
+        at = next((i for i, e in enumerate(events) if e.day <= churn.day), len(events))
+        return [*events[:at], churn, *events[at:]]
 
     # ------------------------------------------------------------------ the portfolio
     def portfolio(self, since: date | str | None = None) -> Portfolio:

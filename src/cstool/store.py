@@ -667,14 +667,16 @@ class Store:
         from datetime import timedelta
 
         cutoff = (as_of - timedelta(days=days)).isoformat()
-        sql = (
-            "SELECT as_of, customer_id, health, band FROM snapshots WHERE as_of = ("
-            " SELECT max(as_of) FROM snapshot_runs WHERE as_of <= ?) ORDER BY customer_id"
-        )
         with self._errors():
-            rows = self.conn.execute(sql, (cutoff,)).fetchall()
-        frame = _snapshot_frame(rows, ("as_of", "customer_id", "health", "band"))
-        return frame[["customer_id", "health", "band", "as_of"]]
+            row = self.conn.execute(
+                "SELECT max(as_of) FROM snapshot_runs WHERE as_of <= ?", (cutoff,)
+            ).fetchone()
+        names = ["customer_id", "health", "band", "as_of"]
+        if row is None or row[0] is None:
+            return _snapshot_frame([], ("as_of", "customer_id", "health", "band"))[names]
+        # From the snapshot's Arrow blob (column-wise), not 100k rows fetched as tuples.
+        frame = self.load_snapshots([date.fromisoformat(row[0])], ["customer_id", "health", "band"])
+        return frame[names]
 
     def snapshot_dates(self) -> list[date]:
         """The as-of dates that have a snapshot, oldest first."""
@@ -682,16 +684,28 @@ class Store:
             rows = self.conn.execute("SELECT as_of FROM snapshot_runs ORDER BY as_of").fetchall()
         return [date.fromisoformat(r[0]) for r in rows]
 
+    def snapshot_sizes(self) -> dict[date, int]:
+        """How many customers each stored snapshot holds, by as-of date (oldest first)."""
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT as_of, customers FROM snapshot_runs ORDER BY as_of"
+            ).fetchall()
+        return {date.fromisoformat(r[0]): int(r[1]) for r in rows}
+
     def load_snapshot(self, as_of: date) -> pd.DataFrame:
         """One day's snapshot (empty if there is none), sorted by customer_id."""
         frame = self.load_snapshots([as_of])
         return frame.drop(columns=["as_of"])
 
-    def load_snapshots(self, dates: Sequence[date] | None = None) -> pd.DataFrame:
+    def load_snapshots(
+        self, dates: Sequence[date] | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Snapshots (all, or those dates) with an `as_of` column, sorted by as_of, customer_id.
 
         Read column-wise from each snapshot's Arrow blob; a snapshot stored before
-        migration 5 (no blob) is read from its rows. Both give the same frame.
+        migration 5 (no blob) is read from its rows. Both give the same frame. `columns`
+        (of SNAPSHOT_COLUMNS): only those, after `as_of`; converting the rest to pandas
+        (names, segments, plans) is most of the cost of a large load.
         """
         with self._errors():
             if dates is None:
@@ -719,7 +733,7 @@ class Store:
                 table = self._snapshot_rows_table(day)
             if table is not None:
                 parts.append(table)
-        return _tables_frame(parts)
+        return _tables_frame(parts, columns)
 
     def _snapshot_blobs(self, days: list[str]) -> dict[str, bytes]:
         """The Arrow blobs stored for `days` (a date without one is left out)."""
@@ -785,6 +799,22 @@ class Store:
                     for day, previous, values in rows
                 ],
             )
+
+    def snapshot_customer(self, text: str) -> str | None:
+        """The ID of the customer whose ID, else name, is `text` (case-insensitively) in
+        the newest snapshot that holds one; None when no snapshot does."""
+        with self._errors():
+            for sql in (
+                "SELECT customer_id FROM snapshots WHERE customer_id = ? LIMIT 1",
+                "SELECT customer_id FROM snapshots WHERE customer_id = ? COLLATE NOCASE"
+                " ORDER BY as_of DESC LIMIT 1",
+                "SELECT customer_id FROM snapshots WHERE name = ? COLLATE NOCASE"
+                " ORDER BY as_of DESC LIMIT 1",
+            ):
+                row = self.conn.execute(sql, (text,)).fetchone()
+                if row is not None:
+                    return str(row[0])
+        return None
 
     def customer_snapshots(self, customer_id: str) -> pd.DataFrame:
         """One customer's snapshots, oldest first (for `history`)."""
@@ -987,18 +1017,25 @@ def _blob_table(day: str, blob: bytes) -> pa.Table:
     return table.add_column(0, pa.field("as_of", pa.timestamp("ns")), pa.array(as_of))
 
 
-def _tables_frame(parts: list[pa.Table]) -> pd.DataFrame:
-    """Snapshot tables (each with as_of) as one frame typed like `_snapshot_frame`'s."""
+def _tables_frame(parts: list[pa.Table], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Snapshot tables (each with as_of) as one frame typed like `_snapshot_frame`'s
+    (only as_of and `columns` when given)."""
     import pandas as pd
     import pyarrow as pa
 
+    names = None if columns is None else ["as_of", *(c for c in columns if c != "as_of")]
     if not parts:
-        return _snapshot_frame([])
+        empty = _snapshot_frame([])
+        return empty if names is None else empty[names]
     schema = _arrow_schema()
     table = pa.concat_tables([part.cast(schema) for part in parts])
+    if names is not None:
+        table = table.select(names)
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
     frame = table.to_pandas(types_mapper=mapping.get)
     for name in ("as_of", *SNAPSHOT_DATES):
+        if name not in frame.columns:
+            continue
         # Some pandas/pyarrow pairs keep the unit; the frame's contract is nanoseconds.
         frame[name] = frame[name].astype("datetime64[ns]")
     return frame

@@ -15,14 +15,15 @@ from cstool.kpis.definitions import (
     CHANGE_KPIS,
     LEVEL_KPIS,
     Kpis,
+    _level_arrays,
     _level_from_sums,
-    _level_parts,
     as_float,
     churned_mask,
     numbers,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date
 
     import numpy as np
@@ -200,34 +201,61 @@ def _snapshot_dates(snapshots: pd.DataFrame) -> tuple[pd.Series, list[date]]:
     return pd.Series(codes, index=snapshots.index), dates
 
 
-def trend(snapshots: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def trend(
+    snapshots: pd.DataFrame, settings: Settings, days: Sequence[date] | None = None
+) -> pd.DataFrame:
     """One row of KPIs per snapshot date (sorted), change KPIs against the snapshot before.
 
     `snapshots` has an `as_of` column (date, datetime or ISO text) and one row per customer
-    and date. The result is indexed by `as_of` (datetime.date), one column per KPI.
+    and date. The result is indexed by `as_of` (datetime.date), one column per KPI. `days`
+    (sorted, covering every as_of of the rows) gives the dates to report, also those whose
+    snapshot holds no rows (a stored empty snapshot: 0 customers).
     """
     import numpy as np
     import pandas as pd
 
     columns = list(LEVEL_KPIS) + list(CHANGE_KPIS)
-    if snapshots.empty:
+    if snapshots.empty and not days:
         empty = pd.DataFrame(columns=columns, dtype="float64")
         empty.index.name = "as_of"
         return empty
     codes, dates = _snapshot_dates(snapshots)
-    parts = _level_parts(snapshots, settings.kpis.satisfied_threshold)
-    sums = parts.groupby(codes.to_numpy()).sum()
-    means = parts[["satisfaction", "health"]].groupby(codes.to_numpy()).mean()
+    row_dates = codes.to_numpy()
+    if days is not None:
+        # Positions into `days` (a date the rows do not have keeps an empty row).
+        wanted = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
+        found = pd.DatetimeIndex([pd.Timestamp(d) for d in dates])
+        position = wanted.get_indexer(found)
+        if (position < 0).any():
+            raise ValueError("trend: `days` must cover every as_of of the snapshots")
+        row_dates = position[row_dates] if len(row_dates) else row_dates
+        dates = list(days)
+    n_days = len(dates)
+    parts = _level_arrays(snapshots, settings.kpis.satisfied_threshold)
+
+    def per_day(values: np.ndarray) -> np.ndarray:
+        return np.bincount(row_dates, weights=values, minlength=n_days)
+
+    sums = pd.DataFrame(
+        {k: per_day(v) for k, v in parts.items() if k not in ("satisfaction", "health")}
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = pd.DataFrame(
+            {  # NaN-skipping means, like groupby().mean(); NaN for a day with none
+                k: per_day(np.nan_to_num(parts[k])) / per_day((~np.isnan(parts[k])).astype(float))
+                for k in ("satisfaction", "health")
+            }
+        )
     level = _level_from_sums(sums, means)
     # Each customer's presence and mrr on each date, as dates × customers arrays.
     ids, _ = pd.factorize(snapshots["customer_id"].astype("string"))
-    row_dates = codes.to_numpy()
-    present = np.zeros((len(dates), int(ids.max()) + 1), dtype=bool)
+    n_ids = int(ids.max()) + 1 if len(ids) else 0
+    present = np.zeros((n_days, n_ids), dtype=bool)
     present[row_dates, ids] = ~churned_mask(snapshots)
     mrr = np.zeros(present.shape)
     mrr[row_dates, ids] = numbers(snapshots, "mrr").fillna(0.0).to_numpy()
     change = pd.DataFrame(np.nan, index=level.index, columns=list(CHANGE_KPIS))
-    if len(dates) > 1:
+    if n_days > 1:
         before, after = present[:-1], present[1:]
         steps = _change_kpis(before & after, before & ~after, after & ~before, mrr[:-1], mrr[1:])
         for name in CHANGE_KPIS:

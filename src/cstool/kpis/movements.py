@@ -198,6 +198,16 @@ def all_movements(
     return {str(period): _movements(book, period) for period in periods}
 
 
+def movements_and_cohorts(
+    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """`all_movements` and `cohorts` of the same snapshots, coding them once for both."""
+    if snapshots.empty:
+        return {str(period): _empty_movements() for period in periods}, _empty_cohorts()
+    book = _book(snapshots)
+    return {str(period): _movements(book, period) for period in periods}, _cohorts(book)
+
+
 def _movements(book: _Book, period: Period) -> pd.DataFrame:
     import numpy as np
 
@@ -227,30 +237,45 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
         values[customer_of[rows]] = mrr_all[rows]
         return values
 
-    # One step per period (never per customer): both snapshots as dense per-customer arrays.
+    # Per snapshot: its MRR and paying customers (what a period without a change reports).
+    day_mrr = np.bincount(day_of, weights=mrr_all, minlength=len(days))
+    day_paying = np.bincount(day_of, weights=(mrr_all > 0).astype(float), minlength=len(days))
     names = [f"{kind}_{what}" for what in ("mrr", "customers") for kind in KINDS]
     names += ["mrr_start", "mrr_end", "customers_start", "customers_end"]
     table = np.zeros((len(bounds), len(names)))
-    for i, (s_day, e_day) in enumerate(zip(start_day, end_day, strict=True)):
+    table[:, -4] = day_mrr[start_day]
+    table[:, -3] = day_mrr[end_day]
+    table[:, -2] = day_paying[start_day]
+    table[:, -1] = day_paying[end_day]
+    # Movements only where the bounding snapshots differ, once per distinct pair (weeks
+    # between two monthly snapshots share one): one step per pair, never per customer.
+    moving = start_day != end_day
+    pairs, pair_of = np.unique(
+        np.stack([start_day[moving], end_day[moving]], axis=1), axis=0, return_inverse=True
+    )
+    n_kinds = len(KINDS)
+    per_pair = np.zeros((len(pairs), 2 * n_kinds))
+    for p, (s_day, e_day) in enumerate(pairs):
         m0, m1 = snapshot_mrr(int(s_day)), snapshot_mrr(int(e_day))
         paid_before = first_paid < s_day
         comes = (m0 == 0) & (m1 > 0)
-        conditions = [
-            comes & ~paid_before,
-            (m0 > 0) & (m1 > m0),
-            (m0 > 0) & (m1 > 0) & (m1 < m0),
-            (m0 > 0) & (m1 == 0),
-            comes & paid_before,
-        ]
-        amounts = [m1 - m0, m1 - m0, m0 - m1, m0, m1 - m0]
-        table[i] = [
-            *(float(a[c].sum()) for c, a in zip(conditions, amounts, strict=True)),
-            *(float(c.sum()) for c in conditions),
-            float(m0.sum()),
-            float(m1.sum()),
-            float((m0 > 0).sum()),
-            float((m1 > 0).sum()),
-        ]
+        kind = np.select(
+            [
+                comes & ~paid_before,
+                (m0 > 0) & (m1 > m0),
+                (m0 > 0) & (m1 > 0) & (m1 < m0),
+                (m0 > 0) & (m1 == 0),
+                comes & paid_before,
+            ],
+            np.arange(n_kinds),
+            default=n_kinds,  # no movement
+        )
+        # Each movement's amount, positive: new, expansion and reactivation add m1 − m0,
+        # contraction and churn take m0 − m1 away.
+        amount = np.abs(m1 - m0)
+        per_pair[p, :n_kinds] = np.bincount(kind, weights=amount, minlength=n_kinds + 1)[:-1]
+        per_pair[p, n_kinds:] = np.bincount(kind, minlength=n_kinds + 1)[:-1]
+    table[np.flatnonzero(moving), : 2 * n_kinds] = per_pair[pair_of.reshape(-1)]
     parts = dict(zip(names, table.T, strict=True))
     sums = {kind: parts[f"{kind}_mrr"] for kind in KINDS}
     counts = {kind: parts[f"{kind}_customers"] for kind in KINDS}

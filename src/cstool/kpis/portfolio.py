@@ -6,15 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from cstool.kpis.cache import cached_trend, trend_frame
+from cstool.kpis.cache import stored_history, trend_frame
 from cstool.kpis.compare import Comparison, _frames_by_date, compare, trend
 from cstool.kpis.definitions import CHANGE_KPIS, Kpis, as_float, portfolio_kpis
 from cstool.kpis.goals import RETENTION_KPIS, GoalProgress, goal_progress
 from cstool.kpis.movements import (
     PERIODS,
     REVENUE_COLUMNS,
-    all_movements,
-    cohorts,
+    movements_and_cohorts,
     revenue_dates,
 )
 
@@ -66,17 +65,20 @@ class SnapshotHistory:
         """The snapshots stored before `as_of`, reading only what the KPI cache lacks.
 
         KPI rows come from the store's cache when they are there (a stored snapshot never
-        changes); the rest are computed from their snapshots and cached. Loaded in full: the
-        latest snapshot and the one to compare with (`since`); for movements and cohorts, the
-        snapshots on period boundaries and month ends.
+        changes); the rest are computed column-wise from their snapshots and cached (when the
+        store is writable). Kept in full: the latest snapshot and the one to compare with
+        (`since`); for movements and cohorts, the snapshots on period boundaries and month
+        ends. Each snapshot needed is loaded once.
         """
         dates = [d for d in store.snapshot_dates() if d < as_of]
         if not dates:
             return cls(trend_frame({}), {})
         compared = compared_date(dates, as_of, since)
         keep = {dates[-1]} | ({compared} if compared else set())
-        kpi_trend, frames = cached_trend(store, settings, dates, keep)
-        revenue = _revenue_rows(store.load_snapshots(revenue_dates(dates)))
+        kpi_trend, frames, rows = stored_history(
+            store, settings, dates, keep, set(revenue_dates(dates)), REVENUE_COLUMNS
+        )
+        revenue = _revenue_rows(rows) if rows is not None else _empty_revenue()
         return cls(kpi_trend, frames, revenue)
 
     def before(self, as_of: date) -> SnapshotHistory:
@@ -205,8 +207,7 @@ def portfolio(
     revenue = (
         pd.concat([past.revenue, current], ignore_index=True) if len(past.revenue) else current
     )
-    period_movements = all_movements(revenue, PERIODS)
-    cohort_table = cohorts(revenue)
+    period_movements, cohort_table = movements_and_cohorts(revenue, PERIODS)
 
     goals = []
     for goal in settings.goals:

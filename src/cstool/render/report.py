@@ -178,6 +178,20 @@ def _migrations(result: Portfolio) -> list[RenderableType]:
                 "" if row.get("mrr") is None else f"{row['mrr']:,.0f}",
             )
         out.append(listing)
+    churned = comparison.churned
+    if len(churned):
+        # Those who left keep their name: from the file, else their last snapshot.
+        # "last MRR": what they paid in the snapshot compared with, their last one.
+        listing = _table(f"Churned since {result.compared_with} ({len(churned):,})")
+        for name in ("customer_id", "name", "last MRR"):
+            listing.add_column(name, justify="right" if name == "last MRR" else "left")
+        for row in records(churned.head(TOP_MOVED)):
+            listing.add_row(
+                _text(row["customer_id"]),  # user text: never read as markup
+                _text(row.get("name") or ""),
+                "" if row.get("mrr") is None else f"{row['mrr']:,.0f}",
+            )
+        out.append(listing)
     return out
 
 

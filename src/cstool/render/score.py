@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    from cstool.book import Book, Explanation
+    from cstool.book import Book, Explanation, GoneCustomer
     from cstool.config import Workspace
     from cstool.pipeline import Table
 
@@ -231,9 +231,14 @@ def _delimiter_name(sep: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(sep, repr(sep))
 
 
-def explain(data: Explanation) -> None:
-    """One customer's scores, term by term, then segment and next follow-up."""
+def explain(data: Explanation | GoneCustomer) -> None:
+    """One customer's scores, term by term, then segment and next follow-up (for a customer
+    gone from the file: who it was, when it churned and its last known data)."""
+    from cstool.book import GoneCustomer
 
+    if isinstance(data, GoneCustomer):
+        gone(data)
+        return
     console = stdout()
     console.print(
         f"[bold]{escaped(data.customer_id)}[/] {escaped(_text(data.name))}  "
@@ -255,6 +260,38 @@ def explain(data: Explanation) -> None:
     else:
         _satisfaction_table(data, low, high)
     _health_table(data)
+
+
+def gone(data: GoneCustomer) -> None:
+    """A customer only the snapshots still hold: who, when it churned, its last known data."""
+    console = stdout()
+    console.print(
+        f"[bold]{escaped(data.customer_id)}[/] {escaped(_text(data.name))}  "
+        f"[dim](not in {escaped(data.source.name)} as of {data.as_of})[/]"
+    )
+    console.print(f"churned on {data.churned_on}; last seen in the snapshot of {data.last_seen}")
+    plural = "s" if data.snapshots != 1 else ""
+    console.print(
+        f"known from {data.snapshots:,} snapshot{plural} ({data.first_seen} to {data.last_seen})"
+    )
+    last = data.last
+    labels = (
+        ("mrr", "MRR", _fmt_money),
+        ("health", "health", _fmt_number),
+        ("band", "band", _text),
+        ("segment", "segment", _text),
+        ("status", "status", _text),
+        ("plan", "plan", _text),
+    )
+    facts = [
+        f"{label} {show(last[key])}" for key, label, show in labels if last.get(key) is not None
+    ]
+    if facts:
+        console.print(literal("last known: " + " · ".join(facts)))
+    console.print(
+        "[dim]no scores today: a churned customer gets no follow-ups; "
+        f"`cstool history {escaped(data.customer_id)}` shows its timeline[/]"
+    )
 
 
 def _satisfaction_table(data: Explanation, low: float, high: float) -> None:
