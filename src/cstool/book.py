@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from cstool.backtest import BacktestResult, TuneResult
+    from cstool.backtest import BacktestResult, ChurnCheck, TuneResult
     from cstool.drafts import Draft
     from cstool.followup import NextFollowup
     from cstool.history import TimelineEvent
@@ -663,6 +663,26 @@ class Book:
         )
 
     # ------------------------------------------------------------------ does health predict churn?
+    @functools.cached_property
+    def stored_snapshots(self) -> pd.DataFrame | None:
+        """Every stored snapshot dated on or before the day, loaded once (None: no store)."""
+        from cstool import backtest as bt
+
+        store = self._store()
+        if store is None:
+            return None
+        with store:
+            return bt.stored_snapshots(store, self.as_of)
+
+    def churn_check(self, horizon_days: int = 90, *, tune: bool = False) -> ChurnCheck:
+        """The report's "does health predict churn?": the backtest over the stored snapshots
+        (and tuning, if asked), or what the store lacks; never an error for a thin store."""
+        from cstool import backtest as bt
+
+        return bt.churn_check(
+            self.stored_snapshots, horizon_days, self.as_of, self.settings, tune_weights=tune
+        )
+
     def backtest(
         self, horizon_days: int = 90, *, tune: bool = False
     ) -> tuple[BacktestResult, TuneResult | None]:
@@ -670,15 +690,13 @@ class Book:
         the earlier periods and judges them on the later ones."""
         from cstool import backtest as bt
 
-        store = self._store()
-        if store is None:
+        snapshots = self.stored_snapshots
+        if snapshots is None:
             raise UsageError(
                 f"{self.db}: no store here, so no snapshots to check",
                 hint="store a snapshot each month (`cstool snapshot FILE --as-of DATE`), "
                 "or point --db at the store",
             )
-        with store:
-            snapshots = bt.stored_snapshots(store, self.as_of)
         cases = bt.churn_cases(snapshots, horizon_days)
         if cases.empty:
             dates = int(snapshots["as_of"].nunique())
