@@ -683,6 +683,26 @@ class Book:
             self.stored_snapshots, horizon_days, self.as_of, self.settings, tune_weights=tune
         )
 
+    def report(
+        self, since: date | str | None = None, *, horizon_days: int = 90, tune: bool = False
+    ) -> tuple[Portfolio, ChurnCheck]:
+        """The portfolio (as `portfolio`) and "does health predict churn?" (as `churn_check`)
+        from one load of the stored snapshots, which both read in full."""
+        import pandas as pd
+
+        from cstool.kpis import portfolio
+
+        since_day = self.since_date(since)
+        frame = self.scored
+        snapshots = self.stored_snapshots
+        before = None
+        if snapshots is not None:
+            # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
+            before = snapshots.loc[(snapshots["as_of"] < pd.Timestamp(self.as_of)).to_numpy()]
+        result = portfolio(frame, self.settings, self.as_of, before, since_day)
+        result = dataclasses.replace(result, skipped_rows=self.table.skipped)
+        return result, self.churn_check(horizon_days, tune=tune)
+
     def backtest(
         self, horizon_days: int = 90, *, tune: bool = False
     ) -> tuple[BacktestResult, TuneResult | None]:

@@ -172,11 +172,10 @@ def report_command(
     book = inputs.book()
     since_day = book.since_date(since)
     loaded(book.table, inputs.rejects)
-    portfolio = book.portfolio(since_day)
+    portfolio, churn = book.report(since_day, horizon_days=horizon_days, tune=tune)
     settings = book.settings
     segments = book.segments()
     followups = book.due()
-    churn = book.churn_check(horizon_days, tune=tune)
     if html is not None:
         page = html_report(
             portfolio,
