@@ -690,16 +690,31 @@ class Book:
         from one load of the stored snapshots, which both read in full."""
         import pandas as pd
 
-        from cstool.kpis import portfolio
+        from cstool.kpis import SnapshotHistory, compared_date, portfolio, trend, trend_frame
+        from cstool.kpis.movements import REVENUE_COLUMNS
 
         since_day = self.since_date(since)
         frame = self.scored
         snapshots = self.stored_snapshots
-        before = None
+        history = SnapshotHistory(trend_frame({}), {})
         if snapshots is not None:
             # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
-            before = snapshots.loc[(snapshots["as_of"] < pd.Timestamp(self.as_of)).to_numpy()]
-        result = portfolio(frame, self.settings, self.as_of, before, since_day)
+            days = snapshots["as_of"]
+            before = snapshots.loc[(days < pd.Timestamp(self.as_of)).to_numpy()]
+            dates = sorted({d.date() for d in pd.DatetimeIndex(before["as_of"].unique())})
+            if dates:
+                # Views of the latest snapshot and the one compared with, not one copy per date.
+                keep = {dates[-1], compared_date(dates, self.as_of, since_day)} - {None}
+                frames = {
+                    day: before.loc[(before["as_of"] == pd.Timestamp(day)).to_numpy()].reset_index(
+                        drop=True
+                    )
+                    for day in keep
+                    if day is not None
+                }
+                revenue = before[[c for c in REVENUE_COLUMNS if c in before.columns]]
+                history = SnapshotHistory(trend(before, self.settings), frames, revenue)
+        result = portfolio(frame, self.settings, self.as_of, history, since_day)
         result = dataclasses.replace(result, skipped_rows=self.table.skipped)
         return result, self.churn_check(horizon_days, tune=tune)
 
