@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from cstool.backtest import churn_check
 from cstool.config import Settings
@@ -62,9 +61,9 @@ def test_churn_section_renders_its_bars_and_roc_curve_offline(
     bare.write_text(re.sub(r"<svg.*?</svg>", "", section_page(page), flags=re.S), encoding="utf-8")
     without = chart_pixels(screenshot(bare, tmp_path / "bare.png", recording_proxy))
     with_charts = chart_pixels(image)
-    # Red and green bars, and the ROC curve drawn in the trend lines' blue.
-    for name in CHART_COLOURS:
-        assert with_charts[name] > without[name] + 1500, (name, with_charts, without)
+    # Red and green bars (green's is short: 1 % churned), the ROC curve in the trend lines' blue.
+    added = {name: with_charts[name] - without[name] for name in CHART_COLOURS}
+    assert added["red"] > 5000 and added["green"] > 300 and added["line"] > 300, added
 
     # The two charts sit side by side: the bars on the left half, the curve on the right.
     pixels = np.asarray(image).astype(int)
