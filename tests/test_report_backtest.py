@@ -247,3 +247,14 @@ def test_cases_come_from_one_load_of_the_book(history_db: Path) -> None:
     result, _ = book.backtest(90)
     assert check.result is not None and check.result.auc == result.auc
     assert check.result.cases == len(churn_cases(frame, 90))
+
+
+def test_the_section_is_the_same_bytes_every_time(history_db: Path, tmp_path: Path) -> None:
+    pages = []
+    for name in ("a.html", "b.html"):
+        code, _, err = report(history_db, "--html", str(tmp_path / name), "--tune")
+        assert code == 0, err
+        pages.append((tmp_path / name).read_bytes())
+    assert pages[0] == pages[1]
+    section = section_of(pages[0].decode("utf-8"))
+    assert 'id="roc-' in section and 'id="churn-bands-' in section  # ids unique to each chart
