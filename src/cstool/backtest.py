@@ -26,6 +26,7 @@ MEASURES = ("satisfaction", "recency", "nps", "support")
 BANDS = ("red", "yellow", "green")
 NOT_LIVE = ("churned", "paused")
 MIN_EVENTS = 20  # fewer churn events (or stayers) than this: the figures are unreliable
+ROC_POINTS = 300  # points of the ROC curve drawn in a report (the AUC is never read from them)
 TOP_SHARE = 0.10  # top-decile lift: the 10 % lowest health
 # Direct case resampling costs cases × replicates; above this the bootstrap draws the
 # same distribution as a multinomial over (score, label) cells instead.
@@ -55,6 +56,19 @@ class BacktestResult:
     reliable: bool
     first: date | None = None
     last: date | None = None
+    # The ROC curve of low health as the churn signal, one point per distinct health (see
+    # `roc_curve`); None when the cases hold no churner or no stayer.
+    roc: pd.DataFrame | None = None
+
+
+@dataclass
+class ChurnCheck:
+    """The report's "does health predict churn?": the backtest, or what the store lacks."""
+
+    horizon_days: int
+    result: BacktestResult | None = None
+    tuned: TuneResult | None = None
+    needs: str | None = None  # why there is no result, naming the command that gives one
 
 
 # ----------------------------------------------------------------------------- cases
@@ -202,6 +216,57 @@ def _auc_from_cells(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         return np.where(pairs > 0, wins / np.where(pairs > 0, pairs, 1.0), np.nan)
 
 
+def roc_curve(churned: np.ndarray, risk: np.ndarray) -> pd.DataFrame | None:
+    """The ROC curve of `risk` as a churn signal: columns fpr, tpr and risk (the cut).
+
+    One point per distinct risk, highest first, after (0, 0) at an infinite cut: the share
+    of stayers (fpr) and of churners (tpr) whose risk is at least the cut. Tied risks form
+    one step, so the area under the points (trapezoids) is the AUC with ties counting half.
+    One sort and two cumulative sums; NaN risks are left out; None without both kinds.
+    """
+    import numpy as np
+    import pandas as pd
+
+    y, s = _clean(churned, risk)
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    order = np.argsort(-s, kind="stable")
+    ranked, hits = s[order], y[order]
+    # The last case of each run of equal risks ends a step.
+    ends = np.append(np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1)
+    true_pos = np.cumsum(hits, dtype=np.int64)[ends]
+    false_pos = ends + 1 - true_pos
+    return pd.DataFrame(
+        {
+            "fpr": np.concatenate([[0.0], false_pos / negatives]),
+            "tpr": np.concatenate([[0.0], true_pos / positives]),
+            "risk": np.concatenate([[np.inf], ranked[ends]]),
+        }
+    )
+
+
+def roc_points(roc: pd.DataFrame, limit: int = ROC_POINTS) -> pd.DataFrame:
+    """At most `limit` points of a ROC curve, for drawing: evenly spaced along the curve.
+
+    The curve climbs right and up, so fpr + tpr grows along it from 0 to 2; the points
+    kept are the first at or past each of `limit` even steps of it, with both ends. The
+    figure loses at most 2 / limit of detail; the AUC is never computed from these points.
+    """
+    import numpy as np
+
+    if len(roc) <= limit:
+        return roc.reset_index(drop=True)
+    along = (roc["fpr"] + roc["tpr"]).to_numpy(dtype=np.float64)
+    steps = np.linspace(0.0, along[-1], max(limit - 1, 2))
+    picked = np.unique(
+        np.concatenate([[0, len(roc) - 1], np.searchsorted(along, steps, side="left")])
+    )
+    picked = picked[picked < len(roc)]
+    return roc.iloc[picked].reset_index(drop=True)
+
+
 def auc_interval(
     churned: np.ndarray,
     risk: np.ndarray,
@@ -333,6 +398,7 @@ def backtest(
         reliable=events >= MIN_EVENTS and stayed >= MIN_EVENTS and auc is not None,
         first=days.min().date() if len(days) else None,
         last=days.max().date() if len(days) else None,
+        roc=roc_curve(y, -health),
     )
     result.verdict = verdict(result)
     return result
@@ -661,3 +727,66 @@ def stored_snapshots(store: Store, as_of: date) -> pd.DataFrame:
     """The store's snapshots dated on or before `as_of` (a past as-of sees the store as it was)."""
     dates = [day for day in store.snapshot_dates() if day <= as_of]
     return store.load_snapshots(dates)
+
+
+def churn_check(
+    snapshots: pd.DataFrame | None,
+    horizon_days: int,
+    as_of: date,
+    settings: Settings | None = None,
+    *,
+    tune_weights: bool = False,
+) -> ChurnCheck:
+    """The backtest for a report: the result (and tuning, if asked), or what it needs.
+
+    `snapshots`: the stored ones dated on or before `as_of` (None: there is no store). A
+    store that cannot answer gives `needs`, a sentence naming the command to run, not an error.
+    """
+    import pandas as pd
+
+    check = ChurnCheck(horizon_days)
+    if snapshots is None or snapshots.empty:
+        check.needs = (
+            f"No snapshots stored up to {as_of}. Store one a month with `cstool snapshot FILE` "
+            "(several dated exports at once: `cstool snapshot exports/customers_*.csv`); "
+            f"the check needs two at least {horizon_days} days apart."
+        )
+        return check
+    cases = churn_cases(snapshots, horizon_days)
+    if cases.empty:
+        days = pd.to_datetime(snapshots["as_of"])
+        first, last = days.min().date(), days.max().date()
+        span = f"{first}" if first == last else f"{first} … {last}"
+        count = int(days.nunique())
+        check.needs = (
+            f"{count} snapshot date{'s' if count != 1 else ''} stored ({span}), none with a "
+            f"later snapshot at least {horizon_days} days on. Keep storing one a month with "
+            "`cstool snapshot FILE`, or check a shorter horizon (`--horizon 30`)."
+        )
+        return check
+    check.result = backtest(cases, horizon_days=horizon_days)
+    if tune_weights:
+        check.tuned = tune(cases, settings)
+    return check
+
+
+def churn_json(check: ChurnCheck) -> dict[str, Any]:
+    """The report's `backtest` object: the keys of `backtest --format json` (and `tune` when
+    tuned); a store that cannot answer gives no cases, nulls and what it needs as the verdict."""
+    if check.result is not None:
+        data = to_json(check.result)
+    else:
+        data = {
+            "horizon_days": check.horizon_days,
+            "cases": 0,
+            "churned": 0,
+            "auc": None,
+            "auc_ci": None,
+            "top_decile_lift": None,
+            "by_band": {band: {"cases": 0, "churned": 0, "churn_rate": None} for band in BANDS},
+            "measures": {},
+            "verdict": check.needs,
+        }
+    if check.tuned is not None:
+        data["tune"] = tune_json(check.tuned)
+    return data

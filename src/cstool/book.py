@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from cstool.backtest import BacktestResult, TuneResult
+    from cstool.backtest import BacktestResult, ChurnCheck, TuneResult
     from cstool.drafts import Draft
     from cstool.followup import NextFollowup
     from cstool.history import TimelineEvent
@@ -801,6 +801,61 @@ class Book:
         )
 
     # ------------------------------------------------------------------ does health predict churn?
+    @functools.cached_property
+    def stored_snapshots(self) -> pd.DataFrame | None:
+        """Every stored snapshot dated on or before the day, loaded once (None: no store)."""
+        from cstool import backtest as bt
+
+        store = self._store()
+        if store is None:
+            return None
+        with store:
+            return bt.stored_snapshots(store, self.as_of)
+
+    def churn_check(self, horizon_days: int = 90, *, tune: bool = False) -> ChurnCheck:
+        """The report's "does health predict churn?": the backtest over the stored snapshots
+        (and tuning, if asked), or what the store lacks; never an error for a thin store."""
+        from cstool import backtest as bt
+
+        return bt.churn_check(
+            self.stored_snapshots, horizon_days, self.as_of, self.settings, tune_weights=tune
+        )
+
+    def report(
+        self, since: date | str | None = None, *, horizon_days: int = 90, tune: bool = False
+    ) -> tuple[Portfolio, ChurnCheck]:
+        """The portfolio (as `portfolio`) and "does health predict churn?" (as `churn_check`)
+        from one load of the stored snapshots, which both read in full."""
+        import pandas as pd
+
+        from cstool.kpis import SnapshotHistory, compared_date, portfolio, trend, trend_frame
+        from cstool.kpis.movements import REVENUE_COLUMNS
+
+        since_day = self.since_date(since)
+        frame = self.scored
+        snapshots = self.stored_snapshots
+        history = SnapshotHistory(trend_frame({}), {})
+        if snapshots is not None:
+            # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
+            days = snapshots["as_of"]
+            before = snapshots.loc[(days < pd.Timestamp(self.as_of)).to_numpy()]
+            dates = sorted({d.date() for d in pd.DatetimeIndex(before["as_of"].unique())})
+            if dates:
+                # Views of the latest snapshot and the one compared with, not one copy per date.
+                keep = {dates[-1], compared_date(dates, self.as_of, since_day)} - {None}
+                frames = {
+                    day: before.loc[(before["as_of"] == pd.Timestamp(day)).to_numpy()].reset_index(
+                        drop=True
+                    )
+                    for day in keep
+                    if day is not None
+                }
+                revenue = before[[c for c in REVENUE_COLUMNS if c in before.columns]]
+                history = SnapshotHistory(trend(before, self.settings), frames, revenue)
+        result = portfolio(frame, self.settings, self.as_of, history, since_day)
+        result = dataclasses.replace(result, skipped_rows=self.table.skipped)
+        return result, self.churn_check(horizon_days, tune=tune)
+
     def backtest(
         self, horizon_days: int = 90, *, tune: bool = False
     ) -> tuple[BacktestResult, TuneResult | None]:
@@ -808,15 +863,13 @@ class Book:
         the earlier periods and judges them on the later ones."""
         from cstool import backtest as bt
 
-        store = self._store()
-        if store is None:
+        snapshots = self.stored_snapshots
+        if snapshots is None:
             raise UsageError(
                 f"{self.db}: no store here, so no snapshots to check",
                 hint="store a snapshot each month (`cstool snapshot FILE --as-of DATE`), "
                 "or point --db at the store",
             )
-        with store:
-            snapshots = bt.stored_snapshots(store, self.as_of)
         cases = bt.churn_cases(snapshots, horizon_days)
         if cases.empty:
             dates = int(snapshots["as_of"].nunique())

@@ -136,26 +136,43 @@ def report_command(
         typer.Option("--html", help="Write the report as one self-contained HTML page instead."),
     ] = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="table, or json (kpis.json) on stdout.")
+        ReportFormat,
+        typer.Option("--format", "-f", help="table, or json (kpis.json and `backtest`) on stdout."),
     ] = ReportFormat.table,
+    horizon: Annotated[
+        str,
+        typer.Option(
+            "--horizon",
+            help="Does health predict churn: days after a snapshot in which leaving counts.",
+        ),
+    ] = "90",
+    tune: Annotated[
+        bool,
+        typer.Option("--tune", help="Also propose health weights, as `backtest --tune` does."),
+    ] = False,
     *,
     inputs: Inputs,
 ) -> None:
-    """Portfolio KPIs and their change since the last snapshot, segments, goals, follow-ups.
+    """Portfolio KPIs and their change since the last snapshot, segments, goals, follow-ups,
+    and whether health predicts churn in the stored snapshots (see `backtest`).
 
     [dim]Example: cstool report --since 2026-10-01 --html report.html[/]
     """
+    from cstool.backtest import churn_json
+    from cstool.cli.backtest import parse_horizon
     from cstool.kpis.report import report_json
+    from cstool.render import backtest as show_churn
     from cstool.render import report as show
     from cstool.render import write_stdout
     from cstool.render.html import ROWS_SHOWN, html_report
     from cstool.render.score import loaded
     from cstool.write import write_text
 
+    horizon_days = parse_horizon(horizon)  # a bad --horizon or --since fails before any read
     book = inputs.book()
-    since_day = book.since_date(since)  # a bad --since fails before the file is read
+    since_day = book.since_date(since)
     loaded(book.table, inputs.rejects)
-    portfolio = book.portfolio(since_day)
+    portfolio, churn = book.report(since_day, horizon_days=horizon_days, tune=tune)
     settings = book.settings
     segments = book.segments()
     followups = book.due()
@@ -167,13 +184,24 @@ def report_command(
             segments=segments,
             followups=followups,
             drafts=book.drafts(followups.head(ROWS_SHOWN)),
+            churn=churn,
         )
         write_text(html, page, protect=book.table.source)
         show.html_written(html, len(page.encode("utf-8")))
     if fmt is ReportFormat.json:
-        write_stdout(report_json(portfolio, settings))
+        write_stdout(_with_backtest(report_json(portfolio, settings), churn_json(churn)))
     elif html is None:
         show.report(portfolio, segments, followups)
+        show_churn.churn_section(churn)
+
+
+def _with_backtest(report: str, backtest: dict[str, object]) -> str:
+    """The report's JSON text with a last key, `backtest`, indented like the others."""
+    import json
+
+    body = report.rstrip()
+    text = json.dumps(backtest, ensure_ascii=False, allow_nan=False, indent=2)
+    return body[:-1].rstrip() + ',\n  "backtest": ' + text.replace("\n", "\n  ") + "\n}\n"
 
 
 @command(PANEL)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
-    from cstool.backtest import BacktestResult, TuneResult
+    from cstool.backtest import BacktestResult, ChurnCheck, TuneResult
 
 BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
 BAR_WIDTH = 30
@@ -163,4 +163,36 @@ def backtest(result: BacktestResult, tuned: TuneResult | None = None) -> None:
     if tuned is not None:
         console.print()
         for line in tune_lines(tuned):
+            console.print(line)
+
+
+def churn_section(check: ChurnCheck) -> None:
+    """The report's "does health predict churn?" in the terminal: churn rate by band as bars,
+    the AUC with its interval, the verdict (and the tuning, if asked); or what is missing."""
+    from rich.text import Text
+
+    console = stdout()
+    console.print()
+    console.print(Text("Does health predict churn?", style="bold"))
+    result = check.result
+    if result is None:
+        console.print(Text(check.needs or "", style="dim"))
+        return
+    console.print(band_table(result))
+    auc = "n/a" if result.auc is None else f"{result.auc:.3f}"
+    if result.auc_ci is not None:
+        auc += f" (95 % interval {result.auc_ci[0]:.3f}–{result.auc_ci[1]:.3f})"
+    console.print(
+        Text("AUC of health: ", style="bold") + Text(auc),
+        Text(
+            f"· {result.cases:,} cases from {result.periods} snapshot dates, "
+            f"{result.churned:,} churned; 0.5 is chance",
+            style="dim",
+        ),
+    )
+    style = "bold green" if result.reliable and result.verdict.startswith("health predicts") else ""
+    console.print(Text("verdict: ", style="bold") + Text(result.verdict, style=style))
+    if check.tuned is not None:
+        console.print()
+        for line in tune_lines(check.tuned):
             console.print(line)

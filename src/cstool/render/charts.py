@@ -320,3 +320,67 @@ def period_label(day: Any, period: str) -> str:
     if period == "quarter":
         return f"{stamp.year} Q{stamp.quarter}"
     return stamp.strftime("%Y-%m-%d")
+
+
+def churn_band_chart(by_band: pd.DataFrame) -> str:
+    """Churn rate per health band as bars, each labelled with its rate and counts."""
+    import numpy as np
+
+    rates = by_band.reindex(list(BANDS))
+    shares = 100 * rates["churn_rate"].to_numpy(dtype=float, na_value=np.nan)
+    cases = rates["cases"].fillna(0).astype(int).tolist()
+    churned = rates["churned"].fillna(0).astype(int).tolist()
+    fig = _figure(5.6, 2.9, left=0.12, bottom=0.1, top=0.96)
+    ax = fig.add_subplot()
+    bars = ax.bar(
+        list(BANDS),
+        np.nan_to_num(shares).tolist(),
+        color=[BAND_COLOURS[b] for b in BANDS],
+        width=0.6,
+    )
+    labels = [
+        ("no cases" if n == 0 else f"{s:.1f} %\n{c:,} of {n:,} churned")
+        for s, c, n in zip(shares, churned, cases, strict=True)
+    ]
+    ax.bar_label(bars, labels=labels, fontsize=8, color="#1d2330", padding=2)
+    ax.margins(y=0.3)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter("{x:.0f} %")
+    ax.set_ylabel("churned within the horizon", fontsize=9, color="#5f6b7a")
+    _style(ax)
+    return _svg(fig, "churn-bands", "Churn rate by health band")
+
+
+def roc_chart(roc: pd.DataFrame, auc: float | None, interval: tuple[float, float] | None) -> str:
+    """The ROC curve of low health as the churn signal, the chance diagonal and the AUC.
+
+    `roc` is already thinned for drawing (backtest.roc_points); the AUC is the exact one.
+    """
+    fig = _figure(5.6, 2.9, left=0.12, bottom=0.17, top=0.96, right=0.97)
+    ax = fig.add_subplot()
+    ax.plot([0, 100], [0, 100], color="#9aa5b1", linewidth=0.9, linestyle="--")
+    ax.plot(
+        (100 * roc["fpr"]).tolist(),
+        (100 * roc["tpr"]).tolist(),
+        color=ACCENT,
+        linewidth=1.8,
+    )
+    ax.text(62, 55, "chance", fontsize=8, color="#9aa5b1", rotation=0)
+    if auc is not None:
+        text = f"AUC {auc:.2f}"
+        if interval is not None:
+            text += f"\n95 % interval\n{interval[0]:.2f}–{interval[1]:.2f}"
+        text += "\n\n0.5 is chance,\n1 a perfect ranking"
+        # Beside the square axes, in the room their equal aspect leaves on the right.
+        ax.text(1.08, 0.5, text, transform=ax.transAxes, fontsize=9, color="#1d2330", va="center")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_anchor("W")
+    ax.xaxis.set_major_formatter("{x:.0f} %")
+    ax.yaxis.set_major_formatter("{x:.0f} %")
+    ax.set_xlabel("stayers flagged (lowest health first)", fontsize=9, color="#5f6b7a")
+    ax.set_ylabel("churners caught", fontsize=9, color="#5f6b7a")
+    _style(ax)
+    ax.grid(axis="x", color="#e9edf3", linewidth=0.8)
+    return _svg(fig, "roc", "ROC curve of health against churn")

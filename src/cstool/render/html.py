@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from cstool.kpis.definitions import BANDS, CHANGE_KPIS, KPIS, LEVEL_KPIS
 from cstool.render.charts import (
     band_chart,
+    churn_band_chart,
     goal_chart,
     health_chart,
     movements_chart,
     period_label,
+    roc_chart,
     segment_chart,
     segment_mix,
     trend_chart,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from cstool.backtest import ChurnCheck, TuneResult
     from cstool.config import Settings
     from cstool.drafts import Draft
     from cstool.kpis.goals import GoalProgress
@@ -198,11 +201,13 @@ def html_report(
     segments: pd.DataFrame | None = None,
     followups: pd.DataFrame | None = None,
     drafts: Sequence[Draft] | None = None,
+    churn: ChurnCheck | None = None,
     title: str = "Customer portfolio",
 ) -> str:
     """The whole report as one HTML page that opens offline and fetches nothing.
 
-    `drafts` (one per follow-up, in order) adds a mailto: link to each follow-up shown."""
+    `drafts` (one per follow-up, in order) adds a mailto: link to each follow-up shown;
+    `churn` (Book.churn_check) adds the "does health predict churn?" section."""
     from importlib.resources import files
 
     css = files("cstool").joinpath("assets/report.css").read_text(encoding="utf-8")
@@ -299,6 +304,8 @@ def html_report(
                 _table(rows, ["customer_id", "name", *extra, "mrr"], total),
             ]
     parts += ["</section>", *_movement_sections(result), *_cohort_section(result)]
+    if churn is not None:
+        parts += churn_section(churn, settings)
     parts += ["<section><h2>All KPIs</h2>", _kpi_table(result), "</section>"]
 
     body = "\n".join(parts)
@@ -459,3 +466,82 @@ def _cohort_section(result: Portfolio) -> list[str]:
         "</section>",
     ]
     return parts
+
+
+def churn_section(check: ChurnCheck, settings: Settings) -> list[str]:
+    """ "Does health predict churn?": churn rate by band, the ROC curve, the verdict and the
+    tuned weights when asked for; what the store needs when it cannot answer."""
+    from cstool.backtest import roc_points
+
+    parts = ['<section id="churn"><h2>Does health predict churn?</h2>']
+    result = check.result
+    if result is None:
+        parts += [f'<p class="note">{_e(check.needs)}</p>', "</section>"]
+        return parts
+    tone = "good" if result.reliable and result.verdict.startswith("health predicts") else ""
+    span = f"{result.first} … {result.last}" if result.first else ""
+    parts += [
+        f'<p class="verdict {tone}"><strong>{_e(_sentence(result.verdict))}</strong></p>',
+        f'<p class="note">{result.cases:,} cases (customers live in a snapshot) from '
+        f"{result.periods} snapshot dates ({_e(span)}); {result.churned:,} churned within "
+        f"{result.horizon_days} days. An AUC of 0.5 is chance, 1 a perfect ranking of "
+        "churners below stayers; the interval is a 95 % bootstrap.</p>",
+        '<div class="grid2"><figure>',
+        churn_band_chart(result.by_band),
+        "<figcaption>Share of each band's cases that churned within the horizon."
+        "</figcaption></figure><figure>",
+    ]
+    if result.roc is not None:
+        parts += [
+            roc_chart(roc_points(result.roc), result.auc, result.auc_ci),
+            "<figcaption>Flagging customers from the lowest health up: the share of churners "
+            "caught against the share of stayers flagged; the dashed diagonal is chance."
+            "</figcaption>",
+        ]
+    else:
+        parts.append('<p class="note">The ROC curve needs churners and stayers.</p>')
+    parts.append("</figure></div>")
+    if check.tuned is not None:
+        parts += _tuning(check.tuned, settings)
+    parts.append("</section>")
+    return parts
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _tuning(tuned: TuneResult, settings: Settings) -> list[str]:
+    """The weights --tune fitted on the earlier periods, judged on the later ones."""
+    parts = ["<h3>Tuned weights</h3>"]
+    if tuned.train_dates and tuned.test_dates:
+        parts.append(
+            f'<p class="note">Fitted on {tuned.train_dates[0]} … {tuned.train_dates[1]} '
+            f"({tuned.train_cases:,} cases), judged on {tuned.test_dates[0]} … "
+            f"{tuned.test_dates[1]} ({tuned.test_cases:,} cases, {tuned.test_churned:,} "
+            "churned) only.</p>"
+        )
+    weights = tuned.weights or tuned.fitted_weights
+    if weights is not None:
+        current = settings.health.weights.normalised()
+        head = "<th>measure</th><th class=num>current</th><th class=num>fitted</th>"
+        rows = "".join(
+            f"<tr><td>{_e(name)}</td><td class=num>{current.get(name, 0.0):.3f}</td>"
+            f"<td class=num>{value:.3f}</td></tr>"
+            for name, value in weights.items()
+        )
+        auc = (
+            "<tr><td>held-out AUC</td>"
+            f"<td class=num>{_auc(tuned.old_auc)}</td><td class=num>{_auc(tuned.new_auc)}</td></tr>"
+        )
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}{auc}</tbody></table>")
+    parts.append(f"<p>{_e(_sentence(tuned.message))}</p>")
+    if tuned.toml:
+        parts.append(
+            f'<p class="note">To use them, paste into cstool.toml:</p><pre>{_e(tuned.toml)}</pre>'
+        )
+    return parts
+
+
+def _auc(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
