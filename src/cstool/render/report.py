@@ -182,7 +182,8 @@ def _migrations(result: Portfolio) -> list[RenderableType]:
     if len(churned):
         # Those who left keep their name: from the file, else their last snapshot.
         # "last MRR": what they paid in the snapshot compared with, their last one.
-        listing = _table(f"Churned since {result.compared_with} ({len(churned):,})")
+        shown = "" if len(churned) <= TOP_MOVED else f"; the {TOP_MOVED} who paid most"
+        listing = _table(f"Churned since {result.compared_with} ({len(churned):,}{shown})")
         for name in ("customer_id", "name", "last MRR"):
             listing.add_column(name, justify="right" if name == "last MRR" else "left")
         for row in records(churned.head(TOP_MOVED)):
