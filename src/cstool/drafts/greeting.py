@@ -58,7 +58,7 @@ CONTACT_HEADERS = frozenset(
 )
 # Words that make a name a company's (or a team's, or a mailbox's), not a person's.
 COMPANY_WORDS = tuple(
-    (
+    (  # noqa: SIM905 (a list of 200 quoted words would be harder to read)
         "inc incorporated ltd limited llc llp lp plc gmbh ag kg ug sa sas sarl srl spa bv nv oy "
         "ab aps pty pte kk co corp corporation company companies group holding holdings partners "
         "associates studio studios books bookshop bookstore coffee cafe café bakery travel tours "
@@ -96,7 +96,7 @@ def greeting_names(customers: pd.DataFrame) -> list[str]:
     n = len(customers)
     chosen = pa.array([""] * n, pa.string())
     # lowest priority first: each later source overrides where it gives a name
-    sources: list[tuple[Any, bool]] = []
+    sources: list[tuple[Any, bool | None]] = []  # None: a first name already
     if "name" in customers.columns:
         sources.append((_text(customers["name"]), True))
     for header in customers.columns:
