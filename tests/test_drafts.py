@@ -72,7 +72,7 @@ def test_renewal_in_nine_days_with_an_open_ticket(tmp_path: Path) -> None:
     assert draft.template == "renewal"
     assert draft.to == "r@example.com"
     assert draft.subject == "Your Pro renewal on 2026-06-10"
-    assert draft.body.startswith("Hi Renewing Co,\n\n")
+    assert draft.body.startswith("Hi there,\n\n")  # a company: the neutral greeting
     assert "renews on 2026-06-10 (in 9 days)" in draft.body
     assert "1 open support ticket on your account; I will make sure it is sorted" in draft.body
 
@@ -82,12 +82,14 @@ def test_detractor_acknowledges_the_score(tmp_path: Path) -> None:
     assert draft.template == "detractor"
     assert draft.subject == "Your feedback (3/10)"
     assert "you gave us 3 out of 10" in draft.body
-    assert "Grumpy Ltd" in draft.body
+    assert draft.body.startswith("Hi there,\n")  # Grumpy Ltd is a company
 
 
 def test_customer_data_is_never_a_template(tmp_path: Path) -> None:
-    draft = drafts_for(tmp_path)["TRICK"]
-    assert draft.body.startswith("Hi {{ 7 * 7 }} {% if true %}x{% endif %},\n")
+    every = {key: {"subject": "For {{ name }}"} for key in (*REASONS, *PLAYS)}
+    draft = drafts_for(tmp_path, settings_from_dict({"outreach": {"templates": every}}))["TRICK"]
+    assert draft.subject == "For {{ 7 * 7 }} {% if true %}x{% endif %}"
+    assert draft.body.startswith("Hi there,\n")  # not a person's name
     assert "49" not in draft.body
     assert draft.to is None
 
@@ -142,6 +144,7 @@ def test_every_builtin_template_renders_with_and_without_values(language: str) -
     empty: dict[str, object] = {name: "" for name in VARIABLES} | {"reasons": []}
     full = empty | {
         "name": "Ann",
+        "greeting_name": "Ann",
         "plan": "Pro",
         "renewal_date": "2026-06-10",
         "days_to_renewal": 9,
@@ -286,7 +289,7 @@ def test_draft_command_text_and_json(tmp_path: Path) -> None:
         "To: r@example.com",
         "Subject: Your Pro renewal on 2026-06-10",
         "",
-        "Hi Renewing Co,",
+        "Hi there,",
     ]
     assert lines[-1] == "Ada"
     record = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)

@@ -170,3 +170,41 @@ def test_mailto_url_percent_encodes_everything() -> None:
     assert query["subject"] == ["Hi & bye?"]
     assert query["body"] == ["Line 1\r\nLine 2 = 100%\r\n"]
     assert unquote(url.split("subject=")[1].split("&")[0]) == "Hi & bye?"
+
+
+def test_outbox_writer_replaces_changed_files_and_keeps_same_ones(tmp_path: Path) -> None:
+    from cstool.render.eml import STAGING_PREFIX, write_outbox_files
+
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    (folder / "same.eml").write_bytes(b"same")
+    (folder / "old.eml").write_bytes(b"old bytes")
+    (folder / "mine.txt").write_bytes(b"the user's own file")
+    # a staging folder left by a killed run (a pid that cannot exist) is cleaned up
+    dead = folder / f"{STAGING_PREFIX}999999999.tmp"
+    dead.mkdir()
+    (dead / "half.eml").write_bytes(b"half")
+    same_inode = (folder / "same.eml").stat().st_ino
+    written = write_outbox_files(
+        [(folder / "same.eml", b"same"), (folder / "old.eml", b"new"), (folder / "n.eml", b"n")]
+    )
+    assert written == [folder / "same.eml", folder / "old.eml", folder / "n.eml"]
+    assert (folder / "same.eml").stat().st_ino == same_inode  # not rewritten
+    assert (folder / "old.eml").read_bytes() == b"new"
+    assert (folder / "n.eml").read_bytes() == b"n"
+    assert (folder / "n.eml").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt", "n.eml", "old.eml", "same.eml"]
+
+
+def test_outbox_writer_refuses_a_link_before_writing_anything(tmp_path: Path) -> None:
+    from cstool.errors import UsageError
+    from cstool.render.eml import write_outbox_files
+
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    (tmp_path / "elsewhere").write_bytes(b"keep")
+    (folder / "b.eml").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UsageError, match="not a regular file"):
+        write_outbox_files([(folder / "a.eml", b"a"), (folder / "b.eml", b"b")])
+    assert (tmp_path / "elsewhere").read_bytes() == b"keep"
+    assert sorted(p.name for p in folder.iterdir()) == ["b.eml"]

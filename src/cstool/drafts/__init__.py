@@ -14,6 +14,7 @@ is the empty text "", so `{% if plan %}…{% endif %}` leaves out a sentence wit
 | variable | value |
 |---|---|
 | name, customer_id, plan | text from the customer table |
+| greeting_name | who to greet: a person's first name, "" for a company (drafts.greeting) |
 | mrr | number (2 decimals at most; whole amounts without decimals) |
 | renewal_date, last_touch, cancel_date, as_of | ISO dates, `2026-12-19` |
 | days_to_renewal | whole days from as_of to renewal_date (0: today) |
@@ -250,6 +251,8 @@ def _columns(customers: pd.DataFrame, where: np.ndarray[Any, Any], as_of: date) 
     import numpy as np
     import pyarrow as pa
 
+    from cstool.drafts.greeting import greeting_names
+
     picked = customers.iloc[where]
     n = len(where)
 
@@ -290,6 +293,7 @@ def _columns(customers: pd.DataFrame, where: np.ndarray[Any, Any], as_of: date) 
     columns: dict[str, Any] = {
         "customer_id": text("customer_id"),
         "name": text("name"),
+        "greeting_name": greeting_names(picked),
         "email": first_addresses(pa.array(text("email"), pa.string())),
         "plan": text("plan"),
         "mrr": [v.item() if hasattr(v, "item") else v for v in money.tolist()],

@@ -41,6 +41,7 @@ REASONS = (
 PLAYS = ("Onboarding", "Champions", "Grow", "Rescue", "Nurture")
 VARIABLES = (
     "name",
+    "greeting_name",
     "customer_id",
     "plan",
     "mrr",

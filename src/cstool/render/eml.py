@@ -5,16 +5,36 @@ the customer, never the clock, so the same drafts give the same bytes. Header va
 single lines: a line break or control character in a name or subject becomes a space, so
 customer data can never start a header of its own (`Bob\\nBcc: x@evil.example` stays part
 of the display name).
+
+The bytes are built here rather than with `email.message.EmailMessage`, whose header
+objects cost ~3.7 ms per message (37 s for a 10,000-draft outbox); the rules are few:
+
+- a header line is at most 78 characters, folded at a space (RFC 5322 2.2.3), except
+  an address longer than that, which stays whole (at most 254 < 998 characters);
+- a display name of plain words stays as it is, one with specials (`,` `"` `:` `.` …)
+  becomes a quoted-string, and one with non-ASCII text, `=?` or a word too long to fold
+  becomes RFC 2047 encoded-words (`=?utf-8?b?…?=`, base64, each at most 64 characters,
+  never splitting a character); a subject is plain folded text or encoded-words alike;
+- the body is UTF-8: `7bit` when it is ASCII with short lines, else quoted-printable
+  or base64, whichever is shorter (Latin text with a few accents: quoted-printable;
+  Chinese: base64).
+
+tests/test_eml_build.py parses every such message back with `email` (policy.default) for
+hostile and non-ASCII names and subjects, and compares it with EmailMessage's own.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import os
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
@@ -22,6 +42,16 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _ID_PART = re.compile(r"[^A-Za-z0-9]+")
+MAX_LINE = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_DOT_ATOM = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*")
+# A display name that can go bare: atoms separated by single spaces.
+_PLAIN_PHRASE = re.compile(rf"[{_ATEXT}]+(?: [{_ATEXT}]+)*")
+_ATOM = re.compile(rf"[{_ATEXT}]+")
+MAX_NAME_CHARS = 200  # a display name is cut there (a header line stays under 998)
+_PHRASE_WORD_BYTES = 45  # base64 of 45 bytes is 60 characters: `=?utf-8?b?…?=` is 72
+_ENCODED_WORD_BYTES = 39  # base64 of 39 bytes is 52 characters: `=?utf-8?b?…?=` is 64
+_LONGEST_WORD = MAX_LINE - len("Subject: ")  # a longer word cannot be folded: encode it
 
 
 def header_text(text: str) -> str:
@@ -38,58 +68,156 @@ def message_id(draft: Draft) -> str:
     return f"<{draft.as_of.strftime('%Y%m%d')}.{readable}-{digest}@cstool.invalid>"
 
 
-_policy: Any = None
+def encoded_words(text: str) -> str:
+    """`text` as RFC 2047 base64 encoded-words separated by spaces (which decoders drop)."""
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > _ENCODED_WORD_BYTES:
+            words.append(_encoded_word("".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    if chunk:
+        words.append(_encoded_word("".join(chunk)))
+    return " ".join(words)
 
 
-def smtp_policy() -> Any:
-    """email.policy.SMTP with a header registry that makes each header class once.
+def _encoded_word(text: str) -> str:
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
-    The stock registry builds a new class for every header it parses; on 10,000 drafts
-    that was 45 % of the time spent making `.eml` bytes (6.7 → 3.7 ms per message).
+
+def _needs_encoding(text: str) -> bool:
+    """Non-ASCII, something a reader would decode (`=?`), or a word too long to fold."""
+    if not text.isascii() or "=?" in text:
+        return True
+    return any(len(word) > _LONGEST_WORD for word in text.split(" "))
+
+
+def subject_value(subject: str) -> str:
+    """The Subject: header's value, unfolded: plain text, or encoded-words when needed."""
+    text = header_text(subject)
+    return encoded_words(text) if _needs_encoding(text) else text
+
+
+def display_name(name: str) -> str:
+    """A display name as a phrase: bare atoms, a quoted-string, or atoms and encoded-words.
+
+    With non-ASCII text, each run of words that are not plain atoms becomes one
+    encoded-word, spaces inside it: mail clients drop the white space between two adjacent
+    encoded-words (RFC 2047 6.2) and Python's parser keeps it, so adjacent ones would read
+    differently. A run longer than one encoded-word (45 bytes: 15 Chinese characters) is
+    cut with "…" there; the address, not the name, carries the message.
     """
-    global _policy
-    if _policy is None:
-        from email import policy
-        from email.headerregistry import HeaderRegistry
+    text = header_text(name)[:MAX_NAME_CHARS].rstrip()
+    if not text:
+        return ""
+    if not _needs_encoding(text):
+        if _PLAIN_PHRASE.fullmatch(text):
+            return text
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    parts: list[str] = []
+    run: list[str] = []
+    for word in [*text.split(" "), ""]:  # "" ends the last run
+        if word and (not _ATOM.fullmatch(word) or _needs_encoding(word)):
+            run.append(word)
+            continue
+        if run:
+            encoded, whole = _run_word(" ".join(run))
+            parts.append(encoded)
+            run = []
+            if not whole:
+                break  # the name was cut: nothing after the "…"
+        if word:
+            parts.append(word)
+    return " ".join(parts)
 
-        class CachedRegistry(HeaderRegistry):
-            def __init__(self) -> None:
-                super().__init__()
-                self.made: dict[str, Any] = {}
 
-            def __getitem__(self, name: str) -> Any:
-                made = self.made.get(name.lower())
-                if made is None:
-                    made = self.made[name.lower()] = super().__getitem__(name)
-                return made
+def _run_word(text: str) -> tuple[str, bool]:
+    """One encoded-word for `text` (cut with "…" where too long), and whether it is whole."""
+    data = text.encode("utf-8")
+    whole = len(data) <= _PHRASE_WORD_BYTES
+    if not whole:
+        cut = data[: _PHRASE_WORD_BYTES - len("…".encode())].decode("utf-8", "ignore")
+        data = (cut.rstrip() + "…").encode("utf-8")
+    return "=?utf-8?b?" + base64.b64encode(data).decode("ascii") + "?=", whole
 
-        _policy = policy.SMTP.clone(header_factory=CachedRegistry())
-    return _policy
+
+def address(name: str | None, addr: str) -> str:
+    """`Name <local@domain>` (or the bare address without a name), header-safe."""
+    local, _, domain = header_text(addr).rpartition("@")
+    if not _DOT_ATOM.fullmatch(local):
+        local = '"' + local.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    spec = f"{local}@{domain}"
+    phrase = display_name(name or "")
+    return f"{phrase} <{spec}>" if phrase else spec
+
+
+def fold(name: str, value: str) -> str:
+    """`Name: value` folded at spaces into lines of at most 78 characters, CRLF between.
+
+    Every space in `value` must be a place where folding white space is allowed (it is in
+    what subject_value and address make: between words, encoded-words, inside a
+    quoted-string). A single word longer than a line is left whole.
+    """
+    line = f"{name}: {value}"
+    if len(line) <= MAX_LINE:
+        return line
+    lines: list[str] = []
+    current = f"{name}:"
+    for word in value.split(" "):
+        if len(current) + 1 + len(word) > MAX_LINE and current != f"{name}:":
+            lines.append(current)
+            current = " " + word
+        else:
+            current += " " + word
+    lines.append(current)
+    return "\r\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _date_header(day: date) -> str:
+    from email.utils import format_datetime
+
+    return format_datetime(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def body_part(body: str) -> tuple[str, bytes]:
+    """(Content-Transfer-Encoding, the encoded body with CRLF line ends, ending in CRLF)."""
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    raw = text.replace("\n", "\r\n").encode("utf-8")
+    if raw.isascii() and max(map(len, text.split("\n"))) <= MAX_LINE:
+        return "7bit", raw
+    quoted = binascii.b2a_qp(raw, quotetabs=False, istext=True, header=False)
+    encoded = base64.encodebytes(raw).replace(b"\n", b"\r\n")
+    if len(encoded) < len(quoted):
+        return "base64", encoded
+    return "quoted-printable", quoted
 
 
 def eml_bytes(draft: Draft) -> bytes:
     """The draft as an `.eml` file (CRLF, UTF-8 body, X-Unsent: 1); needs `draft.to`."""
-    from email.headerregistry import Address
-    from email.message import EmailMessage
-    from email.utils import format_datetime
-
     if not draft.to:
         raise ValueError(f"draft for {draft.customer_id!r} has no address")
-    smtp = smtp_policy()
-    msg = EmailMessage(policy=smtp)
+    headers: list[str] = []
     if draft.from_address:
-        user, _, domain = header_text(draft.from_address).rpartition("@")
-        name = header_text(draft.from_name or "")
-        msg["From"] = Address(display_name=name, username=user, domain=domain)
-    user, _, domain = draft.to.rpartition("@")
-    msg["To"] = Address(display_name=header_text(draft.name or ""), username=user, domain=domain)
-    msg["Subject"] = header_text(draft.subject)
-    stamp = datetime(draft.as_of.year, draft.as_of.month, draft.as_of.day, tzinfo=UTC)
-    msg["Date"] = format_datetime(stamp)
-    msg["Message-ID"] = message_id(draft)
-    msg["X-Unsent"] = "1"
-    msg.set_content(draft.body, charset="utf-8")
-    return msg.as_bytes(policy=smtp)
+        headers.append(fold("From", address(draft.from_name, draft.from_address)))
+    headers.append(fold("To", address(draft.name, draft.to)))
+    headers.append(fold("Subject", subject_value(draft.subject)))
+    headers.append(f"Date: {_date_header(draft.as_of)}")
+    headers.append(f"Message-ID: {message_id(draft)}")
+    encoding, body = body_part(draft.body)
+    headers += [
+        "X-Unsent: 1",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        f"Content-Transfer-Encoding: {encoding}",
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
 
 
 def text_bytes(draft: Draft) -> bytes:
@@ -134,10 +262,119 @@ def outbox_files(drafts: Iterable[Draft], folder: Path) -> list[tuple[Path, byte
 def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
     """Write each draft to `folder` (created if needed): `.eml` with an address, else `.txt`.
 
-    Names are `<as_of>-<customer_id>.eml` (see drafts.outbox_name). Each file is written
-    atomically (cstool.write.write_files: old or new, never half written, one flush for
-    the whole outbox), and the same drafts give the same bytes.
+    Names are `<as_of>-<customer_id>.eml` (see drafts.outbox_name); the same drafts give
+    the same bytes. See write_outbox_files for how they are written.
     """
-    from cstool.write import write_files
+    return write_outbox_files(outbox_files(drafts, folder))
 
-    return write_files(outbox_files(drafts, folder))
+
+STAGING_PREFIX = ".cstool-outbox."
+
+
+def write_outbox_files(items: Iterable[tuple[Path, bytes]]) -> list[Path]:
+    """Write many small files into their folders: each whole, old or new, never half written.
+
+    Every file is staged in a private folder inside its target folder (`.cstool-outbox.<pid>.tmp`,
+    same file system), one `syncfs` makes them durable, then each is renamed into place and
+    the folder is fsynced; a failure before the renames leaves every old file as it was.
+    A file that already holds the same bytes (a rerun for the same as-of date) is left
+    alone, so a rerun replaces nothing. A target that is a folder, link or device is a
+    UsageError before anything is written. Staging folders of a killed run are removed.
+
+    Faster than cstool.write.write_files for an outbox: plain names in a fresh folder
+    instead of 10,000 mkstemp calls, one listing of the folder instead of three stats a
+    file, and no rename over an unchanged file (each costs a flush on ext4).
+    """
+    import shutil
+    import stat
+
+    from cstool.write import _failed, _fsync_folder, _sync_file_system
+
+    by_folder: dict[Path, list[tuple[Path, bytes]]] = {}
+    for path, data in items:
+        path = Path(path)
+        by_folder.setdefault(path.parent, []).append((path, data))
+    changed: list[tuple[Path, Path, bytes]] = []  # (folder, target, bytes)
+    written: list[Path] = []
+    for folder, files in by_folder.items():
+        entries = _listing(folder)
+        for path, data in files:
+            written.append(path)
+            entry = entries.get(path.name)
+            if entry is not None:
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    from cstool.errors import UsageError
+
+                    raise UsageError(f"{path} is not a regular file; refusing to replace it")
+                if info.st_size == len(data) and _same_bytes(path, data):
+                    continue
+            changed.append((folder, path, data))
+    staging: dict[Path, Path] = {}
+    try:
+        for folder, path, data in changed:
+            stage = staging.get(folder)
+            if stage is None:
+                stage = staging[folder] = folder / f"{STAGING_PREFIX}{os.getpid()}.tmp"
+                shutil.rmtree(stage, ignore_errors=True)  # our own, from an earlier call
+                try:
+                    stage.mkdir(mode=0o700)
+                except OSError as exc:
+                    raise _failed(folder, "cannot create a staging folder", exc) from exc
+            temp = stage / path.name
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    _write_all(fd, data)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise _failed(path, "cannot write", exc) from exc
+        if changed:
+            _sync_file_system(str(next(iter(staging.values()))))
+        for folder, path, _ in changed:
+            try:
+                os.replace(staging[folder] / path.name, path)
+            except OSError as exc:
+                raise _failed(path, "cannot replace the file", exc) from exc
+        for folder in staging:
+            _fsync_folder(folder)
+    finally:
+        for stage in staging.values():
+            shutil.rmtree(stage, ignore_errors=True)
+    return written
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _listing(folder: Path) -> dict[str, os.DirEntry[str]]:
+    """The folder's entries by name (one scandir); staging folders of dead runs removed."""
+    import shutil
+
+    from cstool.write import _alive
+
+    try:
+        entries = {entry.name: entry for entry in os.scandir(folder)}
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        from cstool.write import _failed
+
+        raise _failed(folder, "cannot read the outbox folder", exc) from exc
+    for name in [n for n in entries if n.startswith(STAGING_PREFIX) and n.endswith(".tmp")]:
+        pid = name.removeprefix(STAGING_PREFIX).removesuffix(".tmp")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entries.pop(name).path, ignore_errors=True)
+    return entries
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
