@@ -173,7 +173,8 @@ def test_mailto_url_percent_encodes_everything() -> None:
 
 
 def test_outbox_writer_replaces_changed_files_and_keeps_same_ones(tmp_path: Path) -> None:
-    from cstool.render.eml import STAGING_PREFIX, write_outbox_files
+    from cstool.write import STAGING_PREFIX
+    from cstool.write import write_files as write_outbox_files
 
     folder = tmp_path / "outbox"
     folder.mkdir()
@@ -198,7 +199,7 @@ def test_outbox_writer_replaces_changed_files_and_keeps_same_ones(tmp_path: Path
 
 def test_outbox_writer_refuses_a_link_before_writing_anything(tmp_path: Path) -> None:
     from cstool.errors import UsageError
-    from cstool.render.eml import write_outbox_files
+    from cstool.write import write_files as write_outbox_files
 
     folder = tmp_path / "outbox"
     folder.mkdir()

@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -371,46 +371,109 @@ def _neutralised(column: pd.Series) -> pd.Series | None:
     return values
 
 
-def write_files(items: Collection[tuple[Path, bytes]]) -> list[Path]:
-    """Write many small files (an outbox), each atomically: old or new, never half written.
+STAGING_PREFIX = ".cstool-staging."
 
-    Each goes to a 0600 temp file beside it; once all are written, one `syncfs` (`os.sync`
-    where there is none) makes them durable, then each is renamed into place and each
-    folder is fsynced. Same guarantee as `atomic()` per file, but one flush for all:
-    fsyncing each of 10,000 drafts took 7 ms apiece (70 s) on the benchmark machine.
-    Targets must be regular files or absent (a folder, FIFO or device is a UsageError).
+
+def write_files(items: Iterable[tuple[Path, bytes]]) -> list[Path]:
+    """Write many small files into their folders: each whole, old or new, never half written.
+
+    Every file is staged in a private folder inside its target folder (`.cstool-staging.<pid>.tmp`,
+    same file system), one `syncfs` makes them durable, then each is renamed into place and
+    the folder is fsynced; a failure before the renames leaves every old file as it was.
+    A file that already holds the same bytes (a rerun for the same as-of date) is left
+    alone, so a rerun replaces nothing. A target that is a folder, link or device is a
+    UsageError before anything is written. Staging folders of a killed run are removed.
+
+    Used by `export` and the drafts outbox. Built for 10,000 drafts: plain names in a fresh
+    folder instead of a mkstemp call each, one listing of the folder instead of three stats
+    a file, one flush for all (fsyncing each took 7 ms apiece), and no rename over an
+    unchanged file (each costs a flush on ext4).
     """
-    temps: list[tuple[str, Path]] = []
+    import shutil
+    import stat
+
+    by_folder: dict[Path, list[tuple[Path, bytes]]] = {}
+    for path, data in items:
+        path = Path(path)
+        by_folder.setdefault(path.parent, []).append((path, data))
+    changed: list[tuple[Path, Path, bytes]] = []  # (folder, target, bytes)
+    written: list[Path] = []
+    for folder, files in by_folder.items():
+        entries = _listing(folder)
+        for path, data in files:
+            written.append(path)
+            entry = entries.get(path.name)
+            if entry is not None:
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    raise UsageError(f"{path} is not a regular file; refusing to replace it")
+                if info.st_size == len(data) and _same_bytes(path, data):
+                    continue
+            changed.append((folder, path, data))
+    staging: dict[Path, Path] = {}
     try:
-        for path, data in items:
-            path = Path(path)
-            if path.is_symlink() or (path.exists() and not path.is_file()):
-                raise UsageError(f"{path} is not a regular file; refusing to replace it")
+        for folder, path, data in changed:
+            stage = staging.get(folder)
+            if stage is None:
+                stage = staging[folder] = folder / f"{STAGING_PREFIX}{os.getpid()}.tmp"
+                shutil.rmtree(stage, ignore_errors=True)  # our own, from an earlier call
+                try:
+                    stage.mkdir(mode=0o700)
+                except OSError as exc:
+                    raise _failed(folder, "cannot create a staging folder", exc) from exc
+            temp = stage / path.name
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            except OSError as exc:
-                raise _failed(path, f"cannot create a file in {path.parent}", exc) from exc
-            temps.append((tmp, path))
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    _write_all(fd, data)
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 raise _failed(path, "cannot write", exc) from exc
-        if temps:
-            _sync_file_system(temps[0][0])
-        for tmp, path in temps:
+        if changed:
+            _sync_file_system(str(next(iter(staging.values()))))
+        for folder, path, _ in changed:
             try:
-                os.replace(tmp, path)
+                os.replace(staging[folder] / path.name, path)
             except OSError as exc:
                 raise _failed(path, "cannot replace the file", exc) from exc
-        for folder in {path.parent for _, path in temps}:
+        for folder in staging:
             _fsync_folder(folder)
-    except BaseException:
-        for tmp, _ in temps:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-    return [path for _, path in temps]
+    finally:
+        for stage in staging.values():
+            shutil.rmtree(stage, ignore_errors=True)
+    return written
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _listing(folder: Path) -> dict[str, os.DirEntry[str]]:
+    """The folder's entries by name (one scandir); staging folders of dead runs removed."""
+    import shutil
+
+    try:
+        entries = {entry.name: entry for entry in os.scandir(folder)}
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise _failed(folder, "cannot read the folder", exc) from exc
+    for name in [n for n in entries if n.startswith(STAGING_PREFIX) and n.endswith(".tmp")]:
+        pid = name.removeprefix(STAGING_PREFIX).removesuffix(".tmp")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entries.pop(name).path, ignore_errors=True)
+    return entries
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _sync_file_system(any_file: str) -> None:

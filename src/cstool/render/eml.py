@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -263,118 +262,8 @@ def write_outbox(drafts: Iterable[Draft], folder: Path) -> list[Path]:
     """Write each draft to `folder` (created if needed): `.eml` with an address, else `.txt`.
 
     Names are `<as_of>-<customer_id>.eml` (see drafts.outbox_name); the same drafts give
-    the same bytes. See write_outbox_files for how they are written.
+    the same bytes. See cstool.write.write_files for how they are written.
     """
-    return write_outbox_files(outbox_files(drafts, folder))
+    from cstool.write import write_files
 
-
-STAGING_PREFIX = ".cstool-outbox."
-
-
-def write_outbox_files(items: Iterable[tuple[Path, bytes]]) -> list[Path]:
-    """Write many small files into their folders: each whole, old or new, never half written.
-
-    Every file is staged in a private folder inside its target folder (`.cstool-outbox.<pid>.tmp`,
-    same file system), one `syncfs` makes them durable, then each is renamed into place and
-    the folder is fsynced; a failure before the renames leaves every old file as it was.
-    A file that already holds the same bytes (a rerun for the same as-of date) is left
-    alone, so a rerun replaces nothing. A target that is a folder, link or device is a
-    UsageError before anything is written. Staging folders of a killed run are removed.
-
-    Faster than cstool.write.write_files for an outbox: plain names in a fresh folder
-    instead of 10,000 mkstemp calls, one listing of the folder instead of three stats a
-    file, and no rename over an unchanged file (each costs a flush on ext4).
-    """
-    import shutil
-    import stat
-
-    from cstool.write import _failed, _fsync_folder, _sync_file_system
-
-    by_folder: dict[Path, list[tuple[Path, bytes]]] = {}
-    for path, data in items:
-        path = Path(path)
-        by_folder.setdefault(path.parent, []).append((path, data))
-    changed: list[tuple[Path, Path, bytes]] = []  # (folder, target, bytes)
-    written: list[Path] = []
-    for folder, files in by_folder.items():
-        entries = _listing(folder)
-        for path, data in files:
-            written.append(path)
-            entry = entries.get(path.name)
-            if entry is not None:
-                info = entry.stat(follow_symlinks=False)
-                if not stat.S_ISREG(info.st_mode):
-                    from cstool.errors import UsageError
-
-                    raise UsageError(f"{path} is not a regular file; refusing to replace it")
-                if info.st_size == len(data) and _same_bytes(path, data):
-                    continue
-            changed.append((folder, path, data))
-    staging: dict[Path, Path] = {}
-    try:
-        for folder, path, data in changed:
-            stage = staging.get(folder)
-            if stage is None:
-                stage = staging[folder] = folder / f"{STAGING_PREFIX}{os.getpid()}.tmp"
-                shutil.rmtree(stage, ignore_errors=True)  # our own, from an earlier call
-                try:
-                    stage.mkdir(mode=0o700)
-                except OSError as exc:
-                    raise _failed(folder, "cannot create a staging folder", exc) from exc
-            temp = stage / path.name
-            try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    _write_all(fd, data)
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                raise _failed(path, "cannot write", exc) from exc
-        if changed:
-            _sync_file_system(str(next(iter(staging.values()))))
-        for folder, path, _ in changed:
-            try:
-                os.replace(staging[folder] / path.name, path)
-            except OSError as exc:
-                raise _failed(path, "cannot replace the file", exc) from exc
-        for folder in staging:
-            _fsync_folder(folder)
-    finally:
-        for stage in staging.values():
-            shutil.rmtree(stage, ignore_errors=True)
-    return written
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _listing(folder: Path) -> dict[str, os.DirEntry[str]]:
-    """The folder's entries by name (one scandir); staging folders of dead runs removed."""
-    import shutil
-
-    from cstool.write import _alive
-
-    try:
-        entries = {entry.name: entry for entry in os.scandir(folder)}
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        from cstool.write import _failed
-
-        raise _failed(folder, "cannot read the outbox folder", exc) from exc
-    for name in [n for n in entries if n.startswith(STAGING_PREFIX) and n.endswith(".tmp")]:
-        pid = name.removeprefix(STAGING_PREFIX).removesuffix(".tmp")
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(entries.pop(name).path, ignore_errors=True)
-    return entries
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(data) + 1) == data
-    except OSError:
-        return False
+    return write_files(outbox_files(drafts, folder))
