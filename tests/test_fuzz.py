@@ -153,7 +153,7 @@ def test_generated_files_load_with_exactly_their_values(
 ) -> None:
     content, rows, encoding = generated
     table, _path = _load(content, encoding)
-    assert not isinstance(table, Exception), (
+    assert not isinstance(table, DataError | UsageError), (
         table.message + "\n" + "\n".join(p.describe() for p in table.problems)
     )
     frame = table.frame

@@ -55,7 +55,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -421,3 +423,44 @@ def test_validate_takes_as_of() -> None:
     assert code == 0 and err.startswith(f"ok: {EXAMPLE}: 200 customers")
     code, _, err = run("validate", str(EXAMPLE), "--as-of", "someday")
     assert code == 2 and "--as-of: 'someday' is not a date" in err
+
+
+# ------------------------------------------------------------------ the fault corpus, a slice
+def _fault_corpus() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "fault_corpus.py"
+    spec = importlib.util.spec_from_file_location("fault_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fault_corpus"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_fault_corpus_slice() -> None:
+    corpus = _fault_corpus()
+    prefixes = (
+        "mutant",
+        "config3:",
+        "config-mutant",
+        "store-corrupt:log",
+        "store-foreign:followups",
+        "store-/dev/null",
+        "input-fifo-bad",
+        "input-stdin-bad",
+        "input-dev-zero",
+        "payload:score c.csv -f json",
+        "payload:followups c.csv -f md",
+        "output-dev-full",
+        "output-over-input",
+    )
+    every = corpus.corpus(11, 10)
+    cases = [next(c for c in every if c.name.startswith(p)) for p in prefixes]
+    for case in cases:
+        if case.needs_non_root and os.geteuid() == 0:
+            continue
+        outcome = corpus.run_case(case, 11, timeout=120)
+        assert outcome.code in (0, 1, 2), outcome
+        assert [p for p in outcome.problems if not p.startswith("csv escapes")] == [], outcome
