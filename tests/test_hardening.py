@@ -464,3 +464,24 @@ def test_fault_corpus_slice() -> None:
         outcome = corpus.run_case(case, 11, timeout=120)
         assert outcome.code in (0, 1, 2), outcome
         assert [p for p in outcome.problems if not p.startswith("csv escapes")] == [], outcome
+
+
+# ------------------------------------------------------------------ a damaged snapshot blob
+def test_a_damaged_snapshot_blob_falls_back_to_its_rows(tmp_path: Path) -> None:
+    # Found by scripts/fault_corpus.py: zstd reports corruption as OSError, not ArrowException,
+    # so `report` and `backtest` died with a traceback instead of reading the snapshot's rows.
+    import sqlite3
+
+    db = tmp_path / "s.db"
+    code, _, err = run("snapshot", str(EXAMPLE), "--as-of", "2026-11-01", "--db", str(db))
+    assert code == 0, err
+    with sqlite3.connect(db) as con:
+        (blob,) = con.execute("SELECT data FROM snapshot_blobs").fetchone()
+        half = len(blob) // 2
+        con.execute(
+            "UPDATE snapshot_blobs SET data = ?", (blob[:half] + bytes(64) + blob[half + 64 :],)
+        )
+    code, out, err = run("report", str(EXAMPLE), "--as-of", AS_OF, "-f", "json", "--db", str(db))
+    assert code == 0, err
+    trend = {t["as_of"]: t["customers"] for t in json.loads(out)["trend"]}
+    assert trend["2026-11-01"] == 200

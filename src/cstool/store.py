@@ -713,7 +713,7 @@ class Store:
             table = None
             if day in blobs:
                 # A damaged blob is not the end: the rows hold the same snapshot.
-                with contextlib.suppress(pa.ArrowException):
+                with contextlib.suppress(pa.ArrowException, OSError):  # zstd: OSError
                     table = _blob_table(day, blobs[day])
             if table is None:
                 table = self._snapshot_rows_table(day)
