@@ -637,9 +637,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=int, default=60, help="mutated customer files")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run")
     parser.add_argument("--slice", type=int, default=0, help="only every Nth case (0: all)")
+    parser.add_argument("--only", default="", help="only cases whose name starts with this")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args(argv)
     cases = corpus(args.seed, args.mutants)
+    cases = [c for c in cases if c.name.startswith(args.only)]
     if args.slice:
         cases = cases[:: args.slice]
     outcomes: list[Outcome] = []
