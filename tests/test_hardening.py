@@ -485,3 +485,14 @@ def test_a_damaged_snapshot_blob_falls_back_to_its_rows(tmp_path: Path) -> None:
     assert code == 0, err
     trend = {t["as_of"]: t["customers"] for t in json.loads(out)["trend"]}
     assert trend["2026-11-01"] == 200
+
+
+@pytest.mark.slow
+def test_a_store_with_random_damage_is_read_or_refused_never_a_traceback() -> None:
+    # The seeded damage the fault corpus found: a blob that decodes into offsets past its
+    # buffers (ArrowInvalid at the cast, a traceback) now falls back to the rows.
+    corpus = _fault_corpus()
+    for command in ("report", "backtest", "history"):
+        case = next(c for c in corpus.corpus(11, 1) if c.name == f"store-corrupt:{command}")
+        outcome = corpus.run_case(case, 11, timeout=120)
+        assert outcome.code in (0, 1, 2) and outcome.problems == [], outcome
