@@ -56,9 +56,10 @@ def _table(title: str | None = None) -> Table:
 
 
 def _text(value: Any, style: str = "") -> RenderableType:
-    from rich.text import Text
+    from cstool.render.text import literal
 
-    return Text("" if value is None else str(value), style=style)
+    # User text (names, plays, goal names) is shown as it is: never markup, no controls.
+    return literal("" if value is None else value, style)
 
 
 def kpi_table(result: Portfolio) -> Table:
@@ -118,7 +119,7 @@ def goal_table(goals: list[GoalProgress]) -> Table:
         style = STATUS_STYLE[g.status]
         share = "" if g.progress is None else f"{100 * g.progress:.0f} %"
         table.add_row(
-            g.name,
+            _text(g.name),
             format_kpi(g.metric, g.baseline),
             format_kpi(g.metric, g.current),
             format_kpi(g.metric, g.target),
@@ -138,7 +139,7 @@ def _segment_table(segments: pd.DataFrame) -> Table:
     for row in records(segments):
         share = row.get("share")
         table.add_row(
-            str(row.get("segment", "")),
+            _text(row.get("segment", "")),
             f"{row.get('customers', 0):,}",
             "" if share is None else f"{100 * share:.0f} %",
             "" if row.get("mrr") is None else f"{row['mrr']:,.0f}",
@@ -171,8 +172,8 @@ def _migrations(result: Portfolio) -> list[RenderableType]:
             listing.add_column(name, justify="right" if name == "MRR" else "left")
         for row in records(moved.head(TOP_MOVED)):
             listing.add_row(
-                str(row["customer_id"]),
-                str(row.get("name") or ""),
+                _text(row["customer_id"]),
+                _text(row.get("name") or ""),
                 _text(row["from_band"], BAND_STYLE.get(str(row["from_band"]), "")),
                 _text(row["to_band"], BAND_STYLE.get(str(row["to_band"]), "")),
                 "" if row.get("mrr") is None else f"{row['mrr']:,.0f}",
@@ -202,7 +203,7 @@ def _followup_table(followups: pd.DataFrame) -> Table:
     for name in columns:
         table.add_column(name)
     for row in records(followups.head(TOP_FOLLOWUPS)):
-        table.add_row(*(str(row.get(c) or "") for c in columns))
+        table.add_row(*(_text(row.get(c) or "") for c in columns))
     return table
 
 
