@@ -37,7 +37,7 @@ the values (issue #11 "Hardening")."""
 #  9. escape sequences: test_followup_formats_carry_no_control_characters (md, ics, table),
 #     test_json_escapes_control_characters, test_render_safety (terminal tables),
 #     test_report_terminal_tables_show_user_text_as_it_is (report follow-ups, config play),
-#     test_csv_on_stdout_carries_no_control_characters (xfail: the lead fixes write.py)
+#     test_csv_on_stdout_carries_no_control_characters, test_csv_controls.py
 # 10. smaller ones: test_write_temps::test_rejects_and_output_on_one_path_is_a_usage_error,
 #     test_write_temps::test_temp_of_a_dead_writer_is_removed_on_the_next_write,
 #     test_cli_report::test_kill_9_during_export_leaves_every_file_whole,
@@ -394,13 +394,12 @@ def test_report_terminal_tables_show_user_text_as_it_is(
     assert "Evil\ufffd[31mCo" in row and "Call \ufffd[31m now \ufffd2J" in row
 
 
-@pytest.mark.xfail(strict=True, reason="lead fixes in write.py")
 @pytest.mark.parametrize("command", ["score", "segment", "followups"])
 def test_csv_on_stdout_carries_no_control_characters(hostile_file: Path, command: str) -> None:
     code, out, err = run(command, str(hostile_file), "--as-of", AS_OF, "-f", "csv")
     assert code == 0, err
     assert "H1" in out and "Evil" in out
-    assert _controls(out) == []  # today: ESC, BEL, BS, U+009B and U+0090 pass unchanged
+    assert _controls(out) == []  # ESC, BEL, BS, U+009B and U+0090 become U+FFFD
 
 
 # ------------------------------------------------------------------ 10. smaller ones
