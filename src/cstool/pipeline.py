@@ -137,6 +137,18 @@ def segment_frame(frame: pd.DataFrame, settings: Settings, as_of: date) -> pd.Da
     return segment(frame, settings.segments, as_of)
 
 
+def in_order(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
+    """The rows at `order`; the frame itself when that is every row as it is (no copy of a
+    million rows to put them where they already are)."""
+    import numpy as np
+
+    if order is None:
+        return frame
+    if len(order) == len(frame) and bool(np.array_equal(order, np.arange(len(frame)))):
+        return frame
+    return frame.iloc[order]
+
+
 def sort_order(
     frame: pd.DataFrame,
     sort: str | None = None,
@@ -190,8 +202,8 @@ def csv_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = None
     """
     import pandas as pd
 
-    raw = table.raw if order is None else table.raw.iloc[order]
-    scored = frame if order is None else frame.iloc[order]
+    raw = in_order(table.raw, order)
+    scored = in_order(frame, order)
     added = [
         c
         for c in ENRICHED
@@ -212,7 +224,7 @@ def json_frame(table: Table, frame: pd.DataFrame, order: np.ndarray | None = Non
     """Canonical names: every customer field, unknown columns, then cstool's columns."""
     from cstool.schema import FIELDS
 
-    scored = frame if order is None else frame.iloc[order]
+    scored = in_order(frame, order)
     passthrough = [c for c in table.frame.columns if c not in FIELDS]
     fields = [c for c in FIELDS if c in scored.columns]  # satisfaction inputs may be absent
     columns = [*fields, *passthrough, *(c for c in ENRICHED if c in scored.columns)]

@@ -211,6 +211,11 @@ def _handle(fd: int, mode: str, shown: Path, *, sync: bool) -> Iterator[IO[bytes
         raise _failed(shown, "cannot write", exc) from exc
 
 
+def write_failed(path: object, exc: OSError) -> UsageError:
+    """`path: cannot write (reason)` with the usual hint (a full disk, no permission)."""
+    return _failed(Path(str(path)) if path is not None else Path("the output"), "cannot write", exc)
+
+
 def _failed(path: Path, what: str, exc: OSError, *, hint: str | None = None) -> UsageError:
     """`path: what (reason)`, with a hint for the usual reasons."""
     reason = exc.strerror or str(exc)

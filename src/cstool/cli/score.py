@@ -50,6 +50,7 @@ def score_command(
     [dim]Example: cstool score customers.csv --sort health --top 10[/]
     """
     from cstool import render
+    from cstool.pipeline import in_order
     from cstool.render import score as show
     from cstool.write import atomic, distinct_outputs
 
@@ -67,11 +68,11 @@ def score_command(
                 )
     show.notes(book.notes())
     if output is not None:
-        show.written(output, book.scored.iloc[order])
+        show.written(output, in_order(book.scored, order))
     elif fmt is TableFormat.csv:
         render.write_bytes_stdout(render.csv_bytes(book.enriched(order), excel=excel))
     elif fmt is TableFormat.json:
-        render.write_stdout(render.json_text(book.customers().iloc[order]))
+        render.write_stdout(render.json_text(in_order(book.customers(), order)))
     else:
         show.score_table(book, order)
 

@@ -197,21 +197,27 @@ def write_csv(
     # Formatting numbers is the slow part and Arrow does it without the GIL: batches are
     # formatted on every core and written in order, only a few batches in memory at once.
     flusher = _EarlyWriteback(sink)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[memoryview]] = deque()
-        for start in range(0, table.num_rows, CSV_BATCH_ROWS):
-            pending.append(pool.submit(formatted, start))
-            if len(pending) > workers:
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[memoryview]] = deque()
+            for start in range(0, table.num_rows, CSV_BATCH_ROWS):
+                pending.append(pool.submit(formatted, start))
+                if len(pending) > workers:
+                    flusher.write(pending.popleft().result())
+            while pending:
                 flusher.write(pending.popleft().result())
-        while pending:
-            flusher.write(pending.popleft().result())
+    finally:
+        flusher.finish()
 
 
 class _EarlyWriteback:
-    """Writes to a file and asks the kernel to start writing it to disk as it grows.
+    """Writes to a file and has what is written so far made durable as the file grows.
 
-    The final fsync (atomic writes) then waits for the last few megabytes only, not for the
-    whole file. Other sinks (BytesIO, pipes) are written to as they are.
+    Every 32 MiB a background thread runs fdatasync (it waits for the disk without the
+    GIL, while the formatting threads go on), so the final fsync of an atomic write waits
+    for the tail only: on 1M rows (268 MB) it took 0.3 s after the formatting, 0.02 s with
+    this (asking the kernel to start writeback with posix_fadvise left most of it to the
+    end on this machine). Other sinks (BytesIO, pipes) are written to as they are.
     """
 
     STEP = 32 << 20
@@ -219,9 +225,9 @@ class _EarlyWriteback:
     def __init__(self, sink: IO[bytes]) -> None:
         self.sink = sink
         self.fd: int | None = None
-        self.written = self.started = 0
-        if not hasattr(os, "posix_fadvise"):  # not Linux: the fsync does it all
-            return
+        self.written = self.synced = 0
+        self.pending: Future[None] | None = None
+        self.pool: ThreadPoolExecutor | None = None
         try:
             fd = sink.fileno()
             if stat.S_ISREG(os.fstat(fd).st_mode):
@@ -232,13 +238,37 @@ class _EarlyWriteback:
     def write(self, data: memoryview) -> None:
         self.sink.write(data)
         self.written += data.nbytes
-        if self.fd is not None and self.written - self.started >= self.STEP:
-            self.sink.flush()
-            # On Linux, DONTNEED starts the writeback of dirty pages without waiting for it.
-            os.posix_fadvise(
-                self.fd, self.started, self.written - self.started, os.POSIX_FADV_DONTNEED
-            )
-            self.started = self.written
+        if self.fd is None or self.written - self.synced < self.STEP:
+            return
+        if self.pending is not None:
+            if not self.pending.done():
+                return  # the disk is still busy with the last part: go on writing
+            self.pending.result()  # a write error shows here, not only at the end
+        self.sink.flush()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasync")
+        self.pending = self.pool.submit(_datasync, self.fd, getattr(self.sink, "shown", None))
+        self.synced = self.written
+
+    def finish(self) -> None:
+        """Wait for the background sync; its error (a full or failing disk) is raised."""
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+
+
+def _datasync(fd: int, shown: object) -> None:
+    """fdatasync (fsync where there is none); a failure is a UsageError naming the output."""
+    from cstool.write import write_failed
+
+    sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+    try:
+        sync(fd)
+    except OSError as exc:
+        raise write_failed(shown, exc) from exc
 
 
 # C0 controls other than tab and line breaks (a CSV quotes those), DEL, and C1 controls
