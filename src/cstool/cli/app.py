@@ -83,11 +83,34 @@ def command(panel: str) -> Callable[[F], F]:
                 raise typer.Exit(int(exc.exit_code)) from None
             except BrokenPipeError:
                 raise typer.Exit(int(ExitCode.OK)) from None
+            except (typer.Exit, typer.Abort, click_exceptions()):
+                raise
+            except Exception as exc:  # a bug in cstool: say so in one line, not a traceback
+                import os
+
+                if os.environ.get("CSTOOL_DEBUG"):
+                    raise
+                from cstool.render import print_error
+
+                print_error(
+                    CstoolError(
+                        f"internal error: {type(exc).__name__}: {exc}",
+                        hint="this is a bug in cstool, not in your files; run again with "
+                        "CSTOOL_DEBUG=1 for the traceback and report it",
+                    )
+                )
+                raise typer.Exit(int(ExitCode.DATA)) from None
 
         wrapper.rich_help_panel = panel  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def click_exceptions() -> type[Exception]:
+    """Typer's (and its Click's) own exceptions: usage errors that Typer turns into exit 2."""
+    base: type[Exception] = typer.exceptions.TyperException
+    return base
 
 
 def register(target: typer.Typer, name: str, func: Callable[..., Any]) -> None:
