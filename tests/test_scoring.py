@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -307,3 +308,30 @@ def test_scoring_adds_exactly_the_columns_schema_declares() -> None:
     f = frame(value_delivery=[1.0])
     added = [c for c in score(f, Settings(), AS_OF).columns if c not in f.columns]
     assert added == list(SCORED_KIND)
+
+
+def test_coverage_and_health_stay_in_range_when_weights_do_not_sum_exactly(
+    tmp_path: Path,
+) -> None:
+    """10/12 + 2/12 is 1.0000000000000002 in floats (found by tests/test_fuzz.py)."""
+    from cstool.api import open as open_book
+
+    config = tmp_path / "cstool.toml"
+    config.write_text("[health.weights]\nrecency = 10\nsupport = 2\n", encoding="utf-8")
+    book = open_book(EXAMPLE, config=config, db=tmp_path / "s.db", as_of="2026-11-23")
+    frame = book.customers()
+    assert float(frame["health_coverage"].max()) == 1.0
+    assert float(frame["health"].max()) <= 100.0 and float(frame["health"].min()) >= 0.0
+
+
+def test_a_tiny_share_of_weight_is_still_coverage(tmp_path: Path) -> None:
+    """One huge weight makes the others about 1e-13 of the whole: still present (test_fuzz)."""
+    from cstool.api import open as open_book
+
+    config = tmp_path / "cstool.toml"
+    config.write_text("[health.weights]\nnps = 1.7e12\n", encoding="utf-8")
+    book = open_book(EXAMPLE, config=config, db=tmp_path / "s.db", as_of="2026-11-23")
+    frame = book.customers()
+    scored = frame[frame["health"].notna()]
+    assert (scored["health_coverage"] > 0).all() and (scored["health_coverage"] <= 1).all()
+    assert scored["band"].notna().all()

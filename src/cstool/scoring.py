@@ -97,8 +97,10 @@ def score(
         out[f"health_from_{name}"] = contribution.astype(EXPLAIN_DTYPE)
         total += contribution
     total[~has_health] = np.nan
-    out["health"] = total
-    out["health_coverage"] = present_weight
+    # Float sums of normalised weights are off in the last bit (10/12 + 2/12 is
+    # 1.0000000000000002): the share and the score stay within their ranges.
+    out["health"] = np.clip(total, 0.0, 100.0)
+    out["health_coverage"] = np.where(np.abs(present_weight - 1.0) < 1e-12, 1.0, present_weight)
     out["band"] = health_band(total, settings)
     added = pd.DataFrame(out, index=frame.index, copy=False)
     kept = frame.drop(columns=[c for c in out if c in frame.columns])
