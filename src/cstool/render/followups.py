@@ -73,7 +73,7 @@ def followups_table(due: pd.DataFrame, total: int, as_of: date, until: date) -> 
             f"{priority:.1f}",
             literal(reason),
         )
-    from cstool.render.score import fit_text_columns
+    from cstool.render.style import fit_text_columns
 
     console = stdout()
     fit_text_columns(table, console.width, shrink=(0, 1))

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import message, stderr, stdout
-from cstool.render.style import BAND_STYLE
+from cstool.render.style import BAND_STYLE, fit_text_columns
 from cstool.render.text import clean, escaped, literal
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    from rich.table import Table as RichTable
     from rich.text import Text
 
     from cstool.book import Book, Explanation, GoneCustomer
@@ -171,39 +170,6 @@ def score_table(book: Book, order: np.ndarray) -> None:
     total = len(scored)
     shown = f"{len(frame)} of {total} customers" if len(frame) != total else f"{total} customers"
     console.print(f"{shown} · {_summary_text(scored)}", markup=False)
-
-
-def fit_text_columns(table: RichTable, width: int, shrink: Sequence[int]) -> None:
-    """Narrow the `shrink` columns (ID, name) so every other column keeps its full width.
-
-    Called once the rows are added. Rich would otherwise squeeze every column alike on a
-    narrow terminal, scores included ("Sa…"); the text columns are cut with an ellipsis
-    instead, each kept at least 6 wide.
-    """
-    from rich.cells import cell_len
-
-    def widths(i: int) -> list[int]:
-        return [
-            cell_len(c.plain) if hasattr(c, "plain") else cell_len(str(c))
-            for c in table.columns[i].cells
-        ]
-
-    needed = 0
-    for i, column in enumerate(table.columns):
-        if i in shrink:
-            continue
-        widest = max([cell_len(str(column.header)), *widths(i)])
-        if column.ratio:  # a wrapping column (the reasons): its minimum is enough
-            widest = column.min_width or 10
-        # a space of padding each side, and one for the rule between columns
-        needed += max(widest, column.min_width or 0) + 3
-    room = width - needed - 3 * len(shrink)
-    wanted = [min(table.columns[i].max_width or 10**6, max(widths(i), default=0)) for i in shrink]
-    total = sum(wanted)
-    if total <= room or total == 0:
-        return
-    for i, want in zip(shrink, wanted, strict=True):
-        table.columns[i].max_width = max(6, room * want // total)
 
 
 def valid(table: Table, workspace: Workspace) -> None:

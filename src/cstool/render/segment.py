@@ -180,7 +180,7 @@ def print_customers(frame: pd.DataFrame, order: list[str], *, title: str = "Segm
             literal(health),
             literal(mrr),
         )
-    from cstool.render.score import fit_text_columns
+    from cstool.render.style import fit_text_columns
 
     console = stdout()
     fit_text_columns(table, console.width, shrink=(0, 1))
