@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cstool
+from cstool.book import Explanation
 from cstool.cli import app
 from cstool.errors import UsageError
 from tests.conftest import EXAMPLE
@@ -89,6 +90,7 @@ def test_explain_is_computed_in_the_core(tmp_path: Path) -> None:
     customers = book.customers()
     first = str(customers["customer_id"].iloc[0])
     data = book.explain(first)
+    assert isinstance(data, Explanation)  # not a customer only the snapshots hold
     assert data.customer_id == first
     assert data.health == pytest.approx(float(customers["health"].iloc[0]))
     assert sum(t.contribution for t in data.health_terms) == pytest.approx(data.health, abs=1e-3)

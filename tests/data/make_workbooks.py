@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def example_rows() -> list[list[Any]]:
     return [rows[0], *([typed(c) for c in row] for row in rows[1:])]
 
 
-def xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> None:
+def xlsx(path: Path, sheets: Mapping[str, Sequence[Any]]) -> None:
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -51,7 +52,7 @@ def xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> None:
     book.save(path)
 
 
-def ods(path: Path, sheets: dict[str, list[list[Any]]]) -> None:
+def ods(path: Path, sheets: Mapping[str, Sequence[Any]]) -> None:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
