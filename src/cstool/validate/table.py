@@ -353,7 +353,10 @@ def _scale_warnings(
     scale = settings.scale
     if len(present) < len(SCORE_INPUTS) or (scale.min, scale.max) != (0.0, 10.0):
         return []
-    values = np.concatenate([np.asarray(frame[name], dtype=np.float64) for name in present])
+    columns = [np.asarray(frame[name], dtype=np.float64) for name in present]
+    if any(np.nanmax(c, initial=-np.inf) > 5 for c in columns):  # the common case: done
+        return []
+    values = np.concatenate(columns)
     values = values[~np.isnan(values)]
     if not len(values):
         return []
