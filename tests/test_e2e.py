@@ -147,4 +147,4 @@ def test_workspace_config_and_store_file(tmp_path: Path) -> None:
     # The logged touch counts as the last touch (the file says 2026-07-26: 120 days ago).
     recency = next(line for line in explained.stdout.splitlines() if "│ recency " in line)
     cells = [cell.strip() for cell in recency.strip().strip("│").split("│")]
-    assert cells == ["recency", "1 days ago (≤ 30 is full marks)", "100.0", "0.20", "0.20", "20.00"]
+    assert cells == ["recency", "1 day ago (≤ 30 is full marks)", "100.0", "0.20", "0.20", "20.00"]

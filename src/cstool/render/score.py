@@ -280,6 +280,14 @@ def _satisfaction_table(data: Explanation, low: float, high: float) -> None:
     console.print(sat)
 
 
+def _days_ago(days: float) -> str:
+    """`today`, `1 day ago`, `12 days ago`."""
+    text = _fmt_number(days, 0)
+    if text == "0":
+        return "today"
+    return f"{text} day{'' if text == '1' else 's'} ago"
+
+
 def _health_table(data: Explanation) -> None:
     from rich.table import Table as RichTable
 
@@ -287,7 +295,7 @@ def _health_table(data: Explanation) -> None:
     raw_text = {
         "satisfaction": _fmt_number(data.satisfaction),
         "recency": (
-            f"{_fmt_number(data.days_since_touch, 0)} days ago"
+            _days_ago(data.days_since_touch)
             if data.days_since_touch is not None
             else "no touch on record: days since signup"
         )
