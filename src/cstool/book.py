@@ -803,14 +803,19 @@ class Book:
     # ------------------------------------------------------------------ does health predict churn?
     @functools.cached_property
     def stored_snapshots(self) -> pd.DataFrame | None:
-        """Every stored snapshot dated on or before the day, loaded once (None: no store)."""
+        """Every stored snapshot dated on or before the day, loaded once (None: no store), with
+        the columns the churn check, the KPI trend, the movements and the comparison read
+        (not segment, plan, churn_date, health_coverage: half of a full load's cost)."""
         from cstool import backtest as bt
+        from cstool.kpis.cache import TREND_COLUMNS
+        from cstool.kpis.movements import REVENUE_COLUMNS
 
         store = self._store()
         if store is None:
             return None
+        wanted = [*bt.CASE_COLUMNS, *TREND_COLUMNS, *REVENUE_COLUMNS]
         with store:
-            return bt.stored_snapshots(store, self.as_of)
+            return bt.stored_snapshots(store, self.as_of, list(dict.fromkeys(wanted)))
 
     def churn_check(self, horizon_days: int = 90, *, tune: bool = False) -> ChurnCheck:
         """The report's "does health predict churn?": the backtest over the stored snapshots
@@ -837,16 +842,14 @@ class Book:
         history = SnapshotHistory(trend_frame({}), {})
         if snapshots is not None:
             # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
-            days = snapshots["as_of"]
-            before = snapshots.loc[(days < pd.Timestamp(self.as_of)).to_numpy()]
+            days = snapshots["as_of"].to_numpy(dtype="datetime64[ns]")
+            before = _rows_before(snapshots, days, pd.Timestamp(self.as_of).to_datetime64())
             dates = sorted({d.date() for d in pd.DatetimeIndex(before["as_of"].unique())})
             if dates:
                 # Views of the latest snapshot and the one compared with, not one copy per date.
                 keep = {dates[-1], compared_date(dates, self.as_of, since_day)} - {None}
                 frames = {
-                    day: before.loc[(before["as_of"] == pd.Timestamp(day)).to_numpy()].reset_index(
-                        drop=True
-                    )
+                    day: _rows_on(before, days[: len(before)], pd.Timestamp(day).to_datetime64())
                     for day in keep
                     if day is not None
                 }
@@ -996,6 +999,28 @@ class Book:
         store.close()
         with self._writable_store() as writable:
             return when, writable.delete_snapshot(when)
+
+
+def _rows_before(frame: pd.DataFrame, days: np.ndarray, day: np.datetime64) -> pd.DataFrame:
+    """The rows of `frame` dated before `day` (`days`: its as_of column as datetime64[ns]).
+
+    Stored snapshots come sorted by as_of, so these rows are a leading slice (no copy of
+    2.4M rows); otherwise a mask picks them."""
+    import numpy as np
+
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        return frame.iloc[: int(np.searchsorted(days, day, side="left"))]
+    return frame.loc[days < day]
+
+
+def _rows_on(frame: pd.DataFrame, days: np.ndarray, day: np.datetime64) -> pd.DataFrame:
+    """The rows of `frame` dated `day`, index reset (a slice when `days` is sorted)."""
+    import numpy as np
+
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        start, end = np.searchsorted(days, day, side="left"), np.searchsorted(days, day, "right")
+        return frame.iloc[int(start) : int(end)].reset_index(drop=True)
+    return frame.loc[days == day].reset_index(drop=True)
 
 
 def followup_fields(due: pd.DataFrame) -> pd.DataFrame:
