@@ -76,12 +76,18 @@ class ChurnCheck:
 
 
 # ----------------------------------------------------------------------------- cases
-def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+def churn_cases(
+    snapshots: pd.DataFrame,
+    horizon_days: int,
+    *,
+    ids: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Every live customer of every snapshot that has a later one at least `horizon_days` on.
 
     Columns: as_of, outcome_as_of, customer_id, name, health, band, each measure present
     (satisfaction, recency, nps as nps × 10, support; 0–100) and churned (bool). Sorted by
-    as_of, customer_id; `attrs["horizon_days"]` keeps the horizon.
+    as_of, customer_id; `attrs["horizon_days"]` keeps the horizon. `ids`: the rows'
+    customer_id codes and uniques as `pd.factorize` gives them, when already known.
     """
     import numpy as np
     import pandas as pd
@@ -98,7 +104,7 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
 
     # One integer key per (date, customer), ordered as (as_of, customer_id): the outcome
     # lookup is a binary search, not a string merge, and the cases come out sorted.
-    id_rank, n_ids = _id_ranks(snapshots["customer_id"])
+    id_rank, n_ids = _id_ranks(snapshots["customer_id"], ids)
     date_codes = np.searchsorted(dates, days)
     live, churned_now = _status_masks(snapshots)
     known_day = ~np.isnat(days)
@@ -139,12 +145,18 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     return cases
 
 
-def _id_ranks(ids: pd.Series) -> tuple[np.ndarray, int]:
-    """Each row's customer_id as its rank among the distinct ids (sorted as text)."""
+def _id_ranks(
+    ids: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, int]:
+    """Each row's customer_id as its rank among the distinct ids (sorted as text); `coded`:
+    its `pd.factorize` codes and uniques, when already known."""
     import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+    if coded is None:
+        found, distinct = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+        coded = (np.asarray(found), np.asarray(distinct, dtype=object))
+    codes, uniques = coded
     rank_of = np.empty(len(uniques) + 1, dtype=np.int64)
     rank_of[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
     rank_of[-1] = len(uniques)  # a missing id (code -1) sorts last
@@ -789,11 +801,13 @@ def churn_check(
     settings: Settings | None = None,
     *,
     tune_weights: bool = False,
+    ids: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ChurnCheck:
     """The backtest for a report: the result (and tuning, if asked), or what it needs.
 
     `snapshots`: the stored ones dated on or before `as_of` (None: there is no store). A
     store that cannot answer gives `needs`, a sentence naming the command to run, not an error.
+    `ids`: the snapshots' customer_id codes and uniques (`pd.factorize`), when already known.
     """
     import pandas as pd
 
@@ -805,7 +819,7 @@ def churn_check(
             f"the check needs two at least {horizon_days} days apart."
         )
         return check
-    cases = churn_cases(snapshots, horizon_days)
+    cases = churn_cases(snapshots, horizon_days, ids=ids)
     if cases.empty:
         days = pd.to_datetime(snapshots["as_of"])
         first, last = days.min().date(), days.max().date()
