@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,3 +117,63 @@ def test_thinning_keeps_the_ends_a_few_hundred_points_and_the_shape() -> None:
     # A short curve is drawn whole.
     few = roc.iloc[:50]
     assert roc_points(few, 300).equals(few.reset_index(drop=True))
+
+
+def _reference_roc(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ROC curve as it was computed before the level counts: one stable argsort."""
+    keep = ~np.isnan(s)
+    y, s = y[keep], s[keep]
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    order = np.argsort(-s, kind="stable")
+    ranked, hits = s[order], y[order]
+    ends = np.append(np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1)
+    true_pos = np.cumsum(hits, dtype=np.int64)[ends]
+    false_pos = ends + 1 - true_pos
+    return (
+        np.concatenate([[0.0], false_pos / negatives]),
+        np.concatenate([[0.0], true_pos / positives]),
+        np.concatenate([[np.inf], ranked[ends]]),
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("levels", [1, 2, 7, 101, None])
+def test_roc_and_auc_are_bit_identical_to_the_sorting_versions(
+    seed: int, levels: int | None
+) -> None:
+    """The report's ROC and AUC come from per-level counts: the very same floats (bits, and
+    the sign of a zero risk) as one stable argsort and as `mann_whitney_auc`."""
+    rng = np.random.default_rng(seed)
+    y, s = generated(seed, 400 + 300 * seed, levels)
+    s = s - np.median(s)  # some risks are exactly 0 ...
+    zero = rng.random(len(s)) < 0.1
+    s[zero] = np.where(rng.random(int(zero.sum())) < 0.5, 0.0, -0.0)  # ... of both signs
+    s[rng.random(len(s)) < 0.05] = np.nan  # and some are missing
+    if len(np.unique(y)) < 2:
+        y[:2] = [True, False]
+    roc = roc_curve(y, s)
+    assert roc is not None
+    fpr, tpr, risk = _reference_roc(y, s)
+    assert roc["fpr"].to_numpy().tobytes() == fpr.tobytes()
+    assert roc["tpr"].to_numpy().tobytes() == tpr.tobytes()
+    assert roc["risk"].to_numpy().tobytes() == risk.tobytes()
+    health = -s
+    cases = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp("2026-01-01"),
+            "customer_id": [f"C{i:05d}" for i in range(len(s))],
+            "name": "",
+            "health": health,
+            "band": "green",
+            "churned": y,
+        }
+    )
+    result = backtest(cases, horizon_days=90, bootstrap=50)
+    assert result.auc == mann_whitney_auc(y, -health)
+    assert result.roc is not None
+    assert result.roc["fpr"].to_numpy().tobytes() == fpr.tobytes()
+
+
+def test_roc_of_no_scored_case_is_none() -> None:
+    assert roc_curve(np.array([True, False]), np.array([np.nan, np.nan])) is None

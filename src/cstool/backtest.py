@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from cstool.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     import pandas as pd
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from cstool.store import Store
 
 MEASURES = ("satisfaction", "recency", "nps", "support")
+# The snapshot columns churn cases (and tuning) read.
+CASE_COLUMNS = ("customer_id", "name", "health", "band", *MEASURES, "status")
 BANDS = ("red", "yellow", "green")
 NOT_LIVE = ("churned", "paused")
 MIN_EVENTS = 20  # fewer churn events (or stayers) than this: the figures are unreliable
@@ -72,12 +76,18 @@ class ChurnCheck:
 
 
 # ----------------------------------------------------------------------------- cases
-def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+def churn_cases(
+    snapshots: pd.DataFrame,
+    horizon_days: int,
+    *,
+    ids: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Every live customer of every snapshot that has a later one at least `horizon_days` on.
 
     Columns: as_of, outcome_as_of, customer_id, name, health, band, each measure present
     (satisfaction, recency, nps as nps × 10, support; 0–100) and churned (bool). Sorted by
-    as_of, customer_id; `attrs["horizon_days"]` keeps the horizon.
+    as_of, customer_id; `attrs["horizon_days"]` keeps the horizon. `ids`: the rows'
+    customer_id codes and uniques as `pd.factorize` gives them, when already known.
     """
     import numpy as np
     import pandas as pd
@@ -94,7 +104,7 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
 
     # One integer key per (date, customer), ordered as (as_of, customer_id): the outcome
     # lookup is a binary search, not a string merge, and the cases come out sorted.
-    id_rank, n_ids = _id_ranks(snapshots["customer_id"])
+    id_rank, n_ids = _id_ranks(snapshots["customer_id"], ids)
     date_codes = np.searchsorted(dates, days)
     live, churned_now = _status_masks(snapshots)
     known_day = ~np.isnat(days)
@@ -115,19 +125,19 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     present = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
     churned = ~present | churned_now[order[at]]
 
-    kept = ["customer_id", "name", "health", "band", *MEASURES]
-    take = snapshots[[c for c in kept if c in snapshots.columns]].iloc[case_rows]
+    # Column by column (numbers as arrays, then the case rows): no frame of every kept
+    # column is taken first.
     out: dict[str, Any] = {
         "as_of": days[case_rows],
         "outcome_as_of": outcome_of[date_codes[case_rows]],
-        "customer_id": _strings(take, "customer_id"),
-        "name": _strings(take, "name"),
-        "health": _floats(take, "health"),
-        "band": _strings(take, "band"),
+        "customer_id": _strings(snapshots, "customer_id", case_rows),
+        "name": _strings(snapshots, "name", case_rows),
+        "health": _floats(snapshots, "health")[case_rows],
+        "band": _strings(snapshots, "band", case_rows),
     }
     for name in MEASURES:
-        if name in take.columns:
-            values = _floats(take, name)
+        if name in snapshots.columns:
+            values = _floats(snapshots, name)[case_rows]
             out[name] = values * 10.0 if name == "nps" else values
     out["churned"] = churned
     cases = pd.DataFrame(out)
@@ -135,12 +145,18 @@ def churn_cases(snapshots: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     return cases
 
 
-def _id_ranks(ids: pd.Series) -> tuple[np.ndarray, int]:
-    """Each row's customer_id as its rank among the distinct ids (sorted as text)."""
+def _id_ranks(
+    ids: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, int]:
+    """Each row's customer_id as its rank among the distinct ids (sorted as text); `coded`:
+    its `pd.factorize` codes and uniques, when already known."""
     import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+    if coded is None:
+        found, distinct = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+        coded = (np.asarray(found), np.asarray(distinct, dtype=object))
+    codes, uniques = coded
     rank_of = np.empty(len(uniques) + 1, dtype=np.int64)
     rank_of[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
     rank_of[-1] = len(uniques)  # a missing id (code -1) sorts last
@@ -160,13 +176,13 @@ def _status_masks(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ~(churned | paused), churned
 
 
-def _strings(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A text column of the cases (all <NA> when the snapshots lack it), index reset."""
+def _strings(frame: pd.DataFrame, name: str, rows: np.ndarray) -> pd.Series:
+    """A text column at `rows` (all <NA> when the snapshots lack it), index reset."""
     import pandas as pd
 
     if name not in frame.columns:
-        return pd.Series(pd.NA, index=pd.RangeIndex(len(frame)), dtype="string")
-    return frame[name].astype("string").reset_index(drop=True)
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(rows)), dtype="string")
+    return frame[name].iloc[rows].astype("string").reset_index(drop=True)
 
 
 def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -216,35 +232,80 @@ def _auc_from_cells(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         return np.where(pairs > 0, wins / np.where(pairs > 0, pairs, 1.0), np.nan)
 
 
+@dataclass(frozen=True)
+class _Levels:
+    """The distinct risks of some cases (ascending) and how many churners and stayers each
+    has: all the AUC and the ROC curve read. Built from two sorts, no argsort."""
+
+    risk: np.ndarray  # distinct risks, ascending (a tie of 0.0 and -0.0 is one level)
+    churners: np.ndarray  # int64 per level
+    stayers: np.ndarray  # int64 per level
+
+    @classmethod
+    def of(cls, churned: np.ndarray, risk: np.ndarray) -> _Levels:
+        """The levels of `risk` (NaN left out), churners among them by `churned`."""
+        import numpy as np
+
+        y, s = _clean(churned, risk)
+        if len(s) == 0:
+            none = np.zeros(0, dtype=np.int64)
+            return cls(np.zeros(0), none, none)
+        ranked = np.sort(s)
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        levels = ranked[starts]
+        zero = np.flatnonzero(levels == 0)
+        if len(zero):
+            # 0.0 and -0.0 tie; the level shows the sign of the last such case in the input
+            # (as a stable sort of the cases would), not whichever the sort put first.
+            levels[zero[0]] = s[np.flatnonzero(s == 0)[-1]]
+        at_or_above = len(s) - starts  # cases with a risk at or above each level
+        positives = np.sort(s[y])
+        churners_above = len(positives) - np.searchsorted(positives, levels, side="left")
+        churners = np.diff(np.r_[churners_above, 0]).astype(np.int64) * -1
+        cases = np.diff(np.r_[at_or_above, 0]) * -1
+        return cls(levels, churners, (cases - churners).astype(np.int64))
+
+    def auc(self) -> float | None:
+        """`mann_whitney_auc` of these cases (the same integers, so the same float)."""
+        import numpy as np
+
+        n_pos, n_neg = int(self.churners.sum()), int(self.stayers.sum())
+        if n_pos == 0 or n_neg == 0:
+            return None
+        below = np.cumsum(self.stayers) - self.stayers  # stayers strictly below each level
+        wins = float(np.dot(self.churners, below)) + 0.5 * float(
+            np.dot(self.churners, self.stayers)
+        )
+        return float(wins / (float(n_pos) * float(n_neg)))
+
+    def roc(self) -> pd.DataFrame | None:
+        """`roc_curve` of these cases."""
+        import numpy as np
+        import pandas as pd
+
+        positives, negatives = int(self.churners.sum()), int(self.stayers.sum())
+        if positives == 0 or negatives == 0:
+            return None
+        true_pos = np.cumsum(self.churners[::-1], dtype=np.int64)  # highest risk first
+        false_pos = np.cumsum(self.stayers[::-1], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "fpr": np.concatenate([[0.0], false_pos / negatives]),
+                "tpr": np.concatenate([[0.0], true_pos / positives]),
+                "risk": np.concatenate([[np.inf], self.risk[::-1]]),
+            }
+        )
+
+
 def roc_curve(churned: np.ndarray, risk: np.ndarray) -> pd.DataFrame | None:
     """The ROC curve of `risk` as a churn signal: columns fpr, tpr and risk (the cut).
 
     One point per distinct risk, highest first, after (0, 0) at an infinite cut: the share
     of stayers (fpr) and of churners (tpr) whose risk is at least the cut. Tied risks form
     one step, so the area under the points (trapezoids) is the AUC with ties counting half.
-    One sort and two cumulative sums; NaN risks are left out; None without both kinds.
+    Counts per distinct risk from two sorts; NaN risks are left out; None without both kinds.
     """
-    import numpy as np
-    import pandas as pd
-
-    y, s = _clean(churned, risk)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = np.argsort(-s, kind="stable")
-    ranked, hits = s[order], y[order]
-    # The last case of each run of equal risks ends a step.
-    ends = np.append(np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1)
-    true_pos = np.cumsum(hits, dtype=np.int64)[ends]
-    false_pos = ends + 1 - true_pos
-    return pd.DataFrame(
-        {
-            "fpr": np.concatenate([[0.0], false_pos / negatives]),
-            "tpr": np.concatenate([[0.0], true_pos / positives]),
-            "risk": np.concatenate([[np.inf], ranked[ends]]),
-        }
-    )
+    return _Levels.of(churned, risk).roc()
 
 
 def roc_points(roc: pd.DataFrame, limit: int = ROC_POINTS) -> pd.DataFrame:
@@ -347,7 +408,8 @@ def backtest(
     y = cases["churned"].to_numpy(dtype=bool)
     health = cases["health"].to_numpy(dtype=np.float64, na_value=np.nan)
     scored = ~np.isnan(health)
-    auc = mann_whitney_auc(y, -health)
+    levels = _Levels.of(y, -health)  # the AUC and the ROC curve from one set of counts
+    auc = levels.auc()
     interval = None
     if auc is not None:
         interval = auc_interval(y, -health, seed=seed, replicates=bootstrap, exact=auc)
@@ -398,7 +460,7 @@ def backtest(
         reliable=events >= MIN_EVENTS and stayed >= MIN_EVENTS and auc is not None,
         first=days.min().date() if len(days) else None,
         last=days.max().date() if len(days) else None,
-        roc=roc_curve(y, -health),
+        roc=levels.roc(),
     )
     result.verdict = verdict(result)
     return result
@@ -723,10 +785,13 @@ def tune_json(result: TuneResult) -> dict[str, Any]:
     }
 
 
-def stored_snapshots(store: Store, as_of: date) -> pd.DataFrame:
-    """The store's snapshots dated on or before `as_of` (a past as-of sees the store as it was)."""
+def stored_snapshots(
+    store: Store, as_of: date, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The store's snapshots dated on or before `as_of` (a past as-of sees the store as it was);
+    only `columns` (and as_of) when given, e.g. CASE_COLUMNS."""
     dates = [day for day in store.snapshot_dates() if day <= as_of]
-    return store.load_snapshots(dates)
+    return store.load_snapshots(dates, columns)
 
 
 def churn_check(
@@ -736,11 +801,13 @@ def churn_check(
     settings: Settings | None = None,
     *,
     tune_weights: bool = False,
+    ids: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ChurnCheck:
     """The backtest for a report: the result (and tuning, if asked), or what it needs.
 
     `snapshots`: the stored ones dated on or before `as_of` (None: there is no store). A
     store that cannot answer gives `needs`, a sentence naming the command to run, not an error.
+    `ids`: the snapshots' customer_id codes and uniques (`pd.factorize`), when already known.
     """
     import pandas as pd
 
@@ -752,7 +819,7 @@ def churn_check(
             f"the check needs two at least {horizon_days} days apart."
         )
         return check
-    cases = churn_cases(snapshots, horizon_days)
+    cases = churn_cases(snapshots, horizon_days, ids=ids)
     if cases.empty:
         days = pd.to_datetime(snapshots["as_of"])
         first, last = days.min().date(), days.max().date()

@@ -803,14 +803,19 @@ class Book:
     # ------------------------------------------------------------------ does health predict churn?
     @functools.cached_property
     def stored_snapshots(self) -> pd.DataFrame | None:
-        """Every stored snapshot dated on or before the day, loaded once (None: no store)."""
+        """Every stored snapshot dated on or before the day, loaded once (None: no store), with
+        the columns the churn check, the KPI trend, the movements and the comparison read
+        (not segment, plan, churn_date, health_coverage: half of a full load's cost)."""
         from cstool import backtest as bt
+        from cstool.kpis.cache import TREND_COLUMNS
+        from cstool.kpis.movements import REVENUE_COLUMNS
 
         store = self._store()
         if store is None:
             return None
+        wanted = [*bt.CASE_COLUMNS, *TREND_COLUMNS, *REVENUE_COLUMNS]
         with store:
-            return bt.stored_snapshots(store, self.as_of)
+            return bt.stored_snapshots(store, self.as_of, list(dict.fromkeys(wanted)))
 
     def churn_check(self, horizon_days: int = 90, *, tune: bool = False) -> ChurnCheck:
         """The report's "does health predict churn?": the backtest over the stored snapshots
@@ -826,8 +831,10 @@ class Book:
     ) -> tuple[Portfolio, ChurnCheck]:
         """The portfolio (as `portfolio`) and "does health predict churn?" (as `churn_check`)
         from one load of the stored snapshots, which both read in full."""
+        import numpy as np
         import pandas as pd
 
+        from cstool import backtest as bt
         from cstool.kpis import SnapshotHistory, compared_date, portfolio, trend, trend_frame
         from cstool.kpis.movements import REVENUE_COLUMNS
 
@@ -835,26 +842,40 @@ class Book:
         frame = self.scored
         snapshots = self.stored_snapshots
         history = SnapshotHistory(trend_frame({}), {})
+        coded: tuple[np.ndarray, np.ndarray] | None = None
         if snapshots is not None:
+            # Customer IDs coded once, for the trend, the movements, cohorts and churn cases.
+            codes, uniques = pd.factorize(snapshots["customer_id"].astype("string"))
+            coded = (codes, np.asarray(uniques, dtype=object))
             # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
-            days = snapshots["as_of"]
-            before = snapshots.loc[(days < pd.Timestamp(self.as_of)).to_numpy()]
+            days = snapshots["as_of"].to_numpy(dtype="datetime64[ns]")
+            before, prefix = _rows_before(snapshots, days, pd.Timestamp(self.as_of).to_datetime64())
             dates = sorted({d.date() for d in pd.DatetimeIndex(before["as_of"].unique())})
             if dates:
                 # Views of the latest snapshot and the one compared with, not one copy per date.
                 keep = {dates[-1], compared_date(dates, self.as_of, since_day)} - {None}
+                before_days = before["as_of"].to_numpy(dtype="datetime64[ns]")
                 frames = {
-                    day: before.loc[(before["as_of"] == pd.Timestamp(day)).to_numpy()].reset_index(
-                        drop=True
-                    )
+                    day: _rows_on(before, before_days, pd.Timestamp(day).to_datetime64())
                     for day in keep
                     if day is not None
                 }
                 revenue = before[[c for c in REVENUE_COLUMNS if c in before.columns]]
-                history = SnapshotHistory(trend(before, self.settings), frames, revenue)
+                # The rows before the day are the first ones (sorted by as_of): so are their
+                # codes, numbered as factorizing those rows alone would number them.
+                ids = codes[: len(before)] if prefix else None
+                history = SnapshotHistory(
+                    trend(before, self.settings, ids=ids),
+                    frames,
+                    revenue,
+                    (ids, coded[1]) if ids is not None else None,
+                )
         result = portfolio(frame, self.settings, self.as_of, history, since_day)
         result = dataclasses.replace(result, skipped_rows=self.table.skipped)
-        return result, self.churn_check(horizon_days, tune=tune)
+        churn = bt.churn_check(
+            snapshots, horizon_days, self.as_of, self.settings, tune_weights=tune, ids=coded
+        )
+        return result, churn
 
     def backtest(
         self, horizon_days: int = 90, *, tune: bool = False
@@ -996,6 +1017,31 @@ class Book:
         store.close()
         with self._writable_store() as writable:
             return when, writable.delete_snapshot(when)
+
+
+def _rows_before(
+    frame: pd.DataFrame, days: np.ndarray, day: np.datetime64
+) -> tuple[pd.DataFrame, bool]:
+    """The rows of `frame` dated before `day` (`days`: its as_of column as datetime64[ns]),
+    and whether they are its first rows.
+
+    Stored snapshots come sorted by as_of, so these rows are a leading slice (no copy of
+    2.4M rows); otherwise a mask picks them."""
+    import numpy as np
+
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        return frame.iloc[: int(np.searchsorted(days, day, side="left"))], True
+    return frame.loc[days < day], False
+
+
+def _rows_on(frame: pd.DataFrame, days: np.ndarray, day: np.datetime64) -> pd.DataFrame:
+    """The rows of `frame` dated `day`, index reset (a slice when `days` is sorted)."""
+    import numpy as np
+
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        start, end = np.searchsorted(days, day, side="left"), np.searchsorted(days, day, "right")
+        return frame.iloc[int(start) : int(end)].reset_index(drop=True)
+    return frame.loc[days == day].reset_index(drop=True)
 
 
 def followup_fields(due: pd.DataFrame) -> pd.DataFrame:

@@ -728,7 +728,7 @@ class Store:
             if day in blobs:
                 # A damaged blob is not the end: the rows hold the same snapshot.
                 with contextlib.suppress(pa.ArrowException, OSError):  # zstd: OSError
-                    table = _blob_table(day, blobs[day])
+                    table = _blob_table(day, blobs[day], columns)
             if table is None:
                 table = self._snapshot_rows_table(day)
             if table is not None:
@@ -1006,12 +1006,22 @@ def _blob_bytes(loaded: pd.DataFrame) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-def _blob_table(day: str, blob: bytes) -> pa.Table:
-    """A stored blob as an Arrow table with its as_of column in front."""
+def _blob_table(day: str, blob: bytes, columns: Sequence[str] | None = None) -> pa.Table:
+    """A stored blob as an Arrow table with its as_of column in front (only `columns`,
+    when given and the blob has them all: the others are not even decompressed)."""
     import numpy as np
     import pyarrow as pa
 
-    table = pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
+    buffer = pa.py_buffer(blob)
+    # One thread: on a shared machine the reader's threads cost more CPU than they save.
+    options = pa.ipc.IpcReadOptions(use_threads=False)
+    if columns is not None:
+        names = pa.ipc.open_stream(buffer).schema.names
+        wanted = set(columns) - {"as_of"}
+        if wanted <= set(names):
+            fields = [i for i, name in enumerate(names) if name in wanted]
+            options = pa.ipc.IpcReadOptions(use_threads=False, included_fields=fields)
+    table = pa.ipc.open_stream(buffer, options=options).read_all()
     # A damaged blob can decode into offsets past its buffers; refuse it here (ArrowInvalid,
     # so the caller reads the rows) rather than crash later in a cast (~4 ms per 100k rows).
     table.validate(full=True)
@@ -1031,9 +1041,13 @@ def _tables_frame(parts: list[pa.Table], columns: Sequence[str] | None = None) -
         empty = _snapshot_frame([])
         return empty if names is None else empty[names]
     schema = _arrow_schema()
-    table = pa.concat_tables([part.cast(schema) for part in parts])
     if names is not None:
-        table = table.select(names)
+        # Only the columns asked for (a blob may hold just those): cast only those.
+        schema = pa.schema([schema.field(name) for name in names])
+        parts = [part.select(names) for part in parts]
+    table = pa.concat_tables(
+        [part if part.schema == schema else part.cast(schema) for part in parts]
+    )
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
     frame = table.to_pandas(types_mapper=mapping.get)
     for name in ("as_of", *SNAPSHOT_DATES):

@@ -202,14 +202,19 @@ def _snapshot_dates(snapshots: pd.DataFrame) -> tuple[pd.Series, list[date]]:
 
 
 def trend(
-    snapshots: pd.DataFrame, settings: Settings, days: Sequence[date] | None = None
+    snapshots: pd.DataFrame,
+    settings: Settings,
+    days: Sequence[date] | None = None,
+    *,
+    ids: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row of KPIs per snapshot date (sorted), change KPIs against the snapshot before.
 
     `snapshots` has an `as_of` column (date, datetime or ISO text) and one row per customer
     and date. The result is indexed by `as_of` (datetime.date), one column per KPI. `days`
     (sorted, covering every as_of of the rows) gives the dates to report, also those whose
-    snapshot holds no rows (a stored empty snapshot: 0 customers).
+    snapshot holds no rows (a stored empty snapshot: 0 customers). `ids`: the rows'
+    customer_id codes as `pd.factorize` gives them, when the caller has them already.
     """
     import numpy as np
     import pandas as pd
@@ -248,7 +253,8 @@ def trend(
         )
     level = _level_from_sums(sums, means)
     # Each customer's presence and mrr on each date, as dates × customers arrays.
-    ids, _ = pd.factorize(snapshots["customer_id"].astype("string"))
+    if ids is None:
+        ids, _ = pd.factorize(snapshots["customer_id"].astype("string"))
     n_ids = int(ids.max()) + 1 if len(ids) else 0
     present = np.zeros((n_days, n_ids), dtype=bool)
     present[row_dates, ids] = ~churned_mask(snapshots)

@@ -169,17 +169,18 @@ def _level_arrays(frame: pd.DataFrame, satisfied_threshold: float) -> dict[str, 
     """`_level_parts` as one array per column (no frame: a 2.4M-row trend sums them with
     bincount, and stacking 13 columns into a frame would cost more than the sums)."""
     import numpy as np
-    import pandas as pd
 
     live = live_mask(frame)
     mrr = numbers(frame, "mrr").fillna(0.0).where(live, 0.0)
-    band = frame["band"].astype("string").fillna("") if "band" in frame.columns else None
-    if band is None:
-        band = pd.Series("", index=frame.index, dtype="string")
-    band = band.where(live, "")
-    red = (band == "red").to_numpy(dtype=bool)
-    yellow = (band == "yellow").to_numpy(dtype=bool)
-    green = (band == "green").to_numpy(dtype=bool)
+    if "band" in frame.columns:
+        # Compared as it is (<NA> is no band), then masked: no copy of 2.4M strings.
+        band = frame["band"].astype("string")
+        red, yellow, green = (
+            (band == name).to_numpy(dtype=bool, na_value=False) & live
+            for name in ("red", "yellow", "green")
+        )
+    else:
+        red = yellow = green = np.zeros(len(frame), dtype=bool)
     satisfaction = numbers(frame, "satisfaction").where(live)
     nps = numbers(frame, "nps").where(live)
     answered = nps.notna().to_numpy()

@@ -109,13 +109,13 @@ class _Book:
     offsets: np.ndarray
 
 
-def _book(snapshots: pd.DataFrame) -> _Book:
+def _book(snapshots: pd.DataFrame, ids: np.ndarray | None = None) -> _Book:
     import numpy as np
     import pandas as pd
 
     state = _state(snapshots)
     day_of, uniques = pd.factorize(state["as_of"], sort=True)
-    customer_of, _ = pd.factorize(state["customer_id"])
+    customer_of = ids if ids is not None else pd.factorize(state["customer_id"])[0]
     order = np.argsort(day_of, kind="stable")
     days = pd.DatetimeIndex(uniques)
     return _Book(
@@ -199,12 +199,13 @@ def all_movements(
 
 
 def movements_and_cohorts(
-    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS
+    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS, *, ids: np.ndarray | None = None
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """`all_movements` and `cohorts` of the same snapshots, coding them once for both."""
+    """`all_movements` and `cohorts` of the same snapshots, coding them once for both
+    (`ids`: the rows' customer_id codes as `pd.factorize` gives them, if already known)."""
     if snapshots.empty:
         return {str(period): _empty_movements() for period in periods}, _empty_cohorts()
-    book = _book(snapshots)
+    book = _book(snapshots, ids)
     return {str(period): _movements(book, period) for period in periods}, _cohorts(book)
 
 

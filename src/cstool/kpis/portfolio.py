@@ -18,6 +18,7 @@ from cstool.kpis.movements import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cstool.config import Goal, Settings
@@ -27,6 +28,24 @@ if TYPE_CHECKING:
 def _revenue_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     """The columns movements and cohorts read (those the snapshots have)."""
     return snapshots[[c for c in REVENUE_COLUMNS if c in snapshots.columns]]
+
+
+def _extended_codes(codes: np.ndarray, uniques: np.ndarray, more: pd.Series) -> np.ndarray:
+    """The `pd.factorize` codes of the rows coded as `codes` (over `uniques`) followed by the
+    rows `more`: an ID seen before keeps its code, a new one gets the next, in order."""
+    import numpy as np
+    import pandas as pd
+
+    more = more.astype("string")
+    # Only the IDs the coded rows use (first-appearance codes: 0 .. max).
+    known = pd.Index(uniques[: int(codes.max()) + 1 if len(codes) else 0], dtype="string")
+    found = known.get_indexer(more)
+    missing = more.isna().to_numpy()
+    new = (found < 0) & ~missing
+    fresh, _ = pd.factorize(more[new])
+    found[new] = len(known) + fresh
+    found[missing] = -1
+    return np.concatenate([codes, found.astype(codes.dtype)])
 
 
 def _empty_revenue() -> pd.DataFrame:
@@ -50,6 +69,9 @@ class SnapshotHistory:
     trend: pd.DataFrame
     frames: dict[date, pd.DataFrame]
     revenue: pd.DataFrame = field(default_factory=_empty_revenue)
+    # The revenue rows' customer_id codes and uniques as `pd.factorize` gives them (None:
+    # not known), so that movements and cohorts do not code 2.4M IDs again.
+    revenue_ids: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_snapshots(cls, snapshots: pd.DataFrame | None, settings: Settings) -> SnapshotHistory:
@@ -86,12 +108,14 @@ class SnapshotHistory:
         import pandas as pd
 
         keep = [d for d in self.trend.index if d < as_of]
-        revenue = self.revenue
+        revenue, ids = self.revenue, self.revenue_ids
         if len(revenue):
             days = pd.to_datetime(revenue["as_of"])
-            revenue = revenue.loc[(days < pd.Timestamp(as_of)).to_numpy()]
+            earlier = (days < pd.Timestamp(as_of)).to_numpy()
+            if not earlier.all():  # else: every row, not a copy of them
+                revenue, ids = revenue.loc[earlier], None
         return SnapshotHistory(
-            self.trend.loc[keep], {d: f for d, f in self.frames.items() if d < as_of}, revenue
+            self.trend.loc[keep], {d: f for d, f in self.frames.items() if d < as_of}, revenue, ids
         )
 
 
@@ -207,7 +231,10 @@ def portfolio(
     revenue = (
         pd.concat([past.revenue, current], ignore_index=True) if len(past.revenue) else current
     )
-    period_movements, cohort_table = movements_and_cohorts(revenue, PERIODS)
+    ids = None
+    if past.revenue_ids is not None and len(past.revenue):
+        ids = _extended_codes(*past.revenue_ids, current["customer_id"])
+    period_movements, cohort_table = movements_and_cohorts(revenue, PERIODS, ids=ids)
 
     goals = []
     for goal in settings.goals:
