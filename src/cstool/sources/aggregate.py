@@ -8,6 +8,7 @@ gave each, indexed by customer position) and the cells it could not read as `Bad
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -101,19 +102,35 @@ class BadCells:
 Columns = dict[str, "pa.ChunkedArray"]
 
 
-def _key(text: pa.ChunkedArray) -> pa.Array:
-    """Lower case, letters and digits only: `Past-Due` → `pastdue`.
+class _Coded:
+    """A text column's keys (lower case, letters and digits only: `Past-Due` → `pastdue`),
+    each distinct cell normalised once: statuses and ratings have few distinct values, and
+    what is asked of the keys (`map`) is computed on those few, then taken per row."""
 
-    Statuses and ratings have few distinct values: each is normalised once (dictionary).
-    """
-    import pyarrow.compute as pc
+    def __init__(self, text: pa.ChunkedArray) -> None:
+        import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(
-        text.combine_chunks() if hasattr(text, "combine_chunks") else text
-    )
-    words = encoded.dictionary
-    keys = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(words)), r"[\W_]+", "")
-    return pc.take(keys, encoded.indices)
+        encoded = pc.dictionary_encode(
+            text.combine_chunks() if hasattr(text, "combine_chunks") else text
+        )
+        words = encoded.dictionary
+        self.keys = pc.replace_substring_regex(
+            pc.utf8_lower(pc.utf8_trim_whitespace(words)), r"[\W_]+", ""
+        )
+        self.indices = encoded.indices
+        self.nulls = encoded.null_count > 0
+
+    def map(self, compute: Callable[[pa.Array], pa.Array]) -> pa.Array:
+        """`compute` per row, as if applied to every row's key (null cells included)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        out = pc.take(compute(self.keys), self.indices)
+        if self.nulls:
+            missing = compute(pa.nulls(1, pa.string()))[0]
+            if missing.is_valid:
+                out = pc.fill_null(out, missing)
+        return out
 
 
 def _numbers(
@@ -298,11 +315,13 @@ def subscriptions(
         quantity = np.where(np.isnan(q), 1.0, q)
     per_month = np.ones(n)
     if "interval" in cols:
-        interval = _key(cols["interval"])
+        interval = _Coded(cols["interval"])
         known = pa.array(list(INTERVAL_PER_MONTH))
-        index = pc.index_in(interval, value_set=known).to_numpy(zero_copy_only=False)
+        index = interval.map(lambda k: pc.index_in(k, value_set=known))
+        index = index.to_numpy(zero_copy_only=False)
         factors = np.array(list(INTERVAL_PER_MONTH.values()))
-        empty = np.asarray(pc.equal(interval, "").to_numpy(zero_copy_only=False), dtype=bool)
+        blank = interval.map(lambda k: pc.equal(k, ""))
+        empty = np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
         unknown = np.isnan(index.astype(np.float64)) & ~empty
         if unknown.any():
             bad.append(BadCells("interval", unknown, "month, year, week or day"))
@@ -314,8 +333,8 @@ def subscriptions(
     active = STATUS_RANK["active"]
     rank = np.full(n, active, dtype=np.int64)
     if "status" in cols:
-        keys = _key(cols["status"])
-        mapped = pc.index_in(keys, value_set=pa.array(list(SUBSCRIPTION_STATUS)))
+        statuses = pa.array(list(SUBSCRIPTION_STATUS))
+        mapped = _Coded(cols["status"]).map(lambda k: pc.index_in(k, value_set=statuses))
         lut = np.array([STATUS_RANK[v] for v in SUBSCRIPTION_STATUS.values()], dtype=np.int64)
         idx = mapped.to_numpy(zero_copy_only=False).astype(np.float64)
         rank = np.where(np.isnan(idx), active, lut[np.nan_to_num(idx).astype(np.int64)])
@@ -396,7 +415,8 @@ def tickets(
     bad: list[BadCells] = []
     is_open = np.zeros(n, dtype=bool)
     if "status" in cols:
-        flag = pc.is_in(_key(cols["status"]), value_set=pa.array(OPEN_TICKET))
+        waiting = pa.array(OPEN_TICKET)
+        flag = _Coded(cols["status"]).map(lambda k: pc.is_in(k, value_set=waiting))
         is_open = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     created_at = _stamps(cols["created"], "created", settings, bad) if "created" in cols else None
@@ -404,9 +424,9 @@ def tickets(
     good = np.zeros(n)
     rated = np.zeros(n)
     if "rating" in cols:
-        rating = _key(cols["rating"])
-        is_good = pc.or_(pc.starts_with(rating, "good"), pc.equal(rating, "satisfied"))
-        is_bad = pc.or_(pc.starts_with(rating, "bad"), pc.equal(rating, "unsatisfied"))
+        rating = _Coded(cols["rating"])
+        is_good = rating.map(lambda k: pc.or_(pc.starts_with(k, "good"), pc.equal(k, "satisfied")))
+        is_bad = rating.map(lambda k: pc.or_(pc.starts_with(k, "bad"), pc.equal(k, "unsatisfied")))
         good = np.asarray(pc.fill_null(is_good, False).to_numpy(zero_copy_only=False), float)
         rated = good + np.asarray(pc.fill_null(is_bad, False).to_numpy(zero_copy_only=False), float)
     solved = on_time = None
@@ -595,11 +615,10 @@ def generic(
         name = agg.field
         where = np.ones(len(pos), dtype=bool)
         for header, wanted in agg.where.items():
-            cells = _key(_column(columns, header, f"aggregations.{name}.where"))
+            cells = _Coded(_column(columns, header, f"aggregations.{name}.where"))
             allowed = pa.array([_normal(v) for v in wanted])
-            where &= np.asarray(
-                pc.is_in(cells, value_set=allowed).to_numpy(zero_copy_only=False), dtype=bool
-            )
+            chosen = cells.map(functools.partial(pc.is_in, value_set=allowed))
+            where &= np.asarray(chosen.to_numpy(zero_copy_only=False), dtype=bool)
         op = agg.op
         if op in ("count", "count_where", "share_where"):
             hit = where if op != "count" else np.ones(len(pos), dtype=bool)

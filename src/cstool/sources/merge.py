@@ -11,6 +11,7 @@ in the config's order. Every value keeps where it came from (`SourcesResult.prov
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,12 +131,10 @@ def merge_sources(
     reports = []
     problems: list[Problem] = []
     paths = [source_path(spec, root) for spec in settings.sources]
-    raws: list[RawTable | None] = list(_read_all(settings, paths))
+    prepared = _prepare_all(settings, paths, table, keys)
     for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
-        raw_source, raws[k - 1] = raws[k - 1], None  # each source's text freed once used
-        supplied, report = read_source(spec, path, settings, table, keys, raw_source)
-        del raw_source
+        supplied, report = prepared[k - 1]  # the source's text is freed already
         problems.extend(report.problems)
         conflicts: dict[str, int] = {}
         examples: list[str] = []
@@ -197,8 +196,12 @@ class _Keys:
 
     ids: pa.Array
     emails: pa.Array
-    domains: pa.Array
     id_header: str | None
+
+    @functools.cached_property
+    def domains(self) -> pa.Array:
+        """Only a source with `match = "domain"` asks for them."""
+        return email_domains(self.emails)
 
 
 def _customer_keys(table: Table) -> _Keys:
@@ -207,7 +210,7 @@ def _customer_keys(table: Table) -> _Keys:
     frame = table.frame
     ids = _arrow_text(frame["customer_id"])
     emails = normal_emails(pa.chunked_array([_arrow_text(frame["email"])]))
-    return _Keys(ids, emails, email_domains(emails), table.headers.get("customer_id"))
+    return _Keys(ids, emails, table.headers.get("customer_id"))
 
 
 def _arrow_text(series: pd.Series) -> pa.Array:
@@ -277,20 +280,51 @@ def _source_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"columns": {}, "input": plain_input})
 
 
-def _read_all(settings: Settings, paths: list[Path]) -> list[RawTable]:
-    """Every source file parsed, side by side (Arrow's CSV parser releases the GIL)."""
+def _prepare_all(
+    settings: Settings, paths: list[Path], table: Table, keys: _Keys
+) -> list[tuple[Supplied, SourceReport]]:
+    """Every source read, matched and aggregated, side by side (biggest file first).
+
+    Arrow's parser and kernels release the GIL, so the sources overlap on the cores. Errors
+    come out as if the sources were read in the config's order, all of them first, then
+    matched in that order: the first file that cannot be read, else the first source
+    whose rows cannot be placed.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from cstool.read import read_raw
 
     plain = _source_settings(settings)
-    sheets = [spec.sheet for spec in settings.sources]
-    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1) or 1) as pool:
-        futures = [
-            pool.submit(read_raw, path, plain, sheet=sheet)
-            for path, sheet in zip(paths, sheets, strict=True)
-        ]
-        return [future.result() for future in futures]
+    read_failed: list[BaseException | None] = [None] * len(paths)
+
+    def prepare(k: int) -> tuple[Supplied, SourceReport]:
+        spec, path = settings.sources[k], paths[k]
+        try:
+            raw = read_raw(path, plain, sheet=spec.sheet)
+        except BaseException as exc:
+            read_failed[k] = exc
+            raise
+        return read_source(spec, path, settings, table, keys, raw)
+
+    workers = min(len(paths), os.cpu_count() or 1) or 1
+    order = sorted(range(len(paths)), key=lambda k: -_size(paths[k]))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {k: pool.submit(prepare, k) for k in order}
+        done = [(futures[k].exception(), k) for k in range(len(paths))]
+    for failure in read_failed:
+        if failure is not None:
+            raise failure
+    for failure, _ in done:
+        if failure is not None:
+            raise failure
+    return [futures[k].result() for k in range(len(paths))]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def read_source(
@@ -452,8 +486,10 @@ def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
         return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     # Arrow's lookup releases the GIL: big sources are looked up in slices side by side.
+    # Each slice hashes the whole value set again, so only where the cells outnumber it
+    # several times over (5M tickets among 1M customers) is that worth the extra CPU.
     workers = os.cpu_count() or 1
-    if workers < 2 or len(cells) < 1_000_000:
+    if workers < 2 or len(cells) < max(1_000_000, 4 * len(value_set)):
         return look_up(cells)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -466,7 +502,6 @@ def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
 def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
     """Rows repeating an earlier row's record ID (a subscription, ticket or response)."""
     import numpy as np
-    import pandas as pd
     import pyarrow.compute as pc
 
     record = found.roles.get("record")
@@ -483,8 +518,20 @@ def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndar
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
         pass
     cells = pc.utf8_trim_whitespace(cells)
-    ids = pd.Series(cells, dtype="string")
-    return (ids.duplicated() & ids.notna() & (ids != "")).to_numpy(dtype=bool, na_value=False)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    # Codes number the distinct IDs in the order they first appear: a row repeats an earlier
+    # one exactly when its code is not above every code before it.
+    encoded = pc.dictionary_encode(cells)
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
+    codes = codes.astype(np.int64)
+    blank = pc.index(encoded.dictionary, "").as_py()
+    if blank >= 0:
+        codes[codes == blank] = -1  # empty IDs repeat nothing
+    seen = np.maximum.accumulate(codes)
+    repeated = np.zeros(n, dtype=bool)
+    repeated[1:] = codes[1:] <= seen[:-1]
+    return repeated & (codes >= 0)
 
 
 def _ignored(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
