@@ -407,10 +407,12 @@ def write_files(items: Iterable[tuple[Path, bytes]]) -> list[Path]:
     """
     import stat
 
-    by_folder: dict[Path, list[tuple[Path, bytes]]] = {}
+    grouped: dict[str, list[tuple[Path, bytes]]] = {}  # by folder name: no Path hashing
     for path, data in items:
-        path = Path(path)
-        by_folder.setdefault(path.parent, []).append((path, data))
+        if not isinstance(path, Path):
+            path = Path(path)
+        grouped.setdefault(os.path.dirname(str(path)), []).append((path, data))
+    by_folder = {files[0][0].parent: files for files in grouped.values()}
     changed: dict[Path, list[tuple[Path, bytes]]] = {}
     empty: set[Path] = set()
     written: list[Path] = []
