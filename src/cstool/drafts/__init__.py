@@ -195,8 +195,8 @@ def _drafts(
     from_name = outreach.owner_name or None
     out: list[Draft] = []
     rendered: dict[tuple[Any, ...], str] = {}  # finished subject or body by render_key
-    for i in range(len(where)):
-        values: dict[str, Any] = dict(zip(keys, (column[i] for column in lists), strict=True))
+    for i, row in enumerate(zip(*lists, strict=True)):  # rows as tuples, transposed in C
+        values: dict[str, Any] = dict(zip(keys, row, strict=True))
         values.update(constants)
         texts = reasons[i].split("; ") if reasons[i] else []
         names_due = triggers[i].split(",") if triggers[i] else []

@@ -224,21 +224,25 @@ def eml_bytes(draft: Draft) -> bytes:
     """The draft as an `.eml` file (CRLF, UTF-8 body, X-Unsent: 1); needs `draft.to`."""
     if not draft.to:
         raise ValueError(f"draft for {draft.customer_id!r} has no address")
-    headers: list[str] = []
-    if draft.from_address:
-        headers.append(fold("From", address(draft.from_name, draft.from_address)))
-    headers.append(fold("To", address(draft.name, draft.to)))
-    headers.append(fold("Subject", subject_value(draft.subject)))
-    headers.append(f"Date: {_date_header(draft.as_of)}")
-    headers.append(f"Message-ID: {message_id(draft)}")
+    sender = _from_header(draft.from_name, draft.from_address) if draft.from_address else ""
     encoding, body = body_part(draft.body)
-    headers += [
-        "X-Unsent: 1",
-        "MIME-Version: 1.0",
-        'Content-Type: text/plain; charset="utf-8"',
-        f"Content-Transfer-Encoding: {encoding}",
-    ]
-    return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
+    head = (
+        f"{sender}{fold('To', address(draft.name, draft.to))}\r\n"
+        f"{fold('Subject', subject_value(draft.subject))}\r\n"
+        f"Date: {_date_header(draft.as_of)}\r\n"
+        f"Message-ID: {message_id(draft)}\r\n"
+        "X-Unsent: 1\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+@lru_cache(maxsize=16)
+def _from_header(name: str | None, addr: str) -> str:
+    """`From: …` and its CRLF: the same for every draft of a run, so made once."""
+    return fold("From", address(name, addr)) + "\r\n"
 
 
 def text_bytes(draft: Draft) -> bytes:
