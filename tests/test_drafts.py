@@ -328,3 +328,54 @@ def test_write_outbox_writes_eml_and_txt(tmp_path: Path) -> None:
     first = {p.name: p.read_bytes() for p in paths}
     again = write_outbox(drafts.values(), tmp_path / "out")
     assert {p.name: p.read_bytes() for p in again} == first
+
+
+def test_a_rendered_text_is_reused_only_for_the_same_values_of_the_same_type() -> None:
+    from cstool.drafts.sandbox import render_key
+
+    template = compile_template("{{ mrr }} {{ reasons | join('+') }}", "t", VARIABLES)
+    other = compile_template("{{ mrr }} {{ reasons | join('+') }}", "u", VARIABLES)
+    assert template.cstool_names == ("mrr", "reasons")  # type: ignore[attr-defined]
+    cases = [1, 1.0, True, 0.0, -0.0, "1", "", None]
+    keys = [render_key(template, {"mrr": v, "reasons": ["a"], "name": v}) for v in cases]
+    assert len(set(keys)) == len(cases)  # equal in Python, printed differently: all distinct
+    texts = [render(template, {"mrr": v, "reasons": ["a"]}) for v in cases]
+    assert texts == ["1 a", "1.0 a", "True a", "0.0 a", "-0.0 a", "1 a", " a", "None a"]
+    same = {"mrr": 5, "reasons": ["a", "b"], "name": "ignored: not read by the template"}
+    assert render_key(template, same) == render_key(template, {**same, "name": "x"})
+    assert render_key(template, same) != render_key(other, same)  # keyed by template
+    assert render_key(template, {**same, "reasons": ["a+b"]}) != render_key(template, same)
+    assert render_key(template, {**same, "mrr": object()}) is None  # not keyed: rendered
+
+
+def test_drafts_of_many_follow_ups_equal_each_drafted_alone(tmp_path: Path) -> None:
+    # Many rows share the values a template reads (reused renders), some differ slightly.
+    rows = []
+    for i in range(60):
+        name = ["Ann Lee", "Ann Lee", "Bob Stone", "Zoë Ågren", "Acme Ltd", ""][i % 6]
+        nps = ["", "3", "9", "0"][i % 4]
+        tickets = str(i % 3)
+        mrr = ["300", "300.5", "0", "299.99", ""][i % 5]
+        renewal = ["2026-06-10", "2026-06-02", "2026-06-01", ""][i % 4]
+        touch = ["2026-04-01", "2026-05-31", "2026-01-01"][i % 3]
+        rows.append(
+            f"C{i:03d},{name},c{i}@example.com,Pro,{mrr},2022-01-10,{touch},{renewal},"
+            f"{nps},{tickets},{2 + i % 7},{3 + i % 5},{1 + i % 8}"
+        )
+    toml = """
+        [outreach.templates.red]
+        subject = "{{ reasons | join('; ') }} {{ mrr }}"
+        body = "{% for r in reasons %}{{ loop.index }} {{ r }}\\n{% endfor %}{{ health }} {{ nps }}"
+    """
+    root = workspace(tmp_path, toml, rows)
+    from cstool.config import load_settings
+
+    settings = load_settings(root / "cstool.toml")
+    frame = frame_for(root / "customers.csv", settings)
+    due = due_followups(frame, settings, AS_OF, AS_OF)
+    assert len(due) > 40
+    together = draft_messages(due, frame, settings, AS_OF)
+    alone = [draft_messages(due.iloc[[i]], frame, settings, AS_OF)[0] for i in range(len(due))]
+    assert together == alone
+    assert len({d.template for d in together}) >= 3
+    assert len({d.body for d in together}) < len(together)  # some were shared

@@ -7,8 +7,12 @@ and bodies, and to what EmailMessage itself would have said for the same draft.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
+import hashlib
+import re
 from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -17,8 +21,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cstool.drafts import Draft
-from cstool.render.eml import MAX_NAME_CHARS, body_part, display_name, eml_bytes, header_text
+from cstool.drafts import Draft, outbox_name
+from cstool.render.eml import (
+    MAX_NAME_CHARS,
+    body_part,
+    display_name,
+    eml_bytes,
+    header_text,
+    message_id,
+    subject_value,
+)
 
 AS_OF = date(2026, 6, 1)
 HEADERS = {
@@ -221,3 +233,74 @@ def test_any_text_reads_back_and_adds_no_header(name: str, subject: str, body: s
         # a long non-ASCII name may be cut (see the test above); the rest must still hold
         made = draft("x", subject, body)
     check_round_trip(made)
+
+
+# The fast paths (printable ASCII, no base64 unless chosen, a length test for long words, an
+# alphanumeric ID) against the definitions they replaced, kept here word for word.
+def header_text_by_definition(text: str) -> str:
+    return " ".join(re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029]+", " ", text).split())
+
+
+def body_part_by_definition(body: str) -> tuple[str, bytes]:
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    raw = text.replace("\n", "\r\n").encode("utf-8")
+    if raw.isascii() and max(map(len, text.split("\n"))) <= 78:
+        return "7bit", raw
+    quoted = binascii.b2a_qp(raw, quotetabs=False, istext=True, header=False)
+    encoded = base64.encodebytes(raw).replace(b"\n", b"\r\n")
+    if len(encoded) < len(quoted):
+        return "base64", encoded
+    return "quoted-printable", quoted
+
+
+def message_id_by_definition(made: Draft) -> str:
+    digest = hashlib.sha256(f"{made.as_of.isoformat()}\x00{made.customer_id}".encode())
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", made.customer_id).strip("-").lower()[:40]
+    day = made.as_of.strftime("%Y%m%d")
+    return f"<{day}.{readable or 'customer'}-{digest.hexdigest()[:12]}@cstool.invalid>"
+
+
+# ASCII-heavy text (where the fast paths apply) and anything else
+ASCII_TEXT = st.text(st.characters(max_codepoint=127), max_size=200)
+LINES = st.lists(st.sampled_from(["", " ", "  ", "\t", "=", "x" * 78, "y" * 79, "ü", "a b"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(ASCII_TEXT, TEXT, LINES.map("".join)))
+def test_header_text_is_the_definition(text: str) -> None:
+    assert header_text(text) == header_text_by_definition(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    body=st.one_of(
+        ASCII_TEXT, TEXT, LINES.map("\n".join), LINES.map("\r\n".join), st.text(max_size=3000)
+    )
+)
+def test_body_part_is_the_definition(body: str) -> None:
+    assert body_part(body) == body_part_by_definition(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(customer_id=st.one_of(ASCII_TEXT, TEXT, st.from_regex(r"[A-Za-z0-9]{0,60}", fullmatch=True)))
+def test_message_id_is_the_definition(customer_id: str) -> None:
+    made = Draft(customer_id, None, "a@b.example", "s", "b\n", "renewal", AS_OF, "en")
+    assert message_id(made) == message_id_by_definition(made)
+
+
+@settings(max_examples=300, deadline=None)
+@given(customer_id=st.one_of(ASCII_TEXT, TEXT, st.from_regex(r"[A-Za-z0-9]{0,90}", fullmatch=True)))
+def test_outbox_name_is_the_definition(customer_id: str) -> None:
+    safe = re.sub(r"[^\w.-]+", "_", customer_id).strip("._") or "customer"
+    if safe != customer_id or len(safe) > 80:
+        safe = f"{safe[:80]}-{hashlib.sha256(customer_id.encode()).hexdigest()[:8]}"
+    assert outbox_name(AS_OF, customer_id, ".eml") == f"2026-06-01-{safe}.eml"
+
+
+def test_a_subject_with_one_word_too_long_to_fold_is_encoded() -> None:
+    assert subject_value("x" * 69) == "x" * 69  # fits after `Subject: `
+    assert subject_value("x" * 70).startswith("=?utf-8?b?")
+    assert subject_value("a " + "x" * 70 + " b").startswith("=?utf-8?b?")
+    assert subject_value("word " * 30) == ("word " * 30).strip()

@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 MAX_SUBJECT_CHARS = 200
+_RENDERED_KEPT = 20_000  # distinct rendered texts kept per run (each at most 20,000 chars)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def _drafts(
     root: Path | None,
     config_path: Path | None,
 ) -> list[Draft]:
-    from cstool.drafts.sandbox import render, template_globals
+    from cstool.drafts.sandbox import render, render_key, template_globals
 
     outreach = settings.outreach
     if templates is None:
@@ -193,8 +194,9 @@ def _drafts(
     from_address = outreach.from_address or None
     from_name = outreach.owner_name or None
     out: list[Draft] = []
-    for i in range(len(where)):
-        values: dict[str, Any] = dict(zip(keys, (column[i] for column in lists), strict=True))
+    rendered: dict[tuple[Any, ...], str] = {}  # finished subject or body by render_key
+    for i, row in enumerate(zip(*lists, strict=True)):  # rows as tuples, transposed in C
+        values: dict[str, Any] = dict(zip(keys, row, strict=True))
         values.update(constants)
         texts = reasons[i].split("; ") if reasons[i] else []
         names_due = triggers[i].split(",") if triggers[i] else []
@@ -204,8 +206,20 @@ def _drafts(
         template = templates.reasons.get(chosen)
         if template is None:
             template = templates.plays[chosen.removeprefix("play:")]
-        subject = _one_line(render(template.subject, values))
-        body = _tidy(render(template.body, values))
+        # Many follow-ups share the few values a template reads (a subject often reads none):
+        # each distinct one is rendered once (sandbox.render_key says why that is exact).
+        subject_key = render_key(template.subject, values)
+        subject = rendered.get(subject_key) if subject_key is not None else None
+        if subject is None:
+            subject = _one_line(render(template.subject, values))
+            if subject_key is not None and len(rendered) < _RENDERED_KEPT:
+                rendered[subject_key] = subject
+        body_key = render_key(template.body, values)
+        body = rendered.get(body_key) if body_key is not None else None
+        if body is None:
+            body = _tidy(render(template.body, values))
+            if body_key is not None and len(rendered) < _RENDERED_KEPT:
+                rendered[body_key] = body
         out.append(
             Draft(
                 customer_id=ids[i],
@@ -377,6 +391,8 @@ _UNSAFE_NAME = re.compile(r"[^\w.-]+")
 
 def outbox_name(as_of: date, customer_id: str, suffix: str) -> str:
     """`<as_of>-<customer_id sanitised><suffix>`, stable; a changed ID gets a short hash."""
+    if customer_id.isascii() and customer_id.isalnum() and len(customer_id) <= 80:
+        return f"{as_of.isoformat()}-{customer_id}{suffix}"  # nothing to sanitise
     safe = _UNSAFE_NAME.sub("_", customer_id).strip("._") or "customer"
     if safe != customer_id or len(safe) > 80:
         digest = hashlib.sha256(customer_id.encode("utf-8")).hexdigest()[:8]

@@ -228,8 +228,41 @@ def compile_template(
         ) from None
     template = env.template_class.from_code(env, code, env.make_globals(None), None)
     template.cstool_first_line = first_line  # type: ignore[attr-defined]
+    # The variables it reads: a render is a function of their values alone (see render_key).
+    template.cstool_names = tuple(sorted(undeclared & known))  # type: ignore[attr-defined]
     template.cstool_loops = any(True for _ in tree.find_all(nodes.For))  # type: ignore[attr-defined]
     return template
+
+
+_KEYED_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def render_key(template: Template, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What a render of `template` with `values` depends on, as a hashable key (or None).
+
+    A render is a pure function of the variables the template names: the sandbox has no
+    clock, no randomness, no loader and no state carried between renders (the loop budget
+    restarts each time), and the globals are fixed. So two renders with equal keys give
+    the same text, or the same error. Each value is keyed with its type, so 1, 1.0 and True
+    (equal in Python, printed differently) differ; a float by its repr (0.0 and -0.0 too).
+    None when a value is of another type: then the caller renders without a key.
+    """
+    names: tuple[str, ...] | None = getattr(template, "cstool_names", None)
+    if names is None:  # not made by compile_template
+        return None
+    key: list[Any] = [id(template)]
+    for name in names:
+        value = values[name]
+        kind = type(value)
+        if kind in _KEYED_TYPES:
+            key += (kind, value)
+        elif kind is float:
+            key += (kind, repr(value))
+        elif kind is list and all(type(item) is str for item in value):
+            key += (kind, tuple(value))
+        else:
+            return None
+    return tuple(key)
 
 
 def template_globals() -> dict[str, Any]:

@@ -55,16 +55,28 @@ _LONGEST_WORD = MAX_LINE - len("Subject: ")  # a longer word cannot be folded: e
 
 def header_text(text: str) -> str:
     """A header-safe single line: line breaks and control characters become one space."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        # Printable ASCII splits only at spaces: already one line unless it has edge spaces.
+        return text.strip(" ")
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def message_id(draft: Draft) -> str:
     """`<asof.customerid-hash@cstool.invalid>`: the same draft day and customer, the same ID."""
-    digest = hashlib.sha256(
-        f"{draft.as_of.isoformat()}\x00{draft.customer_id}".encode()
-    ).hexdigest()[:12]
-    readable = _ID_PART.sub("-", draft.customer_id).strip("-").lower()[:40] or "customer"
-    return f"<{draft.as_of.strftime('%Y%m%d')}.{readable}-{digest}@cstool.invalid>"
+    iso, compact = _day_texts(draft.as_of)
+    customer_id = draft.customer_id
+    digest = hashlib.sha256(f"{iso}\x00{customer_id}".encode()).hexdigest()[:12]
+    if customer_id.isascii() and customer_id.isalnum():  # nothing for _ID_PART to replace
+        readable = customer_id.lower()[:40]
+    else:
+        readable = _ID_PART.sub("-", customer_id).strip("-").lower()[:40] or "customer"
+    return f"<{compact}.{readable}-{digest}@cstool.invalid>"
+
+
+@lru_cache(maxsize=64)
+def _day_texts(day: date) -> tuple[str, str]:
+    """The day as `2026-11-23` and `20261123` (made once per day, not once per message)."""
+    return day.isoformat(), day.strftime("%Y%m%d")
 
 
 def encoded_words(text: str) -> str:
@@ -92,6 +104,8 @@ def _needs_encoding(text: str) -> bool:
     """Non-ASCII, something a reader would decode (`=?`), or a word too long to fold."""
     if not text.isascii() or "=?" in text:
         return True
+    if len(text) <= _LONGEST_WORD:
+        return False  # no word can be longer than the text
     return any(len(word) > _LONGEST_WORD for word in text.split(" "))
 
 
@@ -185,38 +199,50 @@ def _date_header(day: date) -> str:
 
 def body_part(body: str) -> tuple[str, bytes]:
     """(Content-Transfer-Encoding, the encoded body with CRLF line ends, ending in CRLF)."""
-    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    text = body.replace("\r\n", "\n").replace("\r", "\n") if "\r" in body else body
     if not text.endswith("\n"):
         text += "\n"
     raw = text.replace("\n", "\r\n").encode("utf-8")
-    if raw.isascii() and max(map(len, text.split("\n"))) <= MAX_LINE:
+    if raw.isascii() and _LONG_LINE.search(text) is None:
         return "7bit", raw
     quoted = binascii.b2a_qp(raw, quotetabs=False, istext=True, header=False)
-    encoded = base64.encodebytes(raw).replace(b"\n", b"\r\n")
-    if len(encoded) < len(quoted):
-        return "base64", encoded
+    if _base64_size(len(raw)) < len(quoted):
+        return "base64", base64.encodebytes(raw).replace(b"\n", b"\r\n")
     return "quoted-printable", quoted
+
+
+_LONG_LINE = re.compile(rf"[^\n]{{{MAX_LINE + 1}}}")  # a line longer than MAX_LINE
+
+
+def _base64_size(n: int) -> int:
+    """len(base64.encodebytes(n bytes)) with CRLF line ends: 76 characters per 57 bytes."""
+    whole, rest = divmod(n, 57)
+    return whole * 78 + (4 * -(-rest // 3) + 2 if rest else 0)
 
 
 def eml_bytes(draft: Draft) -> bytes:
     """The draft as an `.eml` file (CRLF, UTF-8 body, X-Unsent: 1); needs `draft.to`."""
     if not draft.to:
         raise ValueError(f"draft for {draft.customer_id!r} has no address")
-    headers: list[str] = []
-    if draft.from_address:
-        headers.append(fold("From", address(draft.from_name, draft.from_address)))
-    headers.append(fold("To", address(draft.name, draft.to)))
-    headers.append(fold("Subject", subject_value(draft.subject)))
-    headers.append(f"Date: {_date_header(draft.as_of)}")
-    headers.append(f"Message-ID: {message_id(draft)}")
+    sender = _from_header(draft.from_name, draft.from_address) if draft.from_address else ""
     encoding, body = body_part(draft.body)
-    headers += [
-        "X-Unsent: 1",
-        "MIME-Version: 1.0",
-        'Content-Type: text/plain; charset="utf-8"',
-        f"Content-Transfer-Encoding: {encoding}",
-    ]
-    return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
+    head = (
+        f"{sender}{fold('To', address(draft.name, draft.to))}\r\n"
+        f"{fold('Subject', subject_value(draft.subject))}\r\n"
+        f"Date: {_date_header(draft.as_of)}\r\n"
+        f"Message-ID: {message_id(draft)}\r\n"
+        "X-Unsent: 1\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+@lru_cache(maxsize=16)
+def _from_header(name: str | None, addr: str) -> str:
+    """`From: …` and its CRLF: the same for every draft of a run, so made once."""
+    return fold("From", address(name, addr)) + "\r\n"
 
 
 def text_bytes(draft: Draft) -> bytes:
