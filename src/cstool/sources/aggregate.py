@@ -379,7 +379,7 @@ def subscriptions(
     last_end = groups["ended"].max()
     out.values["churned_at"] = last_end.where(churned)
     out.lines["churned_at"] = first_line
-    live = rows[rows["rank"] > STATUS_RANK["churned"]]
+    live = rows.loc[rows["rank"] > STATUS_RANK["churned"], ["pos", "line", "period_end"]]
     live_groups = live.groupby("pos", sort=True)
     renewal = live_groups["period_end"].min()
     out.values["renewal_date"] = renewal
@@ -390,8 +390,15 @@ def subscriptions(
     out.values["signup_date"] = groups["start"].min()
     out.lines["signup_date"] = first_line
     # The plan of the biggest subscription still alive, else of the newest one.
-    ordered = rows.sort_values(["pos", "rank", "mrr", "line"], kind="stable")
-    top = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    # (pos, rank, mrr, line) ascending, the last row per pos: one lexsort of the arrays (the
+    # line makes every key distinct, so it is the order a stable frame sort gives).
+    where = rows["pos"].to_numpy()
+    order = np.lexsort(
+        (rows["line"].to_numpy(), rows["mrr"].to_numpy(), rows["rank"].to_numpy(), where)
+    )
+    ends = np.ones(len(order), dtype=bool)
+    ends[:-1] = where[order[1:]] != where[order[:-1]]
+    top = rows[["pos", "plan", "line"]].iloc[order[ends]].set_index("pos")
     out.values["plan"] = top["plan"].astype(_text_dtype())
     out.lines["plan"] = top["line"]
     return out, bad
