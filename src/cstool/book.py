@@ -281,9 +281,10 @@ class Book:
         """The customer file, read and validated (raises DataError listing every problem)."""
         from cstool.pipeline import load_table
 
-        self.check_rules()  # a rule with a syntax error fails before a big file is read
         self._step(f"reading {self.path.name}")
-        table = load_table(self.path, self.settings, self.options)
+        # A rule with a syntax error fails before the file's problems are reported; the
+        # check runs while the file is parsed on another thread.
+        table = load_table(self.path, self.settings, self.options, meanwhile=self.check_rules)
         # Sources (issue 14): the [[sources]] exports merged onto the validated table.
         if self.settings.sources:
             self._step("joining the sources")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,27 +32,46 @@ class ReadOptions:
     sheet: str | int | None = None  # a workbook's sheet (name or 0-based position)
 
 
-def load_table(path: Path, settings: Settings, options: ReadOptions | None = None) -> Table:
-    """Read and validate a customer table; raises DataError listing every problem."""
+def load_table(
+    path: Path,
+    settings: Settings,
+    options: ReadOptions | None = None,
+    *,
+    meanwhile: Callable[[], object] | None = None,
+) -> Table:
+    """Read and validate a customer table; raises DataError listing every problem.
+
+    `meanwhile` runs on this thread while the file is read and parsed on another (the
+    book's rule check, which imports pandas: Arrow parses without the GIL, so the two
+    overlap); its error comes first, before any problem of the file.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
-    from cstool.read import in_sheet, read_bytes, read_raw
+    from cstool.read import in_sheet, read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(read_bytes, Path(path))  # the disk read overlaps importing Arrow
-        _import_pandas_meanwhile()
-        content = reading.result()
-    raw = read_raw(
+    _import_readers()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read")
+    reading = pool.submit(
+        read_raw,
         path,
         settings,
         encoding=options.encoding,
         delimiter=options.delimiter,
-        content=content,
         sheet=options.sheet,
     )
-    del content
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        import pandas  # noqa: F401  (validating needs it: imported while Arrow parses)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # the error now, not after the read
+        raise
+    try:
+        raw = reading.result()
+    finally:
+        pool.shutdown(wait=True)
     if options.rejects is not None and _same_path(options.rejects, path):
         raise UsageError(
             f"{options.rejects}: refusing to write over the input file; choose another name"
@@ -87,26 +107,15 @@ def _same_path(a: Path, b: Path) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _import_pandas_meanwhile() -> None:
-    """Start importing pandas on a thread while Arrow parses the file.
+def _import_readers() -> None:
+    """Import numpy and Arrow on this thread before the reading thread starts.
 
-    The parse runs without the GIL, so the 0.3 s import overlaps it; a later `import
-    pandas` waits for this one. Arrow and numpy are imported first, here, so the two
-    threads never import the same module.
+    The reading thread and this one (importing pandas) then never import the same module
+    at the same time.
     """
-    import sys
-    import threading
-
-    if "pandas" in sys.modules:
-        return
     import numpy  # noqa: F401
     import pyarrow.compute
     import pyarrow.csv  # noqa: F401
-
-    def load() -> None:
-        import pandas  # noqa: F401
-
-    threading.Thread(target=load, name="import-pandas", daemon=True).start()
 
 
 def scored_frame(

@@ -369,7 +369,7 @@ class Store:
 
     def _check_schema(self) -> None:
         """Refuse an SQLite file that is not a cstool store (reads only)."""
-        with self._errors():
+        with self._errors(), self._snapshot():
             version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {
                 str(r[0])
@@ -399,6 +399,19 @@ class Store:
                 f"schema version {version}, tables {listed})",
                 hint="point --db / CSTOOL_DB at another file, or move this one away",
             )
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the file: another process creating the store
+        commits its tables and its version together, and these reads see both or neither
+        (read one statement at a time, the version could be read before and the tables
+        after, and a new store look like another program's)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("COMMIT")
 
     def _migrate_in_memory(self) -> None:
         """Read an older store through a migrated copy in memory; the file stays as it is."""
