@@ -208,6 +208,19 @@ def test_a_syntax_error_is_reported_before_the_file_is_read(tmp_path: Path) -> N
     assert "segment 'X'" in err and "ends too early" in err
 
 
+def test_a_syntax_error_comes_before_the_problems_of_a_bad_file(tmp_path: Path) -> None:
+    # The file is parsed on a thread while the rules are checked: the rule error still wins.
+    config = write_config(tmp_path, '[[segments]]\nname = "X"\nwhen = "mrr >"\ncadence_days = 7\n')
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "customer_id,value_delivery,issue_resolution,growth_strategy\nA,11,x,3\nA,2,2,2\n"
+    )
+    code, out, err = run("score", str(bad), "--config", str(config))
+    assert code == 2
+    assert "segment 'X'" in err and "ends too early" in err
+    assert "problem" not in err and out == ""
+
+
 def test_a_date_compared_with_a_number_is_refused(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, '[[segments]]\nname = "Old"\nwhen = "signup_date > 90"\ncadence_days = 7\n'
