@@ -18,7 +18,7 @@ from cstool.config import Settings
 from cstool.kpis import portfolio
 from cstool.render.html import html_report
 from tests.test_backtest import random_history
-from tests.test_html_chromium import BROWSER_HOSTS, CHART_COLOURS, _Proxy, chart_pixels, screenshot
+from tests.test_html_chromium import CHART_COLOURS, _Proxy, chart_pixels, page_requests, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser: seconds per test
 
@@ -72,5 +72,5 @@ def test_churn_section_renders_its_bars_and_roc_curve_offline(
     assert blue[640:].sum() > 10 * blue[:640].sum()
     assert red[:640].sum() > 10 * red[640:].sum()
 
-    asked = [line for line in recording_proxy.requests if not any(h in line for h in BROWSER_HOSTS)]
+    asked = page_requests(recording_proxy.requests, tmp_path)
     assert asked == [], f"the page asked the network for {asked}"

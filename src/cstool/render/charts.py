@@ -78,6 +78,15 @@ def _style(ax: Any) -> None:
     ax.set_axisbelow(True)
 
 
+def _whole_numbers(axis: Any) -> None:
+    """Ticks on whole numbers only, for an axis of counts or money shown without decimals:
+    with few customers the default ticks 3.0, 3.2, … read as "3, 3, 3, 4"."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
+    axis.set_major_formatter("{x:,.0f}")
+
+
 def _title(ax: Any, text: str, *, color: str = "#1d2330", x: float = 0.0, ha: str = "left") -> None:
     """A title above the axes; plain text, since `set_title` would measure the whole axes
     to place itself (a third of a chart's drawing time)."""
@@ -144,6 +153,7 @@ def health_chart(frame: pd.DataFrame, settings: Settings) -> str:
     ax.set_xlim(0, 100)
     ax.set_xlabel("health", fontsize=9, color="#5f6b7a")
     ax.set_ylabel("customers", fontsize=9, color="#5f6b7a")
+    _whole_numbers(ax.yaxis)
     _style(ax)
     return _svg(fig, "health", "Health distribution")
 
@@ -191,7 +201,7 @@ def segment_chart(mix: pd.DataFrame) -> str:
         _style(ax)
         ax.grid(axis="x", color="#e9edf3", linewidth=0.8)
         ax.grid(axis="y", visible=False)
-        ax.xaxis.set_major_formatter("{x:,.0f}")
+        _whole_numbers(ax.xaxis)
     return _svg(fig, "segments", "Segment mix: customers and MRR per segment")
 
 
@@ -208,10 +218,22 @@ def band_chart(frame: pd.DataFrame) -> str:
     labels = [f"{t:,.0f}\n{c:,} customers" for t, c in zip(totals, counts, strict=True)]
     ax.bar_label(bars, labels=labels, fontsize=8, color="#1d2330", padding=2)
     ax.margins(y=0.25)
-    ax.yaxis.set_major_formatter("{x:,.0f}")
+    _whole_numbers(ax.yaxis)
     ax.set_ylabel("MRR", fontsize=9, color="#5f6b7a")
     _style(ax)
     return _svg(fig, "bands", "MRR by health band")
+
+
+DATED_TICKS = 6  # up to this many snapshots, the trend charts label each one's day
+
+
+def _day_labels(days: list[Any]) -> list[str]:
+    """`Aug 31`, `Sep 30`, …; with the year (`Dec 31 '25`) when the days span two years."""
+    import pandas as pd
+
+    stamps = [pd.Timestamp(day) for day in days]
+    two_years = len({stamp.year for stamp in stamps}) > 1
+    return [f"{s:%b} {s.day}" + (f" '{s:%y}" if two_years else "") for s in stamps]
 
 
 def trend_chart(trend: pd.DataFrame) -> str:
@@ -227,20 +249,29 @@ def trend_chart(trend: pd.DataFrame) -> str:
         ax.plot(days, values, color=ACCENT, marker="o", markersize=3.5, linewidth=1.6)
         if days:  # every chart spans all snapshots, even one with a single value
             pad = pd.Timedelta(days=1 if len(days) > 1 else 3)
+            if len(days) <= DATED_TICKS:  # room for the first and last day's label
+                pad = max(pad, (pd.Timestamp(max(days)) - pd.Timestamp(min(days))) * 0.07)
             ax.set_xlim(pd.Timestamp(min(days)) - pad, pd.Timestamp(max(days)) + pad)
         _title(ax, KPIS[name].label)
-        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        concise = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
-        concise.show_offset = False  # the year sits in the tick labels where it changes
-        ax.xaxis.set_major_formatter(concise)
+        if 0 < len(days) <= DATED_TICKS:
+            # Few snapshots: a tick on each, labelled with its day (month-end snapshots
+            # under month ticks read as the next month's).
+            ax.set_xticks(days, _day_labels(days))
+        else:
+            locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
+            ax.xaxis.set_major_locator(locator)
+            concise = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+            concise.show_offset = False  # the year sits in the tick labels where it changes
+            ax.xaxis.set_major_formatter(concise)
         if KPIS[name].kind in ("count", "money"):
-            ax.yaxis.set_major_formatter("{x:,.0f}")
+            _whole_numbers(ax.yaxis)
         if np.isnan(values).all():
+            ax.set_yticks([])  # no values: no scale to read
+            # A change needs two snapshots; a level missing from several was never measured.
             ax.text(
                 0.5,
                 0.5,
-                "needs two snapshots",
+                "needs two snapshots" if len(days) < 2 else "not measured in the snapshots",
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
@@ -303,7 +334,7 @@ def movements_chart(frame: pd.DataFrame, period: str) -> str:
     )
     ax.axhline(0, color="#5f6b7a", linewidth=0.8)
     ax.set_xticks(x, [mathtext_safe(label) for label in labels])
-    ax.yaxis.set_major_formatter("{x:,.0f}")
+    _whole_numbers(ax.yaxis)
     ax.set_ylabel("MRR", fontsize=9, color="#5f6b7a")
     ax.legend(fontsize=8, ncols=6, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
     _style(ax)
