@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from cstool.config import Settings
-from cstool.kpis.definitions import KPIS
+from cstool.kpis.definitions import BANDS, KPIS
 from cstool.render import charts
+from cstool.render.kpi_text import snapshot_dates_text
 
 MONTH_ENDS = ["2026-08-31", "2026-09-30", "2026-10-31", "2026-11-30"]
 
@@ -88,3 +89,52 @@ def test_health_and_segment_counts_have_whole_ticks() -> None:
     assert health[health.index("health") + 1 : health.index("customers")] == ["0", "1"]
     segments = _texts(charts.segment_chart(charts.segment_mix(frame)))
     assert segments[: segments.index("Rescue")] == ["0", "1"]  # one customer per segment
+
+
+def test_snapshot_dates_are_counted_in_words() -> None:
+    assert snapshot_dates_text(1, "2026-08-31", "2026-08-31") == "1 snapshot date (2026-08-31)"
+    assert (
+        snapshot_dates_text(24, "2024-12-31", "2026-11-30")
+        == "24 snapshot dates (2024-12-31 … 2026-11-30)"
+    )
+    assert snapshot_dates_text(2, None, None) == "2 snapshot dates"
+
+
+def _band_rates(churned: list[int], cases: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame({"cases": cases, "churned": churned}, index=list(BANDS))
+    frame["churn_rate"] = frame["churned"] / frame["cases"].where(frame["cases"] > 0)
+    return frame
+
+
+def _y_ticks(svg: str, label: str) -> list[str]:
+    texts = _texts(svg)
+    return [t for t in texts[: texts.index(label)] if t.endswith("%")]
+
+
+def test_churn_rates_get_ticks_that_differ() -> None:
+    nothing = _y_ticks(charts.churn_band_chart(_band_rates([0, 0, 0], [0, 2, 1])), "churn rate")
+    assert len(nothing) == len(set(nothing)) > 1  # was "0 %" nine times
+    small = _y_ticks(
+        charts.churn_band_chart(_band_rates([1, 2, 1], [200, 700, 900])),
+        "churn rate",
+    )
+    assert len(small) == len(set(small)) > 1 and any("." in t for t in small)
+
+
+def test_the_movements_chart_keeps_its_highest_point_inside() -> None:
+    frame = pd.DataFrame(
+        {
+            "start": pd.to_datetime(["2026-09-01", "2026-10-01", "2026-11-01"]),
+            "new_mrr": [40.0, 0, 0],
+            "expansion_mrr": [50.0, 0, 0],
+            "reactivation_mrr": [0.0, 0, 90],
+            "contraction_mrr": [0.0, 20, 0],
+            "churned_mrr": [80.0, 0, 0],
+            "net_new_mrr": [10.0, -20, 90],
+        }
+    )
+    texts = _texts(charts.movements_chart(frame, "month"))
+    ticks = [int(t.replace("\u2212", "-")) for t in texts if re.fullmatch("[\u2212-]?\\d+", t)]
+    # A tick above the +90 point and one below the -80 bar: both have room (an empty bar
+    # stacked at 90 used to pin the top of the axis there, cutting the point in half).
+    assert max(ticks) > 90 and min(ticks) < -80

@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from cstool.render import stdout
+from cstool.render.kpi_text import snapshot_dates_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,11 +143,11 @@ def backtest(result: BacktestResult, tuned: TuneResult | None = None) -> None:
     from rich.text import Text
 
     console = stdout()
-    span = f"{result.first} … {result.last}" if result.first else ""
+    dates = snapshot_dates_text(result.periods, result.first, result.last)
     console.print(
         Text(f"Backtest of health against churn · {result.cases:,} cases", style="bold"),
         Text(
-            f"from {result.periods} snapshot dates ({span}), {result.churned:,} churned",
+            f"from {dates}, {result.churned:,} churned",
             style="dim",
         ),
     )
@@ -185,7 +186,8 @@ def churn_section(check: ChurnCheck) -> None:
     console.print(
         Text("AUC of health: ", style="bold") + Text(auc),
         Text(
-            f"· {result.cases:,} cases from {result.periods} snapshot dates, "
+            f"· {result.cases:,} cases from "
+            f"{snapshot_dates_text(result.periods, None, None)}, "
             f"{result.churned:,} churned; 0.5 is chance",
             style="dim",
         ),

@@ -333,6 +333,10 @@ def movements_chart(frame: pd.DataFrame, period: str) -> str:
         label="net new",
     )
     ax.axhline(0, color="#5f6b7a", linewidth=0.8)
+    # The net-new line's highest and lowest points stay inside: an empty bar stacked on
+    # top (height 0 at the stack's top) would otherwise pin the axis there.
+    ax.use_sticky_edges = False
+    ax.margins(y=0.12)
     ax.set_xticks(x, [mathtext_safe(label) for label in labels])
     _whole_numbers(ax.yaxis)
     ax.set_ylabel("MRR", fontsize=9, color="#5f6b7a")
@@ -356,6 +360,7 @@ def period_label(day: Any, period: str) -> str:
 def churn_band_chart(by_band: pd.DataFrame) -> str:
     """Churn rate per health band as bars, each labelled with its rate and counts."""
     import numpy as np
+    from matplotlib.ticker import PercentFormatter
 
     rates = by_band.reindex(list(BANDS))
     shares = 100 * rates["churn_rate"].to_numpy(dtype=float, na_value=np.nan)
@@ -375,9 +380,15 @@ def churn_band_chart(by_band: pd.DataFrame) -> str:
     ]
     ax.bar_label(bars, labels=labels, fontsize=8, color="#1d2330", padding=2)
     ax.margins(y=0.3)
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter("{x:.0f} %")
-    ax.set_ylabel("churned within the horizon", fontsize=9, color="#5f6b7a")
+    highest = float(np.nan_to_num(shares).max())
+    if highest == 0:
+        ax.set_ylim(0, 10)  # nothing churned: a scale of 0–10 %, not ticks a hair apart
+    else:
+        ax.set_ylim(bottom=0)
+    # As many decimals as the scale needs: rates under 1 % read "0.2 %", not "0 %, 0 %, 0 %".
+    decimals = 0 if highest == 0 or highest >= 4 else 1 if highest >= 0.4 else 2
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=decimals, symbol=" %"))
+    ax.set_ylabel("churn rate", fontsize=9, color="#5f6b7a")
     _style(ax)
     return _svg(fig, "churn-bands", "Churn rate by health band")
 

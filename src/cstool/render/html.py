@@ -24,7 +24,7 @@ from cstool.render.charts import (
     segment_mix,
     trend_chart,
 )
-from cstool.render.kpi_text import format_kpi, kpi_change
+from cstool.render.kpi_text import format_kpi, kpi_change, snapshot_dates_text
 from cstool.render.style import BAND_COLOURS, MOVEMENT_COLOURS
 
 if TYPE_CHECKING:
@@ -479,11 +479,11 @@ def churn_section(check: ChurnCheck, settings: Settings) -> list[str]:
         parts += [f'<p class="note">{_e(check.needs)}</p>', "</section>"]
         return parts
     tone = "good" if result.reliable and result.verdict.startswith("health predicts") else ""
-    span = f"{result.first} … {result.last}" if result.first else ""
+    dates = snapshot_dates_text(result.periods, result.first, result.last)
     parts += [
         f'<p class="verdict {tone}"><strong>{_e(_sentence(result.verdict))}</strong></p>',
         f'<p class="note">{result.cases:,} cases (customers live in a snapshot) from '
-        f"{result.periods} snapshot dates ({_e(span)}); {result.churned:,} churned within "
+        f"{_e(dates)}; {result.churned:,} churned within "
         f"{result.horizon_days} days. An AUC of 0.5 is chance, 1 a perfect ranking of "
         "churners below stayers; the interval is a 95 % bootstrap.</p>",
         '<div class="grid2"><figure>',

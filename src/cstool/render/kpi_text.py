@@ -42,3 +42,12 @@ def kpi_change(name: str, now: float | None, then: float | None) -> tuple[str, s
     rising_is_good = better == "up"
     tone = "flat" if better == "neutral" else ("good" if (delta > 0) == rising_is_good else "bad")
     return f"{arrow} {text}", tone
+
+
+def snapshot_dates_text(periods: int, first: object, last: object) -> str:
+    """`1 snapshot date (2026-08-31)`, `24 snapshot dates (2024-12-31 … 2026-11-30)`."""
+    noun = "snapshot date" if periods == 1 else "snapshot dates"
+    if first is None or first == "":
+        return f"{periods:,} {noun}"
+    span = str(first) if first == last or last is None else f"{first} … {last}"
+    return f"{periods:,} {noun} ({span})"
