@@ -10,6 +10,7 @@ import pytest
 
 from cstool.config import Settings, settings_from_dict
 from cstool.kpis import SnapshotHistory, cohorts, movements, portfolio
+from cstool.kpis.movements import PERIODS, movements_and_cohorts
 from cstool.kpis.report import report_data, report_json
 from cstool.store import open_store
 
@@ -145,6 +146,31 @@ def test_daily_snapshots_give_the_same_monthly_figures() -> None:
     quarterly = movements(DAILY, "quarter")
     assert quarterly["start"].tolist() == [JAN]  # Q1 ends Apr 1: the last snapshot
     assert value(quarterly, 0, "mrr_end") == 430.0
+
+
+@pytest.mark.parametrize("frame", [MONTHLY, DAILY], ids=["monthly", "daily"])
+def test_frames_taken_one_after_the_other_give_what_their_concatenation_gives(
+    frame: pd.DataFrame,
+) -> None:
+    # As the report passes them: the stored rows, then today's table (here without
+    # signup_date and status, which the concatenation fills with missing values).
+    today = book(pd.Timestamp(2026, 4, 20))[["customer_id", "mrr"]].assign(
+        as_of=pd.Timestamp(2026, 4, 20)
+    )
+    joined = pd.concat([frame, today], ignore_index=True)
+    moves, table = movements_and_cohorts([frame, today], PERIODS)
+    expected_moves, expected_table = movements_and_cohorts(joined, PERIODS)
+    for period in PERIODS:
+        pd.testing.assert_frame_equal(moves[period], expected_moves[period])
+        pd.testing.assert_frame_equal(moves[period], movements(joined, period))
+    pd.testing.assert_frame_equal(table, expected_table)
+    pd.testing.assert_frame_equal(table, cohorts(joined))
+    # Today's customers have no status: live, paying their mrr (F signed in March, 30).
+    assert value(moves["month"], len(moves["month"]) - 1, "mrr_end") == 430.0
+    empty = frame.iloc[:0]
+    alone, alone_table = movements_and_cohorts([empty, today], PERIODS)
+    assert all(len(alone[p]) == 0 for p in PERIODS)  # one snapshot: no period
+    assert alone_table["customers"].tolist() == cohorts(today)["customers"].tolist()
 
 
 def test_retention_goals_use_the_monthly_figures_not_day_over_day() -> None:
