@@ -170,7 +170,21 @@ def _level_arrays(frame: pd.DataFrame, satisfied_threshold: float) -> dict[str, 
     bincount, and stacking 13 columns into a frame would cost more than the sums)."""
     import numpy as np
 
-    live = live_mask(frame)
+    return {
+        name: values.astype(float) if values.dtype == np.bool_ else values
+        for name, values in _level_masks(frame, satisfied_threshold).items()
+    }
+
+
+def _level_masks(
+    frame: pd.DataFrame, satisfied_threshold: float, live: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """`_level_arrays` with the 0/1 flags as bool arrays (counted, not summed as floats);
+    `live`: `live_mask(frame)`, when the caller has it."""
+    import numpy as np
+
+    if live is None:
+        live = live_mask(frame)
     mrr = numbers(frame, "mrr").fillna(0.0).where(live, 0.0)
     if "band" in frame.columns:
         # Compared as it is (<NA> is no band), then masked: no copy of 2.4M strings.
@@ -186,19 +200,19 @@ def _level_arrays(frame: pd.DataFrame, satisfied_threshold: float) -> dict[str, 
     answered = nps.notna().to_numpy()
     mrr_values = mrr.to_numpy()
     return {
-        "customers": live.astype(float),
+        "customers": live,
         "mrr": mrr_values,
         "mrr_at_risk_red": np.where(red, mrr_values, 0.0),
         "mrr_at_risk_yellow": np.where(yellow, mrr_values, 0.0),
-        "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=float),
+        "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=bool),
         "satisfaction": satisfaction.to_numpy(),
         "health": numbers(frame, "health").where(live).to_numpy(),
-        "green": green.astype(float),
-        "yellow": yellow.astype(float),
-        "red": red.astype(float),
-        "promoters": (nps >= 9).to_numpy(dtype=float),
-        "detractors": (nps <= 6).to_numpy(dtype=float),
-        "nps_responses": answered.astype(float),
+        "green": green,
+        "yellow": yellow,
+        "red": red,
+        "promoters": (nps >= 9).to_numpy(dtype=bool),
+        "detractors": (nps <= 6).to_numpy(dtype=bool),
+        "nps_responses": answered,
     }
 
 
