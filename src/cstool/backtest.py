@@ -119,14 +119,15 @@ def churn_cases(
     keys = date_codes.astype(np.int64) * n_ids + id_rank
     if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
         order = np.argsort(keys, kind="stable")  # load_snapshots already sorts: rarely needed
-    else:
-        order = np.arange(len(keys))
-    keys = keys[order]
-    case_rows = order[candidate[order]]
+        keys = keys[order]
+        case_rows = order[candidate[order]]
+    else:  # in key order already: no permutation (nor copies of 2.4M keys) needed
+        order = None
+        case_rows = np.flatnonzero(candidate)
     wanted = later[date_codes[case_rows]].astype(np.int64) * n_ids + id_rank[case_rows]
     at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
     present = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
-    churned = ~present | churned_now[order[at]]
+    churned = ~present | churned_now[at if order is None else order[at]]
 
     # Column by column (numbers as arrays, then the case rows): no frame of every kept
     # column is taken first.
@@ -196,7 +197,10 @@ def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
 
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
-    return np.asarray(frame[name].astype("float64").to_numpy(dtype=np.float64, na_value=np.nan))
+    column = frame[name]
+    if column.dtype == np.float64:  # NaN is its missing value already: no copy, no mask
+        return np.asarray(column.to_numpy())
+    return np.asarray(column.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 # ------------------------------------------------------------------------------- AUC
