@@ -270,3 +270,44 @@ def test_the_store_reads_only_boundary_snapshots_and_gives_the_same_movements(
     pd.testing.assert_frame_equal(from_store.cohorts, in_memory.cohorts, check_dtype=False)
     # Without statuses the churn of C is seen when it leaves (March), not when it churned.
     assert from_store.movements["month"]["churned_mrr"].tolist() == [80.0, 0.0, 50.0]
+
+
+@pytest.mark.parametrize("missing_id", [False, True])
+def test_latest_signup_month_is_the_last_row_of_each_customers_latest_day(
+    missing_id: bool,
+) -> None:
+    import numpy as np
+
+    from cstool.kpis.movements import _latest_signup_month
+
+    rng = np.random.default_rng(9)
+    customer = rng.integers(0, 50, 400)
+    if missing_id:
+        customer[::37] = -1  # rows without an ID: as the sort and groupby did
+    day = rng.integers(0, 6, 400)  # several rows of a customer on one day: the last wins
+    month = rng.integers(24_000, 24_400, 400)
+    got = np.full(60, -7, dtype=np.int64)
+    _latest_signup_month(got, customer, day, month)
+    expected = np.full(60, -7, dtype=np.int64)
+    latest = (
+        pd.DataFrame({"c": customer, "d": day, "m": month})
+        .sort_values(["c", "d"], kind="stable")
+        .groupby("c")["m"]
+        .last()
+    )
+    expected[latest.index.to_numpy()] = latest.to_numpy()
+    assert got.tolist() == expected.tolist()
+    assert (got[50:59] == -7).all()  # customers without rows keep their value
+
+
+def test_cohorts_of_daily_snapshots_read_each_months_last_day() -> None:
+    last_days = [d for d in DAILY["as_of"].unique() if (d + timedelta(days=1)).day == 1]
+    month_ends = DAILY[DAILY["as_of"].isin([*last_days, DAILY["as_of"].max()])]
+    pd.testing.assert_frame_equal(cohorts(DAILY), cohorts(month_ends.reset_index(drop=True)))
+    read = sorted(cohorts(DAILY)["as_of"].unique())
+    assert read == [
+        pd.Timestamp(2026, 1, 31),
+        pd.Timestamp(2026, 2, 28),
+        pd.Timestamp(2026, 3, 31),
+        APR,
+    ]

@@ -376,11 +376,14 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     day_month = (days.year * 12 + days.month - 1).to_numpy(dtype=np.int64)
     # The last snapshot of each calendar month stands for that month.
     last_of_month = np.r_[day_month[1:] != day_month[:-1], True]
-    rows = last_of_month[book.day_of]
-    day_of = book.day_of[rows]
-    customer = book.customer_of[rows]
-    mrr, live = book.mrr[rows], book.live[rows]
-    month = day_month[day_of]
+    if last_of_month.all():  # monthly snapshots: every row (no copies of them)
+        day_of, customer = book.day_of, book.customer_of
+        mrr, live, signup = book.mrr, book.live, book.signup
+    else:
+        rows = last_of_month[book.day_of]
+        day_of = book.day_of[rows]
+        customer = book.customer_of[rows]
+        mrr, live, signup = book.mrr[rows], book.live[rows], book.signup[rows]
     n = book.n_customers
     first_day = np.full(n, len(days), dtype=np.int64)
     np.minimum.at(first_day, customer, day_of)
@@ -390,18 +393,11 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     mrr_first[customer[at_first]] = mrr[at_first]
     # Signup month from the latest month snapshot that knows it, else the first month seen.
     cohort = np.where(seen, day_month[np.minimum(first_day, len(days) - 1)], -1)
-    signup = book.signup[rows]
     known = ~np.isnat(signup)
     if known.any():
         stamps = pd.DatetimeIndex(signup[known])
         signup_month = (stamps.year * 12 + stamps.month - 1).to_numpy(dtype=np.int64)
-        latest = (
-            pd.DataFrame({"c": customer[known], "d": day_of[known], "m": signup_month})
-            .sort_values(["c", "d"], kind="stable")
-            .groupby("c")["m"]
-            .last()
-        )
-        cohort[latest.index.to_numpy()] = latest.to_numpy()
+        _latest_signup_month(cohort, customer[known], day_of[known], signup_month)
     members = np.flatnonzero(seen)
     cohort_codes, cohort_months = pd.factorize(cohort[members], sort=True)
     cohort_of = np.full(n, -1, dtype=np.int64)
@@ -409,12 +405,16 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     k = len(cohort_months)
     sizes = np.bincount(cohort_codes, minlength=k)
     base = np.bincount(cohort_codes, weights=mrr_first[members], minlength=k)
-    month_codes, months = pd.factorize(month, sort=True)
+    # The months read, sorted, one day each (the month's last): coded per day, not per row.
+    months = day_month[last_of_month]
     m = len(months)
+    month_of_day = np.full(len(days), -1, dtype=np.int64)
+    month_of_day[last_of_month] = np.arange(m)
+    month_codes = month_of_day[day_of]
     slot = cohort_of[customer] * m + month_codes
     live_count = np.bincount(slot, weights=live.astype(float), minlength=k * m)
     live_mrr = np.bincount(slot, weights=np.where(live, mrr, 0.0), minlength=k * m)
-    month_day = pd.Series(days[day_of]).groupby(month_codes).max().to_numpy()
+    month_day = days[last_of_month].to_numpy(dtype="datetime64[ns]")  # each month's day
     grid_cohort = np.repeat(np.arange(k), m)
     grid_month = np.tile(np.arange(m), k)
     since = np.asarray(months)[grid_month] - np.asarray(cohort_months)[grid_cohort]
@@ -443,6 +443,35 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     )
     out["mrr_share"] = _rate(out["mrr"].to_numpy(), out["mrr_start"].to_numpy())
     return out[list(COHORT_COLUMNS)].reset_index(drop=True)
+
+
+def _latest_signup_month(
+    cohort: np.ndarray, customer: np.ndarray, day_of: np.ndarray, signup_month: np.ndarray
+) -> None:
+    """Set `cohort[c]` to the signup month of customer c's row on its latest day (the last
+    such row when a day has several), for each customer with a row here.
+
+    One maximum per customer of (day, position) as one integer: what a stable sort by
+    (customer, day) and the last row of each customer give, without sorting 2.4M rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n_rows = len(customer)
+    if n_rows and int(customer.min()) < 0:  # a row without an ID (code -1): as before
+        latest = (
+            pd.DataFrame({"c": customer, "d": day_of, "m": signup_month})
+            .sort_values(["c", "d"], kind="stable")
+            .groupby("c")["m"]
+            .last()
+        )
+        cohort[latest.index.to_numpy()] = latest.to_numpy()
+        return
+    key = day_of.astype(np.int64) * n_rows + np.arange(n_rows, dtype=np.int64)
+    best = np.full(len(cohort), -1, dtype=np.int64)
+    np.maximum.at(best, customer, key)
+    has = np.flatnonzero(best >= 0)
+    cohort[has] = signup_month[best[has] % n_rows]
 
 
 REVENUE_COLUMNS = ("as_of", "customer_id", "mrr", "status", "signup_date")
