@@ -524,3 +524,22 @@ def test_trend_of_shuffled_snapshots_counts_the_same() -> None:
     assert a["customers"].tolist() == [3.0, 5.0]
     assert a["red_share"].tolist() == [pytest.approx(100 * 2 / 3), pytest.approx(100 * 3 / 5)]
     assert a["churned_customers"].tolist()[1] == 0.0  # C3 churned in Jan: not present then
+
+
+def test_status_masks_judge_each_normalised_status_once() -> None:
+    from cstool.kpis import live_mask
+    from cstool.kpis.definitions import status_masks, status_of
+
+    frame = pd.DataFrame(
+        {"status": pd.array([" Churned", "paused", None, "active", "CHURNED ", "trial"], "string")}
+    )
+    live, churned = status_masks(frame)
+    status = status_of(frame)
+    assert live.tolist() == [False, False, True, True, False, True]
+    assert churned.tolist() == [True, False, False, False, True, False]
+    assert live.tolist() == (~status.isin(["churned", "paused"])).tolist()
+    assert live_mask(frame).tolist() == live.tolist()
+    assert [m.tolist() for m in status_masks(pd.DataFrame({"mrr": [1.0, 2.0]}))] == [
+        [True, True],
+        [False, False],
+    ]

@@ -14,14 +14,13 @@ from cstool.kpis.definitions import (
     BANDS,
     CHANGE_KPIS,
     LEVEL_KPIS,
-    LIVE_EXCLUDED,
     Kpis,
     _level_from_sums,
     _level_masks,
     as_float,
     churned_mask,
     numbers,
-    status_of,
+    status_masks,
 )
 
 if TYPE_CHECKING:
@@ -239,9 +238,7 @@ def trend(
         dates = list(days)
     n_days = len(dates)
     # The status coded once, for the level KPIs (live) and the change KPIs (churned).
-    status = status_of(snapshots)
-    live = ~status.isin(LIVE_EXCLUDED).to_numpy(dtype=bool)
-    churned = (status == "churned").fillna(False).to_numpy(dtype=bool)
+    live, churned = status_masks(snapshots)
     sums, means = _level_sums(snapshots, settings, row_dates, n_days, live)
     level = _level_from_sums(sums, means)
     # Each customer's presence and mrr on each date, as dates × customers arrays.

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from cstool.kpis.definitions import LIVE_EXCLUDED, numbers, status_of
+from cstool.kpis.definitions import numbers, status_masks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -74,9 +74,9 @@ def _state(snapshots: pd.DataFrame) -> dict[str, np.ndarray]:
     import numpy as np
     import pandas as pd
 
-    status = status_of(snapshots)
+    live, churned = status_masks(snapshots)
     mrr = numbers(snapshots, "mrr").fillna(0.0).clip(lower=0.0)
-    mrr = mrr.where((status != "churned").fillna(True).to_numpy(dtype=bool), 0.0)
+    mrr = mrr.where(~churned, 0.0)
     as_of = snapshots["as_of"]
     if not pd.api.types.is_datetime64_any_dtype(as_of):
         as_of = pd.to_datetime(as_of)
@@ -88,7 +88,7 @@ def _state(snapshots: pd.DataFrame) -> dict[str, np.ndarray]:
     return {
         "as_of": as_of.dt.normalize().astype("datetime64[ns]").to_numpy(dtype="datetime64[ns]"),
         "mrr": mrr.to_numpy(dtype=float),
-        "live": ~status.isin(LIVE_EXCLUDED).to_numpy(dtype=bool),
+        "live": live,
         "signup": signup_values,
     }
 
