@@ -226,6 +226,9 @@ def test_the_report_check_gives_the_backtest_figures_without_its_listings() -> N
     assert len(full.churned_green) > 0 and len(full.red_stayed) > 0
     assert result.churned_green.empty and result.red_stayed.empty
     assert list(result.churned_green.columns) == list(full.churned_green.columns)
+    bare = churn_check(snapshots, 60, date(2026, 8, 31), curve=False).result
+    assert bare is not None and bare.roc is None  # only the HTML page draws the curve
+    assert (bare.auc, bare.auc_ci, bare.verdict) == (result.auc, result.auc_ci, result.verdict)
     lean = churn_cases(snapshots, 60, listings=False)
     assert "name" not in lean.columns and "customer_id" not in lean.columns
     assert lean["churned"].tolist() == churn_cases(snapshots, 60)["churned"].tolist()

@@ -410,11 +410,13 @@ def backtest(
     bootstrap: int = 1000,
     horizon_days: int | None = None,
     listings: bool = True,
+    curve: bool = True,
 ) -> BacktestResult:
     """Health against churn over `cases` (from `churn_cases`): AUC, interval, bands, lift.
 
     `listings=False`: `churned_green` and `red_stayed` are left empty (the report shows
-    neither; cases from `churn_cases(..., listings=False)` cannot name them)."""
+    neither; cases from `churn_cases(..., listings=False)` cannot name them). `curve=False`:
+    no ROC curve (`roc` None; only the HTML page draws it: a point per distinct health)."""
     import numpy as np
     import pandas as pd
 
@@ -477,7 +479,7 @@ def backtest(
         reliable=events >= MIN_EVENTS and stayed >= MIN_EVENTS and auc is not None,
         first=days.min().date() if len(days) else None,
         last=days.max().date() if len(days) else None,
-        roc=levels.roc(),
+        roc=levels.roc() if curve else None,
     )
     result.verdict = verdict(result)
     return result
@@ -833,6 +835,7 @@ def churn_check(
     *,
     tune_weights: bool = False,
     ids: tuple[np.ndarray, np.ndarray] | None = None,
+    curve: bool = True,
 ) -> ChurnCheck:
     """The backtest for a report: the result (and tuning, if asked), or what it needs.
 
@@ -840,7 +843,8 @@ def churn_check(
     store that cannot answer gives `needs`, a sentence naming the command to run, not an error.
     `ids`: the snapshots' customer_id codes and uniques (`pd.factorize`), when already known.
     The result lists no cases health got wrong (`churned_green`, `red_stayed` are empty: a
-    report shows the figures, `backtest` the listings).
+    report shows the figures, `backtest` the listings); `curve=False`: nor the ROC curve
+    (for a report without its HTML page).
     """
     import pandas as pd
 
@@ -864,7 +868,7 @@ def churn_check(
             "`cstool snapshot FILE`, or check a shorter horizon (`--horizon 30`)."
         )
         return check
-    check.result = backtest(cases, horizon_days=horizon_days, listings=False)
+    check.result = backtest(cases, horizon_days=horizon_days, listings=False, curve=curve)
     if tune_weights:
         check.tuned = tune(cases, settings)
     return check

@@ -174,7 +174,9 @@ def report_command(
     since_day = book.since_date(since)
     loaded(book.table, inputs.rejects)
     reuse_freed_columns()  # the stacked snapshots: dozens of 2.4M-row arrays, in turn
-    portfolio, churn = book.report(since_day, horizon_days=horizon_days, tune=tune)
+    portfolio, churn = book.report(
+        since_day, horizon_days=horizon_days, tune=tune, curve=html is not None
+    )
     settings = book.settings
     segments = book.segments()
     followups = book.due()
