@@ -311,3 +311,13 @@ def test_cohorts_of_daily_snapshots_read_each_months_last_day() -> None:
         pd.Timestamp(2026, 3, 31),
         APR,
     ]
+
+
+def test_snapshots_dated_within_a_day_count_as_that_day() -> None:
+    late = MONTHLY.assign(as_of=MONTHLY["as_of"] + pd.Timedelta(hours=10, minutes=30))
+    shuffled = late.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    for period in PERIODS:
+        expected = movements(MONTHLY, period)
+        pd.testing.assert_frame_equal(movements(late, period), expected)
+        pd.testing.assert_frame_equal(movements(shuffled, period), expected)
+    pd.testing.assert_frame_equal(cohorts(shuffled), cohorts(MONTHLY))

@@ -86,11 +86,26 @@ def _state(snapshots: pd.DataFrame) -> dict[str, np.ndarray]:
     else:
         signup_values = np.full(len(snapshots), np.datetime64("NaT"), dtype="datetime64[ns]")
     return {
-        "as_of": as_of.dt.normalize().astype("datetime64[ns]").to_numpy(dtype="datetime64[ns]"),
+        "as_of": _days(as_of),
         "mrr": mrr.to_numpy(dtype=float),
         "live": live,
         "signup": signup_values,
     }
+
+
+def _days(as_of: pd.Series) -> np.ndarray:
+    """A datetime column cut to the day, as datetime64[ns] (no copy when it is already:
+    stored snapshots are dated at midnight)."""
+    import numpy as np
+
+    if as_of.dtype == np.dtype("datetime64[ns]"):
+        values = as_of.to_numpy()
+        if not (values.view(np.int64) % DAY_NS).any():  # every one at midnight (not NaT)
+            return values
+    return as_of.dt.normalize().astype("datetime64[ns]").to_numpy(dtype="datetime64[ns]")
+
+
+DAY_NS = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,11 @@ def _book(snapshots: pd.DataFrame | Sequence[pd.DataFrame], ids: np.ndarray | No
         customer_ids = [part["customer_id"].astype("string") for part in parts]
         joined = customer_ids[0] if len(parts) == 1 else pd.concat(customer_ids)
         customer_of = pd.factorize(joined)[0]
-    order = np.argsort(day_of, kind="stable")
+    # Rows grouped by day; stored snapshots come sorted by as_of already.
+    if len(day_of) < 2 or bool(np.all(day_of[1:] >= day_of[:-1])):
+        order = np.arange(len(day_of))
+    else:
+        order = np.argsort(day_of, kind="stable")
     days = pd.DatetimeIndex(uniques)
     mrr, live = state["mrr"], state["live"]
     return _Book(
