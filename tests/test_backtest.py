@@ -149,6 +149,15 @@ def test_cases_follow_the_definition(seed: int, statuses: bool) -> None:
     assert cases.attrs["horizon_days"] == 60
 
 
+@pytest.mark.parametrize("statuses", [False, True])
+def test_rows_in_any_order_give_the_same_cases(statuses: bool) -> None:
+    snapshots = random_history(2, statuses=statuses)  # sorted by as_of, customer_id
+    shuffled = snapshots.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    cases, again = churn_cases(snapshots, 60), churn_cases(shuffled, 60)
+    pd.testing.assert_frame_equal(cases, again)
+    assert 0 < int(cases["churned"].sum()) < len(cases)
+
+
 def test_cases_keep_health_band_and_measures() -> None:
     snapshots = random_history(1)
     cases = churn_cases(snapshots, 30)

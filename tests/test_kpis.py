@@ -476,3 +476,70 @@ def test_unclipped_projection_stays_as_fitted() -> None:
     g = goal(metric="satisfied_share", target=60, deadline="2026-06-01")
     progress = goal_progress(g, history, 52.0, date(2026, 3, 1))
     assert progress.projected is not None and 52.0 < progress.projected < 60.0
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["sorted by day", "shuffled"])
+def test_trend_day_sums_are_the_floats_bincount_gives(ordered: bool) -> None:
+    from cstool.kpis.compare import _day_sums
+
+    rng = np.random.default_rng(5)
+    days = np.repeat(np.array([0, 1, 3, 4]), [50, 1, 70, 3])  # day 2 has no rows
+    if not ordered:
+        days = rng.permutation(days)
+    values = rng.normal(1000.0, 300.0, len(days)) / 7.0
+    values[days == 1] = -0.0  # a day whose only value is -0.0 sums to 0.0
+    values[rng.random(len(days)) < 0.2] = np.nan
+    flags = rng.random(len(days)) < 0.4
+    per_day = _day_sums(days, 5)
+    expected = np.bincount(days, weights=np.nan_to_num(values), minlength=5)
+    assert per_day(values, skip_nan=True).tobytes() == expected.tobytes()
+    finite = np.nan_to_num(values)
+    assert per_day(finite).tobytes() == np.bincount(days, weights=finite, minlength=5).tobytes()
+    counted = per_day(flags)
+    assert counted.dtype == np.float64
+    assert counted.tolist() == np.bincount(days, weights=flags.astype(float), minlength=5).tolist()
+    assert counted[2] == 0.0 and per_day(values, skip_nan=True)[2] == 0.0
+
+
+def test_trend_of_shuffled_snapshots_counts_the_same() -> None:
+    frames = [
+        pd.DataFrame(
+            {
+                "as_of": pd.Timestamp(day),
+                "customer_id": pd.array([f"C{i}" for i in range(n)], dtype="string"),
+                "mrr": [100.0] * n,
+                "health": [50.0 + i for i in range(n)],
+                "satisfaction": [70.0] * n,
+                "band": pd.array(["red", "green"] * (n // 2), dtype="string"),
+                "status": pd.array(["active"] * (n - 1) + ["churned"], dtype="string"),
+                "nps": pd.array([9] * n, dtype="Int64"),
+            }
+        )
+        for day, n in (("2026-01-01", 4), ("2026-02-01", 6))
+    ]
+    ordered = pd.concat(frames, ignore_index=True)
+    shuffled = ordered.iloc[[7, 0, 9, 3, 1, 5, 8, 2, 6, 4]].reset_index(drop=True)
+    a, b = kpi_trend(ordered, Settings()), kpi_trend(shuffled, Settings())
+    pd.testing.assert_frame_equal(a, b)
+    assert a["customers"].tolist() == [3.0, 5.0]
+    assert a["red_share"].tolist() == [pytest.approx(100 * 2 / 3), pytest.approx(100 * 3 / 5)]
+    assert a["churned_customers"].tolist()[1] == 0.0  # C3 churned in Jan: not present then
+
+
+def test_status_masks_judge_each_normalised_status_once() -> None:
+    from cstool.kpis import live_mask
+    from cstool.kpis.definitions import status_masks, status_of
+
+    frame = pd.DataFrame(
+        {"status": pd.array([" Churned", "paused", None, "active", "CHURNED ", "trial"], "string")}
+    )
+    live, churned = status_masks(frame)
+    status = status_of(frame)
+    assert live.tolist() == [False, False, True, True, False, True]
+    assert churned.tolist() == [True, False, False, False, True, False]
+    assert live.tolist() == (~status.isin(["churned", "paused"])).tolist()
+    assert live_mask(frame).tolist() == live.tolist()
+    assert [m.tolist() for m in status_masks(pd.DataFrame({"mrr": [1.0, 2.0]}))] == [
+        [True, True],
+        [False, False],
+    ]

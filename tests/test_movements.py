@@ -10,6 +10,7 @@ import pytest
 
 from cstool.config import Settings, settings_from_dict
 from cstool.kpis import SnapshotHistory, cohorts, movements, portfolio
+from cstool.kpis.movements import PERIODS, movements_and_cohorts
 from cstool.kpis.report import report_data, report_json
 from cstool.store import open_store
 
@@ -147,6 +148,31 @@ def test_daily_snapshots_give_the_same_monthly_figures() -> None:
     assert value(quarterly, 0, "mrr_end") == 430.0
 
 
+@pytest.mark.parametrize("frame", [MONTHLY, DAILY], ids=["monthly", "daily"])
+def test_frames_taken_one_after_the_other_give_what_their_concatenation_gives(
+    frame: pd.DataFrame,
+) -> None:
+    # As the report passes them: the stored rows, then today's table (here without
+    # signup_date and status, which the concatenation fills with missing values).
+    today = book(pd.Timestamp(2026, 4, 20))[["customer_id", "mrr"]].assign(
+        as_of=pd.Timestamp(2026, 4, 20)
+    )
+    joined = pd.concat([frame, today], ignore_index=True)
+    moves, table = movements_and_cohorts([frame, today], PERIODS)
+    expected_moves, expected_table = movements_and_cohorts(joined, PERIODS)
+    for period in PERIODS:
+        pd.testing.assert_frame_equal(moves[period], expected_moves[period])
+        pd.testing.assert_frame_equal(moves[period], movements(joined, period))
+    pd.testing.assert_frame_equal(table, expected_table)
+    pd.testing.assert_frame_equal(table, cohorts(joined))
+    # Today's customers have no status: live, paying their mrr (F signed in March, 30).
+    assert value(moves["month"], len(moves["month"]) - 1, "mrr_end") == 430.0
+    empty = frame.iloc[:0]
+    alone, alone_table = movements_and_cohorts([empty, today], PERIODS)
+    assert all(len(alone[p]) == 0 for p in PERIODS)  # one snapshot: no period
+    assert alone_table["customers"].tolist() == cohorts(today)["customers"].tolist()
+
+
 def test_retention_goals_use_the_monthly_figures_not_day_over_day() -> None:
     settings = settings_from_dict(
         {
@@ -244,3 +270,54 @@ def test_the_store_reads_only_boundary_snapshots_and_gives_the_same_movements(
     pd.testing.assert_frame_equal(from_store.cohorts, in_memory.cohorts, check_dtype=False)
     # Without statuses the churn of C is seen when it leaves (March), not when it churned.
     assert from_store.movements["month"]["churned_mrr"].tolist() == [80.0, 0.0, 50.0]
+
+
+@pytest.mark.parametrize("missing_id", [False, True])
+def test_latest_signup_month_is_the_last_row_of_each_customers_latest_day(
+    missing_id: bool,
+) -> None:
+    import numpy as np
+
+    from cstool.kpis.movements import _latest_signup_month
+
+    rng = np.random.default_rng(9)
+    customer = rng.integers(0, 50, 400)
+    if missing_id:
+        customer[::37] = -1  # rows without an ID: as the sort and groupby did
+    day = rng.integers(0, 6, 400)  # several rows of a customer on one day: the last wins
+    month = rng.integers(24_000, 24_400, 400)
+    got = np.full(60, -7, dtype=np.int64)
+    _latest_signup_month(got, customer, day, month)
+    expected = np.full(60, -7, dtype=np.int64)
+    latest = (
+        pd.DataFrame({"c": customer, "d": day, "m": month})
+        .sort_values(["c", "d"], kind="stable")
+        .groupby("c")["m"]
+        .last()
+    )
+    expected[latest.index.to_numpy()] = latest.to_numpy()
+    assert got.tolist() == expected.tolist()
+    assert (got[50:59] == -7).all()  # customers without rows keep their value
+
+
+def test_cohorts_of_daily_snapshots_read_each_months_last_day() -> None:
+    last_days = [d for d in DAILY["as_of"].unique() if (d + timedelta(days=1)).day == 1]
+    month_ends = DAILY[DAILY["as_of"].isin([*last_days, DAILY["as_of"].max()])]
+    pd.testing.assert_frame_equal(cohorts(DAILY), cohorts(month_ends.reset_index(drop=True)))
+    read = sorted(cohorts(DAILY)["as_of"].unique())
+    assert read == [
+        pd.Timestamp(2026, 1, 31),
+        pd.Timestamp(2026, 2, 28),
+        pd.Timestamp(2026, 3, 31),
+        APR,
+    ]
+
+
+def test_snapshots_dated_within_a_day_count_as_that_day() -> None:
+    late = MONTHLY.assign(as_of=MONTHLY["as_of"] + pd.Timedelta(hours=10, minutes=30))
+    shuffled = late.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    for period in PERIODS:
+        expected = movements(MONTHLY, period)
+        pd.testing.assert_frame_equal(movements(late, period), expected)
+        pd.testing.assert_frame_equal(movements(shuffled, period), expected)
+    pd.testing.assert_frame_equal(cohorts(shuffled), cohorts(MONTHLY))

@@ -208,6 +208,32 @@ def test_html_section_calls_few_churn_events_unreliable() -> None:
     assert 'class="verdict "' in section  # not the green "predicts" tone
 
 
+def test_the_report_check_gives_the_backtest_figures_without_its_listings() -> None:
+    snapshots = random_history(3, customers=400, months=8, hazard=0.08)
+    check = churn_check(snapshots, 60, date(2026, 8, 31))
+    full = backtest(churn_cases(snapshots, 60), horizon_days=60)
+    result = check.result
+    assert result is not None and result.cases == full.cases > 0
+    assert (result.auc, result.auc_ci, result.top_decile_lift) == (
+        full.auc,
+        full.auc_ci,
+        full.top_decile_lift,
+    )
+    assert result.measures == full.measures and result.verdict == full.verdict
+    pd.testing.assert_frame_equal(result.by_band, full.by_band)
+    assert result.roc is not None and full.roc is not None and result.roc.equals(full.roc)
+    # The report shows no listing of misses: they are not built (nor the cases' names).
+    assert len(full.churned_green) > 0 and len(full.red_stayed) > 0
+    assert result.churned_green.empty and result.red_stayed.empty
+    assert list(result.churned_green.columns) == list(full.churned_green.columns)
+    bare = churn_check(snapshots, 60, date(2026, 8, 31), curve=False).result
+    assert bare is not None and bare.roc is None  # only the HTML page draws the curve
+    assert (bare.auc, bare.auc_ci, bare.verdict) == (result.auc, result.auc_ci, result.verdict)
+    lean = churn_cases(snapshots, 60, listings=False)
+    assert "name" not in lean.columns and "customer_id" not in lean.columns
+    assert lean["churned"].tolist() == churn_cases(snapshots, 60)["churned"].tolist()
+
+
 def test_a_big_book_draws_a_few_hundred_roc_points() -> None:
     rng = np.random.default_rng(5)
     n = 120_000

@@ -828,10 +828,16 @@ class Book:
         )
 
     def report(
-        self, since: date | str | None = None, *, horizon_days: int = 90, tune: bool = False
+        self,
+        since: date | str | None = None,
+        *,
+        horizon_days: int = 90,
+        tune: bool = False,
+        curve: bool = True,
     ) -> tuple[Portfolio, ChurnCheck]:
         """The portfolio (as `portfolio`) and "does health predict churn?" (as `churn_check`)
-        from one load of the stored snapshots, which both read in full."""
+        from one load of the stored snapshots, which both read in full. `curve=False`: the
+        churn check without its ROC curve (only the HTML page draws it)."""
         import numpy as np
         import pandas as pd
 
@@ -874,7 +880,13 @@ class Book:
         result = portfolio(frame, self.settings, self.as_of, history, since_day)
         result = dataclasses.replace(result, skipped_rows=self.table.skipped)
         churn = bt.churn_check(
-            snapshots, horizon_days, self.as_of, self.settings, tune_weights=tune, ids=coded
+            snapshots,
+            horizon_days,
+            self.as_of,
+            self.settings,
+            tune_weights=tune,
+            ids=coded,
+            curve=curve,
         )
         return result, churn
 

@@ -1062,7 +1062,9 @@ def _tables_frame(parts: list[pa.Table], columns: Sequence[str] | None = None) -
         [part if part.schema == schema else part.cast(schema) for part in parts]
     )
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
-    frame = table.to_pandas(types_mapper=mapping.get)
+    # One block per column: consolidating the number columns would copy 2.4M × 5 floats
+    # into one 2-D block (24 × 100k: 0.38 -> 0.09 s CPU for the conversion, first call).
+    frame = table.to_pandas(types_mapper=mapping.get, split_blocks=True)
     for name in ("as_of", *SNAPSHOT_DATES):
         if name not in frame.columns:
             continue

@@ -160,6 +160,7 @@ def report_command(
     """
     from cstool.backtest import churn_json
     from cstool.cli.backtest import parse_horizon
+    from cstool.cli.memory import reuse_freed_columns
     from cstool.kpis.report import report_json
     from cstool.render import backtest as show_churn
     from cstool.render import report as show
@@ -172,7 +173,10 @@ def report_command(
     book = inputs.book()
     since_day = book.since_date(since)
     loaded(book.table, inputs.rejects)
-    portfolio, churn = book.report(since_day, horizon_days=horizon_days, tune=tune)
+    reuse_freed_columns()  # the stacked snapshots: dozens of 2.4M-row arrays, in turn
+    portfolio, churn = book.report(
+        since_day, horizon_days=horizon_days, tune=tune, curve=html is not None
+    )
     settings = book.settings
     segments = book.segments()
     followups = book.due()

@@ -145,14 +145,31 @@ def status_of(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(values, index=frame.index, dtype="string")
 
 
+def status_masks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(`live_mask`, `churned_mask`) from one coding of the status: the few distinct
+    values are normalised and judged, then looked up per row (no 2.4M-row text column)."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(frame)
+    if "status" not in frame.columns:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    codes, uniques = pd.factorize(frame["status"].astype("string"))
+    clean = pd.Series(uniques, dtype="string").str.strip().str.lower()
+    # One more slot for code -1 (<NA>): active, not churned.
+    live = np.r_[~clean.isin(LIVE_EXCLUDED).to_numpy(dtype=bool), True]
+    churned = np.r_[(clean == "churned").to_numpy(dtype=bool, na_value=False), False]
+    return live[codes], churned[codes]
+
+
 def live_mask(frame: pd.DataFrame) -> np.ndarray:
     """True for live customers: status neither churned nor paused (<NA> counts as active)."""
-    return ~status_of(frame).isin(LIVE_EXCLUDED).to_numpy(dtype=bool)
+    return status_masks(frame)[0]
 
 
 def churned_mask(frame: pd.DataFrame) -> np.ndarray:
     """True for customers whose status says churned."""
-    return (status_of(frame) == "churned").fillna(False).to_numpy(dtype=bool)
+    return status_masks(frame)[1]
 
 
 def _level_parts(frame: pd.DataFrame, satisfied_threshold: float) -> pd.DataFrame:
@@ -170,7 +187,21 @@ def _level_arrays(frame: pd.DataFrame, satisfied_threshold: float) -> dict[str, 
     bincount, and stacking 13 columns into a frame would cost more than the sums)."""
     import numpy as np
 
-    live = live_mask(frame)
+    return {
+        name: values.astype(float) if values.dtype == np.bool_ else values
+        for name, values in _level_masks(frame, satisfied_threshold).items()
+    }
+
+
+def _level_masks(
+    frame: pd.DataFrame, satisfied_threshold: float, live: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """`_level_arrays` with the 0/1 flags as bool arrays (counted, not summed as floats);
+    `live`: `live_mask(frame)`, when the caller has it."""
+    import numpy as np
+
+    if live is None:
+        live = live_mask(frame)
     mrr = numbers(frame, "mrr").fillna(0.0).where(live, 0.0)
     if "band" in frame.columns:
         # Compared as it is (<NA> is no band), then masked: no copy of 2.4M strings.
@@ -186,19 +217,19 @@ def _level_arrays(frame: pd.DataFrame, satisfied_threshold: float) -> dict[str, 
     answered = nps.notna().to_numpy()
     mrr_values = mrr.to_numpy()
     return {
-        "customers": live.astype(float),
+        "customers": live,
         "mrr": mrr_values,
         "mrr_at_risk_red": np.where(red, mrr_values, 0.0),
         "mrr_at_risk_yellow": np.where(yellow, mrr_values, 0.0),
-        "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=float),
+        "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=bool),
         "satisfaction": satisfaction.to_numpy(),
         "health": numbers(frame, "health").where(live).to_numpy(),
-        "green": green.astype(float),
-        "yellow": yellow.astype(float),
-        "red": red.astype(float),
-        "promoters": (nps >= 9).to_numpy(dtype=float),
-        "detractors": (nps <= 6).to_numpy(dtype=float),
-        "nps_responses": answered.astype(float),
+        "green": green,
+        "yellow": yellow,
+        "red": red,
+        "promoters": (nps >= 9).to_numpy(dtype=bool),
+        "detractors": (nps <= 6).to_numpy(dtype=bool),
+        "nps_responses": answered,
     }
 
 

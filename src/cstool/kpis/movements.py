@@ -14,12 +14,13 @@ Rates are percentages (0–100) like every KPI; a rate that cannot be computed i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from cstool.kpis.definitions import LIVE_EXCLUDED, numbers, status_of
+from cstool.kpis.definitions import numbers, status_masks
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date
 
     import numpy as np
@@ -67,31 +68,44 @@ COHORT_COLUMNS = (
 )
 
 
-def _state(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Per snapshot row: as_of (day), customer_id, paying mrr (0 when churned), live flag."""
+def _state(snapshots: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per snapshot row, as arrays: as_of (day, datetime64[ns]), paying mrr (0 when
+    churned), live flag, signup_date (datetime64[ns], NaT when unknown)."""
+    import numpy as np
     import pandas as pd
 
-    status = status_of(snapshots)
+    live, churned = status_masks(snapshots)
     mrr = numbers(snapshots, "mrr").fillna(0.0).clip(lower=0.0)
-    mrr = mrr.where((status != "churned").fillna(True).to_numpy(dtype=bool), 0.0)
+    mrr = mrr.where(~churned, 0.0)
     as_of = snapshots["as_of"]
     if not pd.api.types.is_datetime64_any_dtype(as_of):
         as_of = pd.to_datetime(as_of)
-    out = pd.DataFrame(
-        {
-            "as_of": as_of.dt.normalize().astype("datetime64[ns]"),
-            "customer_id": snapshots["customer_id"].astype("string"),
-            "mrr": mrr.to_numpy(),
-            "live": ~status.isin(LIVE_EXCLUDED).to_numpy(dtype=bool),
-        }
-    )
     if "signup_date" in snapshots.columns:
-        out["signup_date"] = pd.to_datetime(snapshots["signup_date"], errors="coerce").astype(
-            "datetime64[ns]"
-        )
+        signup = pd.to_datetime(snapshots["signup_date"], errors="coerce").astype("datetime64[ns]")
+        signup_values = signup.to_numpy(dtype="datetime64[ns]")
     else:
-        out["signup_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
-    return out
+        signup_values = np.full(len(snapshots), np.datetime64("NaT"), dtype="datetime64[ns]")
+    return {
+        "as_of": _days(as_of),
+        "mrr": mrr.to_numpy(dtype=float),
+        "live": live,
+        "signup": signup_values,
+    }
+
+
+def _days(as_of: pd.Series) -> np.ndarray:
+    """A datetime column cut to the day, as datetime64[ns] (no copy when it is already:
+    stored snapshots are dated at midnight)."""
+    import numpy as np
+
+    if as_of.dtype == np.dtype("datetime64[ns]"):
+        values = as_of.to_numpy()
+        if not (values.view(np.int64) % DAY_NS).any():  # every one at midnight (not NaT)
+            return values
+    return as_of.dt.normalize().astype("datetime64[ns]").to_numpy(dtype="datetime64[ns]")
+
+
+DAY_NS = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
@@ -107,27 +121,55 @@ class _Book:
     signup: np.ndarray  # datetime64[ns], NaT when unknown
     order: np.ndarray  # rows grouped by day: day d is order[offsets[d]:offsets[d + 1]]
     offsets: np.ndarray
+    # Per snapshot day: live customers, MRR and paying customers (the same for every period).
+    day_live: np.ndarray
+    day_mrr: np.ndarray
+    day_paying: np.ndarray
+    # Work the periods share (weeks, months and quarters between monthly snapshots bound
+    # many of the same pairs): first paying day per set of bounding days, and each pair's
+    # movements, keyed by (bounding days, start day, end day).
+    shared: dict[object, np.ndarray] = field(default_factory=dict)
 
 
-def _book(snapshots: pd.DataFrame, ids: np.ndarray | None = None) -> _Book:
+def _book(snapshots: pd.DataFrame | Sequence[pd.DataFrame], ids: np.ndarray | None = None) -> _Book:
+    """The rows of `snapshots` (a frame, or frames taken as one after the other: no
+    concatenated frame is built) coded once."""
     import numpy as np
     import pandas as pd
 
-    state = _state(snapshots)
+    parts = [snapshots] if isinstance(snapshots, pd.DataFrame) else list(snapshots)
+    states = [_state(part) for part in parts]
+    state = {
+        name: states[0][name] if len(states) == 1 else np.concatenate([s[name] for s in states])
+        for name in ("as_of", "mrr", "live", "signup")
+    }
     day_of, uniques = pd.factorize(state["as_of"], sort=True)
-    customer_of = ids if ids is not None else pd.factorize(state["customer_id"])[0]
-    order = np.argsort(day_of, kind="stable")
+    if ids is not None:
+        customer_of = ids
+    else:
+        customer_ids = [part["customer_id"].astype("string") for part in parts]
+        joined = customer_ids[0] if len(parts) == 1 else pd.concat(customer_ids)
+        customer_of = pd.factorize(joined)[0]
+    # Rows grouped by day; stored snapshots come sorted by as_of already.
+    if len(day_of) < 2 or bool(np.all(day_of[1:] >= day_of[:-1])):
+        order = np.arange(len(day_of))
+    else:
+        order = np.argsort(day_of, kind="stable")
     days = pd.DatetimeIndex(uniques)
+    mrr, live = state["mrr"], state["live"]
     return _Book(
         days=days,
         day_of=day_of,
         customer_of=customer_of,
         n_customers=int(customer_of.max()) + 1 if len(customer_of) else 0,
-        mrr=state["mrr"].to_numpy(dtype=float),
-        live=state["live"].to_numpy(dtype=bool),
-        signup=state["signup_date"].to_numpy(dtype="datetime64[ns]"),
+        mrr=mrr,
+        live=live,
+        signup=state["signup"],
         order=order,
         offsets=np.searchsorted(day_of[order], np.arange(len(days) + 1)),
+        day_live=np.bincount(day_of, weights=live.astype(float), minlength=len(days)),
+        day_mrr=np.bincount(day_of, weights=mrr, minlength=len(days)),
+        day_paying=np.bincount(day_of, weights=(mrr > 0).astype(float), minlength=len(days)),
     )
 
 
@@ -199,12 +241,21 @@ def all_movements(
 
 
 def movements_and_cohorts(
-    snapshots: pd.DataFrame, periods: tuple[Period, ...] = PERIODS, *, ids: np.ndarray | None = None
+    snapshots: pd.DataFrame | Sequence[pd.DataFrame],
+    periods: tuple[Period, ...] = PERIODS,
+    *,
+    ids: np.ndarray | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """`all_movements` and `cohorts` of the same snapshots, coding them once for both
-    (`ids`: the rows' customer_id codes as `pd.factorize` gives them, if already known)."""
-    if snapshots.empty:
+    (`ids`: the rows' customer_id codes as `pd.factorize` gives them, if already known).
+
+    `snapshots` may be several frames, taken as their concatenation (without building it)."""
+    import pandas as pd
+
+    parts = [snapshots] if isinstance(snapshots, pd.DataFrame) else list(snapshots)
+    if sum(len(part) for part in parts) == 0:
         return {str(period): _empty_movements() for period in periods}, _empty_cohorts()
+    snapshots = [part for part in parts if len(part)] if len(parts) > 1 else parts
     book = _book(snapshots, ids)
     return {str(period): _movements(book, period) for period in periods}, _cohorts(book)
 
@@ -218,8 +269,7 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
         return _empty_movements()
     day_of, customer_of, n_customers = book.day_of, book.customer_of, book.n_customers
     mrr_all = book.mrr
-    live_end = np.bincount(day_of, weights=book.live.astype(float), minlength=len(days))
-    live_end = live_end[bounds["end_day"].to_numpy()]
+    live_end = book.day_live[bounds["end_day"].to_numpy()]
     order, offsets = book.order, book.offsets
     start_day = bounds["start_day"].to_numpy()
     end_day = bounds["end_day"].to_numpy()
@@ -227,9 +277,13 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
     used = np.zeros(len(days), dtype=bool)
     used[start_day] = True
     used[end_day] = True
-    paid = used[day_of] & (mrr_all > 0)
-    first_paid = np.full(n_customers, len(days), dtype=np.int64)
-    np.minimum.at(first_paid, customer_of[paid], day_of[paid])
+    used_key = ("used", used.tobytes())
+    first_paid = book.shared.get(used_key)
+    if first_paid is None:
+        paid = used[day_of] & (mrr_all > 0)
+        first_paid = np.full(n_customers, len(days), dtype=np.int64)
+        np.minimum.at(first_paid, customer_of[paid], day_of[paid])
+        book.shared[used_key] = first_paid
 
     def snapshot_mrr(day: int) -> np.ndarray:
         """Each customer's MRR in the snapshot of `day` (0 when absent): a dense array."""
@@ -239,8 +293,7 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
         return values
 
     # Per snapshot: its MRR and paying customers (what a period without a change reports).
-    day_mrr = np.bincount(day_of, weights=mrr_all, minlength=len(days))
-    day_paying = np.bincount(day_of, weights=(mrr_all > 0).astype(float), minlength=len(days))
+    day_mrr, day_paying = book.day_mrr, book.day_paying
     names = [f"{kind}_{what}" for what in ("mrr", "customers") for kind in KINDS]
     names += ["mrr_start", "mrr_end", "customers_start", "customers_end"]
     table = np.zeros((len(bounds), len(names)))
@@ -257,6 +310,11 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
     n_kinds = len(KINDS)
     per_pair = np.zeros((len(pairs), 2 * n_kinds))
     for p, (s_day, e_day) in enumerate(pairs):
+        pair_key = (used_key, int(s_day), int(e_day))
+        known = book.shared.get(pair_key)
+        if known is not None:
+            per_pair[p] = known
+            continue
         m0, m1 = snapshot_mrr(int(s_day)), snapshot_mrr(int(e_day))
         paid_before = first_paid < s_day
         comes = (m0 == 0) & (m1 > 0)
@@ -276,6 +334,7 @@ def _movements(book: _Book, period: Period) -> pd.DataFrame:
         amount = np.abs(m1 - m0)
         per_pair[p, :n_kinds] = np.bincount(kind, weights=amount, minlength=n_kinds + 1)[:-1]
         per_pair[p, n_kinds:] = np.bincount(kind, minlength=n_kinds + 1)[:-1]
+        book.shared[pair_key] = per_pair[p].copy()
     table[np.flatnonzero(moving), : 2 * n_kinds] = per_pair[pair_of.reshape(-1)]
     parts = dict(zip(names, table.T, strict=True))
     sums = {kind: parts[f"{kind}_mrr"] for kind in KINDS}
@@ -336,11 +395,14 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     day_month = (days.year * 12 + days.month - 1).to_numpy(dtype=np.int64)
     # The last snapshot of each calendar month stands for that month.
     last_of_month = np.r_[day_month[1:] != day_month[:-1], True]
-    rows = last_of_month[book.day_of]
-    day_of = book.day_of[rows]
-    customer = book.customer_of[rows]
-    mrr, live = book.mrr[rows], book.live[rows]
-    month = day_month[day_of]
+    if last_of_month.all():  # monthly snapshots: every row (no copies of them)
+        day_of, customer = book.day_of, book.customer_of
+        mrr, live, signup = book.mrr, book.live, book.signup
+    else:
+        rows = last_of_month[book.day_of]
+        day_of = book.day_of[rows]
+        customer = book.customer_of[rows]
+        mrr, live, signup = book.mrr[rows], book.live[rows], book.signup[rows]
     n = book.n_customers
     first_day = np.full(n, len(days), dtype=np.int64)
     np.minimum.at(first_day, customer, day_of)
@@ -350,18 +412,11 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     mrr_first[customer[at_first]] = mrr[at_first]
     # Signup month from the latest month snapshot that knows it, else the first month seen.
     cohort = np.where(seen, day_month[np.minimum(first_day, len(days) - 1)], -1)
-    signup = book.signup[rows]
     known = ~np.isnat(signup)
     if known.any():
         stamps = pd.DatetimeIndex(signup[known])
         signup_month = (stamps.year * 12 + stamps.month - 1).to_numpy(dtype=np.int64)
-        latest = (
-            pd.DataFrame({"c": customer[known], "d": day_of[known], "m": signup_month})
-            .sort_values(["c", "d"], kind="stable")
-            .groupby("c")["m"]
-            .last()
-        )
-        cohort[latest.index.to_numpy()] = latest.to_numpy()
+        _latest_signup_month(cohort, customer[known], day_of[known], signup_month)
     members = np.flatnonzero(seen)
     cohort_codes, cohort_months = pd.factorize(cohort[members], sort=True)
     cohort_of = np.full(n, -1, dtype=np.int64)
@@ -369,12 +424,16 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     k = len(cohort_months)
     sizes = np.bincount(cohort_codes, minlength=k)
     base = np.bincount(cohort_codes, weights=mrr_first[members], minlength=k)
-    month_codes, months = pd.factorize(month, sort=True)
+    # The months read, sorted, one day each (the month's last): coded per day, not per row.
+    months = day_month[last_of_month]
     m = len(months)
+    month_of_day = np.full(len(days), -1, dtype=np.int64)
+    month_of_day[last_of_month] = np.arange(m)
+    month_codes = month_of_day[day_of]
     slot = cohort_of[customer] * m + month_codes
     live_count = np.bincount(slot, weights=live.astype(float), minlength=k * m)
     live_mrr = np.bincount(slot, weights=np.where(live, mrr, 0.0), minlength=k * m)
-    month_day = pd.Series(days[day_of]).groupby(month_codes).max().to_numpy()
+    month_day = days[last_of_month].to_numpy(dtype="datetime64[ns]")  # each month's day
     grid_cohort = np.repeat(np.arange(k), m)
     grid_month = np.tile(np.arange(m), k)
     since = np.asarray(months)[grid_month] - np.asarray(cohort_months)[grid_cohort]
@@ -403,6 +462,35 @@ def _cohorts(book: _Book) -> pd.DataFrame:
     )
     out["mrr_share"] = _rate(out["mrr"].to_numpy(), out["mrr_start"].to_numpy())
     return out[list(COHORT_COLUMNS)].reset_index(drop=True)
+
+
+def _latest_signup_month(
+    cohort: np.ndarray, customer: np.ndarray, day_of: np.ndarray, signup_month: np.ndarray
+) -> None:
+    """Set `cohort[c]` to the signup month of customer c's row on its latest day (the last
+    such row when a day has several), for each customer with a row here.
+
+    One maximum per customer of (day, position) as one integer: what a stable sort by
+    (customer, day) and the last row of each customer give, without sorting 2.4M rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n_rows = len(customer)
+    if n_rows and int(customer.min()) < 0:  # a row without an ID (code -1): as before
+        latest = (
+            pd.DataFrame({"c": customer, "d": day_of, "m": signup_month})
+            .sort_values(["c", "d"], kind="stable")
+            .groupby("c")["m"]
+            .last()
+        )
+        cohort[latest.index.to_numpy()] = latest.to_numpy()
+        return
+    key = day_of.astype(np.int64) * n_rows + np.arange(n_rows, dtype=np.int64)
+    best = np.full(len(cohort), -1, dtype=np.int64)
+    np.maximum.at(best, customer, key)
+    has = np.flatnonzero(best >= 0)
+    cohort[has] = signup_month[best[has] % n_rows]
 
 
 REVENUE_COLUMNS = ("as_of", "customer_id", "mrr", "status", "signup_date")
