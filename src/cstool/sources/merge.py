@@ -209,6 +209,13 @@ class _Keys:
     id_header: str | None
 
     @functools.cached_property
+    def emails_are_normal(self) -> bool:
+        """Whether every key is its own normal form (`normal_emails` leaves it as it is)."""
+        import pyarrow as pa
+
+        return bool(normal_emails(pa.chunked_array([self.emails])).equals(self.emails))
+
+    @functools.cached_property
     def domains(self) -> pa.Array:
         """Only a source with `match = "domain"` asks for them."""
         return email_domains(self.emails)
@@ -401,14 +408,13 @@ def read_source(
         hit = _positions(ids, keys.ids)
         matched_by["customer_id"] = int((hit >= 0).sum())
         pos = hit
-    emails = None
     if email_column is not None:
-        emails = normal_emails(columns[email_column])
-        by_email = _positions(emails, keys.emails)
+        by_email = _email_positions(columns[email_column], keys)
         fill = (pos < 0) & (by_email >= 0)
         matched_by["email"] = int(fill.sum())
         pos = np.where(fill, by_email, pos)
         if spec.match == "domain":
+            emails = normal_emails(columns[email_column])
             by_domain = _positions(email_domains(emails), keys.domains)
             fill = (pos < 0) & (by_domain >= 0)
             matched_by["domain"] = int(fill.sum())
@@ -484,6 +490,29 @@ def _second_header_row(raw: RawTable) -> tuple[list[str], pa.Table, np.ndarray]:
         header = [h if h.strip() else first[i] for i, h in enumerate(header)]
         return header, data.slice(1), lines[1:]
     return header, data, lines
+
+
+def _email_positions(cells: pa.ChunkedArray, keys: _Keys) -> np.ndarray:
+    """Customer row of each cell by its normal email (-1: none).
+
+    Most cells of an export are written exactly as the customer's key already is: where
+    every key is its own normal form, a cell equal to a key normalises to that key, so the
+    cells are looked up as written first and only the others (other letter cases, blanks,
+    several addresses, unknown) are normalised and looked up again; millions of tickets
+    are then not all lower-cased and copied before the lookup.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not keys.emails_are_normal:
+        return _positions(normal_emails(cells), keys.emails)
+    found = np.array(_positions(cells, keys.emails), dtype=np.int64)
+    missed = found < 0
+    if missed.any():
+        rest = pc.filter(cells, pa.array(missed))
+        found[missed] = _positions(normal_emails(rest), keys.emails)
+    return found
 
 
 def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
