@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from cstool.sources import merge
+from cstool.sources import aggregate, merge
 
 N = 7
 
@@ -41,3 +42,57 @@ def test_line_numbers_are_the_nullable_int32_of_the_floats() -> None:
     got = merge._line_numbers(lines)
     pd.testing.assert_extension_array_equal(got, pd.array(lines, dtype="Int32"))
     assert list(got) == [2, pd.NA, 1_000_001, pd.NA]
+
+
+def _stamps(cells: list[str]) -> aggregate.Stamps:
+    from cstool.config import Settings
+
+    bad: list[aggregate.BadCells] = []
+    read = aggregate._stamps(pa.chunked_array([cells[:2], cells[2:]]), "created", Settings(), bad)
+    assert not bad
+    return read
+
+
+def test_stamps_as_written_and_with_blanks_around_them_read_alike() -> None:
+    plain = _stamps(["2026-11-01 10:00:00", "", "2026-11-02 23:59:59", "2026-11-03 00:00:01"])
+    blanks = _stamps(["2026-11-01 10:00:00 ", "  ", "\t2026-11-02 23:59:59", "2026-11-03 00:00:01"])
+    for read in (plain, blanks):
+        assert read.instant.astype(str).tolist() == [
+            "2026-11-01T10:00:00.000000000",
+            "NaT",
+            "2026-11-02T23:59:59.000000000",
+            "2026-11-03T00:00:01.000000000",
+        ]
+        assert read.day.astype("datetime64[D]").astype(str).tolist() == [
+            "2026-11-01",
+            "NaT",
+            "2026-11-02",
+            "2026-11-03",
+        ]
+        assert read.timed and not read.zoned.any()
+
+
+def test_zoned_stamps_keep_the_day_as_written() -> None:
+    read = _stamps(["2026-11-01T23:30:00+02:00", "2026-11-02T01:00:00Z", " 2026-11-03T00:00Z "])
+    assert read.instant.astype(str).tolist() == [
+        "2026-11-01T21:30:00.000000000",
+        "2026-11-02T01:00:00.000000000",
+        "2026-11-03T00:00:00.000000000",
+    ]
+    assert read.day.astype("datetime64[D]").astype(str).tolist() == [
+        "2026-11-01",
+        "2026-11-02",
+        "2026-11-03",
+    ]
+    assert read.zoned.all()
+
+
+def test_dates_without_times_are_not_timed() -> None:
+    read = _stamps(["2026-11-01", "2026-11-02 ", "", "2026-11-04"])
+    assert not read.timed
+    assert read.day.astype("datetime64[D]").astype(str).tolist() == [
+        "2026-11-01",
+        "2026-11-02",
+        "NaT",
+        "2026-11-04",
+    ]

@@ -177,10 +177,18 @@ class Stamps:
     """One timestamp column read once: the day as written, the instant, and whether it was
     zoned, per row (NaT where missing or unreadable)."""
 
-    day: np.ndarray  # datetime64[ns] at midnight: the date as the export wrote it
     instant: np.ndarray  # datetime64[ns]: UTC where the cell has a zone, else as written
     zoned: np.ndarray  # bool: the cell carried a zone (Z, +08:00, UTC)
     timed: bool  # some cell carries a time of day (else the column holds dates only)
+    written_day: np.ndarray | None = None  # the day as written, where not the instant's
+
+    @property
+    def day(self) -> np.ndarray:
+        """datetime64[ns] at midnight: the date as the export wrote it (made when asked:
+        a solve time needs only the instant)."""
+        if self.written_day is None:
+            self.written_day = self.instant.astype("datetime64[D]").astype("datetime64[ns]")
+        return self.written_day
 
 
 def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadCells]) -> Stamps:
@@ -193,26 +201,34 @@ def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[Bad
 
     from cstool.validate.arrow import empty_as_null
 
-    text = empty_as_null(pc.utf8_trim_whitespace(cells))
-    n = len(text)
-    head = text.slice(0, 1000)
+    n = len(cells)
+    head = empty_as_null(pc.utf8_trim_whitespace(cells.slice(0, 1000)))
+    trimmed: pa.ChunkedArray | None = None
     if pc.all(pc.fill_null(pc.match_substring_regex(head, _ISO_HEAD), True)).as_py():
-        longest = pc.max(pc.utf8_length(text)).as_py() or 0
+        # Arrow's ISO cast refuses a cell with blanks around it: when the cells as written
+        # cast, none has any, and trimming (a copy of millions of cells) changes nothing.
+        as_written = empty_as_null(cells)
         for zone in (None, "UTC"):
-            try:
-                stamped = pc.cast(text, pa.timestamp("ns", tz=zone))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                continue
-            instant = np.asarray(
-                stamped.to_numpy(zero_copy_only=False), dtype="datetime64[ns]"
-            ).copy()
-            if zone is None:
-                day = instant.astype("datetime64[D]").astype("datetime64[ns]")
-            else:  # the day as written (local), not the UTC one
-                local = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
-                day = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
-            zoned = np.full(n, zone is not None) & ~np.isnat(instant)
-            return Stamps(day, instant, zoned, longest > 10)
+            for text in (as_written, None):
+                if text is None:
+                    if trimmed is None:
+                        trimmed = empty_as_null(pc.utf8_trim_whitespace(cells))
+                    text = trimmed
+                try:
+                    stamped = pc.cast(text, pa.timestamp("ns", tz=zone))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    continue
+                longest = pc.max(pc.utf8_length(text)).as_py() or 0
+                instant = np.asarray(stamped.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+                if not instant.flags.writeable:
+                    instant = instant.copy()
+                day = None  # naive: the instant's own date
+                if zone is not None:  # the day as written (local), not the UTC one
+                    local = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
+                    day = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+                zoned = np.full(n, zone is not None) & ~np.isnat(instant)
+                return Stamps(instant, zoned, longest > 10, day)
+    text = trimmed if trimmed is not None else empty_as_null(pc.utf8_trim_whitespace(cells))
     from cstool.validate import read_dates
 
     plain = pc.fill_null(text, "").combine_chunks()
@@ -256,7 +272,7 @@ def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[Bad
         bad.append(BadCells(role, unreadable, read.expected + ", with an optional time of day"))
     day = np.where(unreadable, np.datetime64("NaT"), day)
     instant = day + seconds.astype("timedelta64[s]").astype("timedelta64[ns]")
-    return Stamps(day, instant, zoned & ~np.isnat(day), bool(present.any()))
+    return Stamps(instant, zoned & ~np.isnat(day), bool(present.any()), day)
 
 
 def _text(cells: pa.ChunkedArray) -> pd.Series:
