@@ -96,3 +96,18 @@ def test_dates_without_times_are_not_timed() -> None:
         "NaT",
         "2026-11-04",
     ]
+
+
+@pytest.mark.parametrize("rising", [True, False])  # a file's lines, or lines in any order
+def test_last_by_is_the_last_row_of_a_stable_sort_with_missing_dates_first(rising: bool) -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    when = pd.Series(pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 5, n), "D"))
+    when[rng.random(n) < 0.2] = pd.NaT
+    line = np.arange(2, n + 2) if rising else rng.integers(2, 50, n)
+    rows = pd.DataFrame({"pos": rng.integers(0, 60, n), "line": line})
+    rows["when"] = when
+    ordered = rows.sort_values(["pos", "when", "line"], kind="stable", na_position="first")
+    expected = ordered.drop_duplicates("pos", keep="last")
+    got = rows.iloc[aggregate._last_by(rows["pos"], rows["when"], rows["line"])]
+    pd.testing.assert_frame_equal(got, expected)

@@ -301,6 +301,36 @@ def _frame(pos: np.ndarray, lines: np.ndarray, **columns: Any) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _last_by(pos: pd.Series, when: pd.Series, line: pd.Series) -> np.ndarray:
+    """Row of the latest `when` (then the last line) per position, in position order: what
+    a stable sort by (pos, when, line), missing `when` first, then the last row of each
+    position gives.
+
+    Where the lines rise row by row (a file's order), that row is found without a sort:
+    the latest `when` per position, then the last line among the rows that have it.
+    """
+    import numpy as np
+
+    where = pos.to_numpy()
+    # NaT is the smallest datetime64 integer: it comes first, as na_position="first".
+    stamp = when.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    lines = line.to_numpy()
+    if len(where) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(lines) > 1 and not bool(np.all(lines[1:] > lines[:-1])):
+        order = np.lexsort((lines, stamp, where))
+        ends = np.ones(len(order), dtype=bool)
+        ends[:-1] = where[order[1:]] != where[order[:-1]]
+        return order[ends]
+    size = int(where.max()) + 1
+    latest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, where, stamp)
+    rows = np.flatnonzero(stamp == latest[where])  # rising: the last of them is the one
+    chosen = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(chosen, where[rows], rows)
+    return chosen[chosen >= 0]
+
+
 def subscriptions(
     cols: Columns,
     headers: dict[str, str],
@@ -441,9 +471,7 @@ def tickets(
         waiting = pa.array(OPEN_TICKET)
         flag = _Coded(cols["status"]).map(lambda k: pc.is_in(k, value_set=waiting))
         is_open = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
-    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     created_at = _stamps(cols["created"], "created", settings, bad) if "created" in cols else None
-    created = created_at.day if created_at is not None else nat
     good = np.zeros(n)
     rated = np.zeros(n)
     if "rating" in cols:
@@ -482,25 +510,31 @@ def tickets(
     # the matched rows (millions of tickets).
     import pandas as pd
 
-    where = pos[keep]
+    every = bool(keep.all())  # (then no copy of each 5M-row column for the matched rows)
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if every else values[keep]
+
+    where = kept(pos)
     size = int(where.max()) + 1
     seen = np.bincount(where, minlength=size) > 0
     index = pd.Index(np.flatnonzero(seen))
-    first_line = pd.Series(_first_by(where, lines[keep], size)[seen], index=index)
-    opened = np.bincount(where, weights=is_open[keep], minlength=size)[seen]
+    first_line = pd.Series(_first_by(where, kept(lines), size)[seen], index=index)
+    opened = np.bincount(where, weights=kept(is_open), minlength=size)[seen]
     out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
         "Int64"
     )
     out.lines["open_tickets"] = first_line
     # NaT is the smallest datetime64 integer: a maximum over the integers skips it.
     newest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(newest, where, created[keep].view(np.int64))
+    if created_at is not None:
+        np.maximum.at(newest, where, kept(created_at.day).view(np.int64))
     out.values["last_ticket_date"] = pd.Series(newest[seen].view("datetime64[ns]"), index=index)
     out.lines["last_ticket_date"] = first_line
 
     def share(part: np.ndarray, whole: np.ndarray) -> pd.Series:
-        top = np.bincount(where, weights=part[keep], minlength=size)[seen]
-        bottom = np.bincount(where, weights=whole[keep], minlength=size)[seen]
+        top = np.bincount(where, weights=kept(part), minlength=size)[seen]
+        bottom = np.bincount(where, weights=kept(whole), minlength=size)[seen]
         with np.errstate(invalid="ignore", divide="ignore"):
             return pd.Series(np.where(bottom > 0, top / bottom, np.nan), index=index)
 
@@ -534,17 +568,23 @@ def surveys(
         score = np.where(wrong, np.nan, score)
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     when = _dates(cols["date"], "date", settings, bad) if "date" in cols else nat
-    comment = _text(cols["comment"]) if "comment" in cols else pd.Series([None] * n, dtype="string")
+    columns: dict[str, Any] = {"score": score, "when": when}
+    if "comment" in cols:
+        columns["comment"] = _text(cols["comment"])
     scored_pos = np.where(np.isnan(score), -1, pos)  # partial answers without a score: ignored
-    rows = _frame(scored_pos, lines, score=score, when=when, comment=comment)
+    rows = _frame(scored_pos, lines, **columns)
     out = Supplied()
     if rows.empty:
         return out, bad
-    ordered = rows.sort_values(["pos", "when", "line"], kind="stable", na_position="first")
-    latest = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    latest = rows.iloc[_last_by(rows["pos"], rows["when"], rows["line"])].set_index("pos")
     out.values["nps"] = latest["score"].round().astype("Int64")
     out.values["nps_date"] = latest["when"]
-    out.values["nps_comment"] = latest["comment"].astype(_text_dtype())
+    if "comment" in latest.columns:
+        out.values["nps_comment"] = latest["comment"].astype(_text_dtype())
+    else:  # no comment column: none for everyone answered
+        out.values["nps_comment"] = pd.Series(
+            pd.NA, index=latest.index, dtype=_text_dtype(), name="comment"
+        )
     for name in ("nps", "nps_date", "nps_comment"):
         out.lines[name] = latest["line"]
     return out, bad
