@@ -134,15 +134,12 @@ def merge_sources(
     prepared = _prepare_all(settings, paths, table, keys)
     for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
-        supplied, report = prepared[k - 1]  # the source's text is freed already
+        aligned, report = prepared[k - 1]  # the source's text is freed already
         problems.extend(report.problems)
         conflicts: dict[str, int] = {}
         examples: list[str] = []
-        for name, values in supplied.values.items():
-            column = _aligned(values, n, supplied.fill.get(name))
-            lines = _on_rows(supplied.lines[name], n).to_numpy(dtype=np.float64)
+        for name, (column, lines, have) in aligned.items():
             current = frame[name] if name in frame.columns else None
-            have = column.notna().to_numpy()
             if current is None:
                 frame[name] = column
                 origin[name] = np.where(have, k, -1).astype(np.int16)
@@ -297,10 +294,29 @@ def _source_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"columns": {}, "input": plain_input})
 
 
+# A source's field on every customer row: the values, the file line of each (NaN: none)
+# and where it has a value.
+Aligned = dict[str, tuple["pd.Series", "np.ndarray", "np.ndarray"]]
+
+
+def _align(supplied: Supplied, n: int) -> Aligned:
+    """Each supplied field on the table's n rows (done in the source's thread: every field
+    is a 1M-row column, and the merge after the threads runs on one core)."""
+    import numpy as np
+
+    out: Aligned = {}
+    for name, values in supplied.values.items():
+        column = _aligned(values, n, supplied.fill.get(name))
+        lines = _on_rows(supplied.lines[name], n).to_numpy(dtype=np.float64)
+        out[name] = (column, lines, column.notna().to_numpy())
+    return out
+
+
 def _prepare_all(
     settings: Settings, paths: list[Path], table: Table, keys: _Keys
-) -> list[tuple[Supplied, SourceReport]]:
-    """Every source read, matched and aggregated, side by side (biggest file first).
+) -> list[tuple[Aligned, SourceReport]]:
+    """Every source read, matched, aggregated and aligned on the table's rows, side by
+    side (biggest file first).
 
     Arrow's parser and kernels release the GIL, so the sources overlap on the cores. Errors
     come out as if the sources were read in the config's order, all of them first, then
@@ -314,14 +330,16 @@ def _prepare_all(
     plain = _source_settings(settings)
     read_failed: list[BaseException | None] = [None] * len(paths)
 
-    def prepare(k: int) -> tuple[Supplied, SourceReport]:
+    def prepare(k: int) -> tuple[Aligned, SourceReport]:
         spec, path = settings.sources[k], paths[k]
         try:
             raw = read_raw(path, plain, sheet=spec.sheet)
         except BaseException as exc:
             read_failed[k] = exc
             raise
-        return read_source(spec, path, settings, table, keys, raw)
+        supplied, report = read_source(spec, path, settings, table, keys, raw)
+        del raw
+        return _align(supplied, len(table.frame)), report
 
     workers = min(len(paths), os.cpu_count() or 1) or 1
     order = sorted(range(len(paths)), key=lambda k: -_size(paths[k]))
