@@ -111,3 +111,27 @@ def test_last_by_is_the_last_row_of_a_stable_sort_with_missing_dates_first(risin
     expected = ordered.drop_duplicates("pos", keep="last")
     got = rows.iloc[aggregate._last_by(rows["pos"], rows["when"], rows["line"])]
     pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("op", ["min", "max"])
+def test_run_extremes_are_pandas_grouped_minima_and_maxima(op: str) -> None:
+    rng = np.random.default_rng(9)
+    n = 500
+    days = pd.Series(pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D"))
+    days[rng.random(n) < 0.3] = pd.NaT
+    days = days.astype("datetime64[ns]").rename("when")  # as _dates gives them
+    pos = rng.integers(0, 80, n)
+    used = rng.random(n) < 0.6
+    order = np.lexsort((np.arange(n), pos))
+    ordered = pos[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    index = pd.Index(ordered[starts], name="pos")
+    frame = pd.DataFrame({"pos": pos, "when": days})
+    expected = getattr(frame.groupby("pos", sort=True)["when"], op)()
+    got = aggregate._run_extreme(days, order, starts, index, op)
+    pd.testing.assert_series_equal(got, expected)
+    # only the rows in use (the subscriptions still alive), customers without one as NaT
+    kept = frame.where(pd.Series(used), pd.NA).assign(pos=pos)
+    expected = getattr(kept.groupby("pos", sort=True)["when"], op)()
+    got = aggregate._run_extreme(days, order, starts, index, op, used[order])
+    pd.testing.assert_series_equal(got, expected)

@@ -331,6 +331,30 @@ def _last_by(pos: pd.Series, when: pd.Series, line: pd.Series) -> np.ndarray:
     return chosen[chosen >= 0]
 
 
+def _run_extreme(
+    stamps: pd.Series,
+    order: np.ndarray,
+    starts: np.ndarray,
+    index: pd.Index,
+    op: str,
+    use: np.ndarray | None = None,
+) -> pd.Series:
+    """The earliest or latest date of each run of `order` (runs begin at `starts`), NaT
+    left out as pandas' grouped min and max leave it out; `use` picks the rows counted."""
+    import numpy as np
+    import pandas as pd
+
+    nat = np.iinfo(np.int64).min
+    values = stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)[order]
+    if op == "min":  # NaT (and the rows not used) above every date: never the minimum
+        skip = values == nat if use is None else (values == nat) | ~use
+        found = np.minimum.reduceat(np.where(skip, np.iinfo(np.int64).max, values), starts)
+        found = np.where(found == np.iinfo(np.int64).max, nat, found)
+    else:  # NaT is the smallest datetime64 integer: never the maximum but of all-NaT
+        found = np.maximum.reduceat(values if use is None else np.where(use, values, nat), starts)
+    return pd.Series(found.view("datetime64[ns]"), index=index, name=stamps.name)
+
+
 def subscriptions(
     cols: Columns,
     headers: dict[str, str],
@@ -411,40 +435,51 @@ def subscriptions(
     out = Supplied()
     if rows.empty:
         return out, bad
-    groups = rows.groupby("pos", sort=True)
-    first_line = groups["line"].min()
-    out.values["mrr"] = groups["mrr"].sum()
+    # One lexsort of the arrays by (pos, rank, mrr, line): each customer's rows are then
+    # side by side, the most alive (and biggest) subscription last, and the minima and
+    # maxima are reductions over those runs: no hashing of positions per field. (The
+    # line makes every key distinct, so it is the order a stable frame sort gives.)
+    where = rows["pos"].to_numpy()
+    line = rows["line"].to_numpy()
+    ranks = rows["rank"].to_numpy()
+    order = np.lexsort((line, rows["mrr"].to_numpy(), ranks, where))
+    ordered = where[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    last = np.r_[starts[1:], len(order)] - 1
+    index = pd.Index(ordered[starts], name="pos")
+    line = line[order]
+    ranks = ranks[order]
+    first_line = pd.Series(np.minimum.reduceat(line, starts), index=index, name="line")
+    # MRR by pandas' grouped sum: its compensated summation is what the figures have been.
+    out.values["mrr"] = rows.groupby("pos", sort=True)["mrr"].sum()
     out.lines["mrr"] = first_line
-    best = groups["rank"].max()
+    best = pd.Series(ranks[last], index=index, name="rank")
     by_rank = {v: k for k, v in STATUS_RANK.items()}
     out.values["subscription_status"] = pd.Series(
         best.map(by_rank).astype(object), index=best.index, dtype=_text_dtype()
     )
     out.lines["subscription_status"] = first_line
     churned = best == STATUS_RANK["churned"]
-    last_end = groups["ended"].max()
-    out.values["churned_at"] = last_end.where(churned)
+    out.values["churned_at"] = _run_extreme(rows["ended"], order, starts, index, "max").where(
+        churned
+    )
     out.lines["churned_at"] = first_line
-    live = rows.loc[rows["rank"] > STATUS_RANK["churned"], ["pos", "line", "period_end"]]
-    live_groups = live.groupby("pos", sort=True)
-    renewal = live_groups["period_end"].min()
+    live = ranks > STATUS_RANK["churned"]
+    has_live = np.maximum.reduceat(live.astype(np.int8), starts) > 0
+    live_index = index[has_live]
+    renewal = _run_extreme(rows["period_end"], order, starts, index, "min", live)[has_live]
     out.values["renewal_date"] = renewal
-    out.lines["renewal_date"] = live_groups["line"].min()
+    unused = np.iinfo(line.dtype).max if line.dtype.kind in "iu" else np.inf
+    live_lines = np.minimum.reduceat(np.where(live, line, unused), starts)[has_live]
+    out.lines["renewal_date"] = pd.Series(live_lines, index=live_index, name="line")
     cancelling = best == STATUS_RANK["cancelling"]
     out.values["cancel_at"] = renewal.reindex(best.index).where(cancelling)
     out.lines["cancel_at"] = first_line
-    out.values["signup_date"] = groups["start"].min()
+    out.values["signup_date"] = _run_extreme(rows["start"], order, starts, index, "min")
     out.lines["signup_date"] = first_line
-    # The plan of the biggest subscription still alive, else of the newest one.
-    # (pos, rank, mrr, line) ascending, the last row per pos: one lexsort of the arrays (the
-    # line makes every key distinct, so it is the order a stable frame sort gives).
-    where = rows["pos"].to_numpy()
-    order = np.lexsort(
-        (rows["line"].to_numpy(), rows["mrr"].to_numpy(), rows["rank"].to_numpy(), where)
-    )
-    ends = np.ones(len(order), dtype=bool)
-    ends[:-1] = where[order[1:]] != where[order[:-1]]
-    top = rows[["pos", "plan", "line"]].iloc[order[ends]].set_index("pos")
+    # The plan of the biggest subscription still alive, else of the newest one: the last
+    # row of each customer's run.
+    top = rows[["pos", "plan", "line"]].iloc[order[last]].set_index("pos")
     out.values["plan"] = top["plan"].astype(_text_dtype())
     out.lines["plan"] = top["line"]
     return out, bad
