@@ -135,3 +135,25 @@ def test_run_extremes_are_pandas_grouped_minima_and_maxima(op: str) -> None:
     expected = getattr(kept.groupby("pos", sort=True)["when"], op)()
     got = aggregate._run_extreme(days, order, starts, index, op, used[order])
     pd.testing.assert_series_equal(got, expected)
+
+
+def test_midnight_is_numpys_cast_to_the_day_and_back() -> None:
+    stamps = np.array(
+        ["1969-12-31T23:59:59.999", "1900-02-28T12:00", "NaT", "2026-11-23T00:00", "2026-11-23"],
+        dtype="datetime64[ns]",
+    )
+    expected = stamps.astype("datetime64[D]").astype("datetime64[ns]")
+    np.testing.assert_array_equal(aggregate._midnight(stamps), expected)
+    assert aggregate._midnight(stamps).astype(str).tolist()[:3] == [
+        "1969-12-31T00:00:00.000000000",
+        "1900-02-28T00:00:00.000000000",
+        "NaT",
+    ]
+
+
+def test_first_line_per_position_from_whole_and_float_lines() -> None:
+    where = np.array([3, 0, 3, 5, 0])
+    lines = np.array([9, 4, 2, 7, 8])
+    expected = [4.0, np.inf, np.inf, 2.0, np.inf, 7.0]
+    assert aggregate._first_by(where, lines, 6).tolist() == expected
+    assert aggregate._first_by(where, lines.astype(np.float64), 6).tolist() == expected
