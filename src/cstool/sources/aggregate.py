@@ -349,7 +349,7 @@ def _last_by(pos: pd.Series, when: pd.Series, line: pd.Series) -> np.ndarray:
 
 
 def _run_extreme(
-    stamps: pd.Series,
+    stamps: np.ndarray,
     order: np.ndarray,
     starts: np.ndarray,
     index: pd.Index,
@@ -362,14 +362,14 @@ def _run_extreme(
     import pandas as pd
 
     nat = np.iinfo(np.int64).min
-    values = stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)[order]
+    values = np.asarray(stamps, dtype="datetime64[ns]").view(np.int64)[order]
     if op == "min":  # NaT (and the rows not used) above every date: never the minimum
         skip = values == nat if use is None else (values == nat) | ~use
         found = np.minimum.reduceat(np.where(skip, np.iinfo(np.int64).max, values), starts)
         found = np.where(found == np.iinfo(np.int64).max, nat, found)
     else:  # NaT is the smallest datetime64 integer: never the maximum but of all-NaT
         found = np.maximum.reduceat(values if use is None else np.where(use, values, nat), starts)
-    return pd.Series(found.view("datetime64[ns]"), index=index, name=stamps.name)
+    return pd.Series(found.view("datetime64[ns]"), index=index)
 
 
 def subscriptions(
@@ -438,37 +438,34 @@ def subscriptions(
     start = _dates(cols["start"], "start", settings, bad) if "start" in cols else nat
     ended = _dates(cols["canceled"], "canceled", settings, bad) if "canceled" in cols else nat
     plan = _text(cols["plan"]) if "plan" in cols else pd.Series([None] * n, dtype="string")
-    rows = _frame(
-        pos,
-        lines,
-        mrr=mrr,
-        rank=rank,
-        paying=paying,
-        period_end=period_end,
-        start=start,
-        ended=ended,
-        plan=plan,
-    )
     out = Supplied()
-    if rows.empty:
+    keep = pos >= 0
+    if not keep.any():
         return out, bad
+    every = bool(keep.all())  # the matched rows' arrays, without a frame of them
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if every else values[keep]
+
     # One lexsort of the arrays by (pos, rank, mrr, line): each customer's rows are then
     # side by side, the most alive (and biggest) subscription last, and the minima and
     # maxima are reductions over those runs: no hashing of positions per field. (The
     # line makes every key distinct, so it is the order a stable frame sort gives.)
-    where = rows["pos"].to_numpy()
-    line = rows["line"].to_numpy()
-    ranks = rows["rank"].to_numpy()
-    order = np.lexsort((line, rows["mrr"].to_numpy(), ranks, where))
+    where = kept(pos)
+    line = kept(lines)
+    ranks = kept(rank)
+    order = np.lexsort((line, kept(mrr), ranks, where))
     ordered = where[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     last = np.r_[starts[1:], len(order)] - 1
     index = pd.Index(ordered[starts], name="pos")
-    line = line[order]
+    sorted_lines = line[order]
     ranks = ranks[order]
-    first_line = pd.Series(np.minimum.reduceat(line, starts), index=index, name="line")
+    first_line = pd.Series(np.minimum.reduceat(sorted_lines, starts), index=index, name="line")
     # MRR by pandas' grouped sum: its compensated summation is what the figures have been.
-    out.values["mrr"] = rows.groupby("pos", sort=True)["mrr"].sum()
+    out.values["mrr"] = (
+        pd.Series(kept(mrr), name="mrr").groupby(pd.Index(where, name="pos"), sort=True).sum()
+    )
     out.lines["mrr"] = first_line
     best = pd.Series(ranks[last], index=index, name="rank")
     by_rank = {v: k for k, v in STATUS_RANK.items()}
@@ -477,28 +474,27 @@ def subscriptions(
     )
     out.lines["subscription_status"] = first_line
     churned = best == STATUS_RANK["churned"]
-    out.values["churned_at"] = _run_extreme(rows["ended"], order, starts, index, "max").where(
-        churned
-    )
+    out.values["churned_at"] = _run_extreme(kept(ended), order, starts, index, "max").where(churned)
     out.lines["churned_at"] = first_line
     live = ranks > STATUS_RANK["churned"]
     has_live = np.maximum.reduceat(live.astype(np.int8), starts) > 0
     live_index = index[has_live]
-    renewal = _run_extreme(rows["period_end"], order, starts, index, "min", live)[has_live]
+    renewal = _run_extreme(kept(period_end), order, starts, index, "min", live)[has_live]
     out.values["renewal_date"] = renewal
     unused = np.iinfo(line.dtype).max if line.dtype.kind in "iu" else np.inf
-    live_lines = np.minimum.reduceat(np.where(live, line, unused), starts)[has_live]
+    live_lines = np.minimum.reduceat(np.where(live, sorted_lines, unused), starts)[has_live]
     out.lines["renewal_date"] = pd.Series(live_lines, index=live_index, name="line")
     cancelling = best == STATUS_RANK["cancelling"]
     out.values["cancel_at"] = renewal.reindex(best.index).where(cancelling)
     out.lines["cancel_at"] = first_line
-    out.values["signup_date"] = _run_extreme(rows["start"], order, starts, index, "min")
+    out.values["signup_date"] = _run_extreme(kept(start), order, starts, index, "min")
     out.lines["signup_date"] = first_line
     # The plan of the biggest subscription still alive, else of the newest one: the last
     # row of each customer's run.
-    top = rows[["pos", "plan", "line"]].iloc[order[last]].set_index("pos")
-    out.values["plan"] = top["plan"].astype(_text_dtype())
-    out.lines["plan"] = top["line"]
+    chosen = order[last]
+    plans = plan.array if every else plan.array[keep]
+    out.values["plan"] = pd.Series(plans[chosen], index=index, name="plan").astype(_text_dtype())
+    out.lines["plan"] = pd.Series(line[chosen], index=index, name="line")
     return out, bad
 
 
