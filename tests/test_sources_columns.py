@@ -157,3 +157,42 @@ def test_first_line_per_position_from_whole_and_float_lines() -> None:
     expected = [4.0, np.inf, np.inf, 2.0, np.inf, 7.0]
     assert aggregate._first_by(where, lines, 6).tolist() == expected
     assert aggregate._first_by(where, lines.astype(np.float64), 6).tolist() == expected
+
+
+def _keys(emails: list[str | None]) -> merge._Keys:
+    ids = pa.array([f"C{i}" for i in range(len(emails))])
+    return merge._Keys(ids, merge.normal_emails(pa.chunked_array([emails], pa.string())), None)
+
+
+CELLS = [
+    "ann@example.com",
+    " Bob@Example.com ",
+    "ANN@EXAMPLE.COM",
+    None,
+    "",
+    "nobody@example.com",
+    "Ann <ann@example.com>; bob@example.com",
+    "cy@example.com",
+    "bob@example.com",
+    "not an address",
+]
+
+
+@pytest.mark.parametrize("count", [8, 30])  # fewer cells than 2x the keys, and more
+def test_email_positions_are_the_normal_emails_looked_up(count: int) -> None:
+    keys = _keys(["ann@example.com", "bob@example.com", None, "cy@example.com", "bob@example.com"])
+    cells = pa.chunked_array([(CELLS * 3)[:count]], pa.string())
+    got = merge._email_positions(cells, keys)
+    assert got.tolist() == ([0, 1, 0, -1, -1, -1, 0, 3, 1, -1] * 3)[:count]
+    expected = merge._positions(merge.normal_emails(cells), keys.emails)
+    assert got.tolist() == expected.tolist()
+
+
+def test_email_positions_when_the_keys_are_not_their_normal_form() -> None:
+    keys = merge._Keys(
+        pa.array(["C1", "C2"]), pa.array(["Ann@Example.com", "bob@example.com"]), None
+    )
+    assert not keys.emails_are_normal
+    cells = pa.chunked_array([["Ann@Example.com", "BOB@example.com", "ann@example.com"] * 2])
+    # as written, the first cell equals a key; normalised, it is `ann@…`, which none is
+    assert merge._email_positions(cells, keys).tolist() == [-1, 1, -1] * 2

@@ -523,7 +523,10 @@ def _email_positions(cells: pa.ChunkedArray, keys: _Keys) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not keys.emails_are_normal:
+    # The second lookup hashes the keys once more: worth it where the cells outnumber the
+    # keys (5M tickets among 1M customers: 0.6 s less), not for a source of their size
+    # (normalising 1M cells costs less than hashing 1M keys again).
+    if len(cells) < 2 * len(keys.emails) or not keys.emails_are_normal:
         return _positions(normal_emails(cells), keys.emails)
     found = np.array(_positions(cells, keys.emails), dtype=np.int64)
     missed = found < 0
