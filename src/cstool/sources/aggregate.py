@@ -177,10 +177,29 @@ class Stamps:
     """One timestamp column read once: the day as written, the instant, and whether it was
     zoned, per row (NaT where missing or unreadable)."""
 
-    day: np.ndarray  # datetime64[ns] at midnight: the date as the export wrote it
     instant: np.ndarray  # datetime64[ns]: UTC where the cell has a zone, else as written
     zoned: np.ndarray  # bool: the cell carried a zone (Z, +08:00, UTC)
     timed: bool  # some cell carries a time of day (else the column holds dates only)
+    written_day: np.ndarray | None = None  # the day as written, where not the instant's
+
+    @property
+    def day(self) -> np.ndarray:
+        """datetime64[ns] at midnight: the date as the export wrote it (made when asked:
+        a solve time needs only the instant)."""
+        if self.written_day is None:
+            self.written_day = _midnight(self.instant)
+        return self.written_day
+
+
+def _midnight(instant: np.ndarray) -> np.ndarray:
+    """datetime64[ns] floored to the day, NaT kept: `astype("datetime64[D]")` and back, by
+    integer arithmetic (numpy's datetime casts are several times slower on 5M stamps)."""
+    import numpy as np
+
+    ticks = instant.view(np.int64)
+    day = 86_400 * 10**9
+    floored = ticks - ticks % day  # numpy's % floors, as the cast does before 1970 too
+    return np.where(np.isnat(instant), instant, floored.view("datetime64[ns]"))
 
 
 def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[BadCells]) -> Stamps:
@@ -193,26 +212,34 @@ def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[Bad
 
     from cstool.validate.arrow import empty_as_null
 
-    text = empty_as_null(pc.utf8_trim_whitespace(cells))
-    n = len(text)
-    head = text.slice(0, 1000)
+    n = len(cells)
+    head = empty_as_null(pc.utf8_trim_whitespace(cells.slice(0, 1000)))
+    trimmed: pa.ChunkedArray | None = None
     if pc.all(pc.fill_null(pc.match_substring_regex(head, _ISO_HEAD), True)).as_py():
-        longest = pc.max(pc.utf8_length(text)).as_py() or 0
+        # Arrow's ISO cast refuses a cell with blanks around it: when the cells as written
+        # cast, none has any, and trimming (a copy of millions of cells) changes nothing.
+        as_written = empty_as_null(cells)
         for zone in (None, "UTC"):
-            try:
-                stamped = pc.cast(text, pa.timestamp("ns", tz=zone))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                continue
-            instant = np.asarray(
-                stamped.to_numpy(zero_copy_only=False), dtype="datetime64[ns]"
-            ).copy()
-            if zone is None:
-                day = instant.astype("datetime64[D]").astype("datetime64[ns]")
-            else:  # the day as written (local), not the UTC one
-                local = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
-                day = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
-            zoned = np.full(n, zone is not None) & ~np.isnat(instant)
-            return Stamps(day, instant, zoned, longest > 10)
+            for text in (as_written, None):
+                if text is None:
+                    if trimmed is None:
+                        trimmed = empty_as_null(pc.utf8_trim_whitespace(cells))
+                    text = trimmed
+                try:
+                    stamped = pc.cast(text, pa.timestamp("ns", tz=zone))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    continue
+                longest = pc.max(pc.utf8_length(text)).as_py() or 0
+                instant = np.asarray(stamped.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+                if not instant.flags.writeable:
+                    instant = instant.copy()
+                day = None  # naive: the instant's own date
+                if zone is not None:  # the day as written (local), not the UTC one
+                    local = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.date32())
+                    day = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+                zoned = np.full(n, zone is not None) & ~np.isnat(instant)
+                return Stamps(instant, zoned, longest > 10, day)
+    text = trimmed if trimmed is not None else empty_as_null(pc.utf8_trim_whitespace(cells))
     from cstool.validate import read_dates
 
     plain = pc.fill_null(text, "").combine_chunks()
@@ -256,7 +283,7 @@ def _stamps(cells: pa.ChunkedArray, role: str, settings: Settings, bad: list[Bad
         bad.append(BadCells(role, unreadable, read.expected + ", with an optional time of day"))
     day = np.where(unreadable, np.datetime64("NaT"), day)
     instant = day + seconds.astype("timedelta64[s]").astype("timedelta64[ns]")
-    return Stamps(day, instant, zoned & ~np.isnat(day), bool(present.any()))
+    return Stamps(instant, zoned & ~np.isnat(day), bool(present.any()), day)
 
 
 def _text(cells: pa.ChunkedArray) -> pd.Series:
@@ -269,9 +296,15 @@ def _first_by(where: np.ndarray, lines: np.ndarray, size: int) -> np.ndarray:
     """The smallest line per customer position (inf where none)."""
     import numpy as np
 
-    first = np.full(size, np.inf)
-    np.minimum.at(first, where, lines.astype(np.float64))
-    return first
+    if lines.dtype.kind != "i":
+        first = np.full(size, np.inf)
+        np.minimum.at(first, where, lines.astype(np.float64))
+        return first
+    # Whole lines: the minimum over the integers (no float copy of millions of lines).
+    none = np.iinfo(lines.dtype).max
+    smallest = np.full(size, none, dtype=lines.dtype)
+    np.minimum.at(smallest, where, lines)
+    return np.where(smallest == none, np.inf, smallest.astype(np.float64))
 
 
 def _frame(pos: np.ndarray, lines: np.ndarray, **columns: Any) -> pd.DataFrame:
@@ -283,6 +316,60 @@ def _frame(pos: np.ndarray, lines: np.ndarray, **columns: Any) -> pd.DataFrame:
     for name, values in columns.items():
         data[name] = values[keep] if not isinstance(values, pd.Series) else values[keep].array
     return pd.DataFrame(data)
+
+
+def _last_by(pos: pd.Series, when: pd.Series, line: pd.Series) -> np.ndarray:
+    """Row of the latest `when` (then the last line) per position, in position order: what
+    a stable sort by (pos, when, line), missing `when` first, then the last row of each
+    position gives.
+
+    Where the lines rise row by row (a file's order), that row is found without a sort:
+    the latest `when` per position, then the last line among the rows that have it.
+    """
+    import numpy as np
+
+    where = pos.to_numpy()
+    # NaT is the smallest datetime64 integer: it comes first, as na_position="first".
+    stamp = when.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    lines = line.to_numpy()
+    if len(where) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(lines) > 1 and not bool(np.all(lines[1:] > lines[:-1])):
+        order = np.lexsort((lines, stamp, where))
+        ends = np.ones(len(order), dtype=bool)
+        ends[:-1] = where[order[1:]] != where[order[:-1]]
+        return order[ends]
+    size = int(where.max()) + 1
+    latest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, where, stamp)
+    rows = np.flatnonzero(stamp == latest[where])  # rising: the last of them is the one
+    chosen = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(chosen, where[rows], rows)
+    return chosen[chosen >= 0]
+
+
+def _run_extreme(
+    stamps: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+    index: pd.Index,
+    op: str,
+    use: np.ndarray | None = None,
+) -> pd.Series:
+    """The earliest or latest date of each run of `order` (runs begin at `starts`), NaT
+    left out as pandas' grouped min and max leave it out; `use` picks the rows counted."""
+    import numpy as np
+    import pandas as pd
+
+    nat = np.iinfo(np.int64).min
+    values = np.asarray(stamps, dtype="datetime64[ns]").view(np.int64)[order]
+    if op == "min":  # NaT (and the rows not used) above every date: never the minimum
+        skip = values == nat if use is None else (values == nat) | ~use
+        found = np.minimum.reduceat(np.where(skip, np.iinfo(np.int64).max, values), starts)
+        found = np.where(found == np.iinfo(np.int64).max, nat, found)
+    else:  # NaT is the smallest datetime64 integer: never the maximum but of all-NaT
+        found = np.maximum.reduceat(values if use is None else np.where(use, values, nat), starts)
+    return pd.Series(found.view("datetime64[ns]"), index=index)
 
 
 def subscriptions(
@@ -351,56 +438,63 @@ def subscriptions(
     start = _dates(cols["start"], "start", settings, bad) if "start" in cols else nat
     ended = _dates(cols["canceled"], "canceled", settings, bad) if "canceled" in cols else nat
     plan = _text(cols["plan"]) if "plan" in cols else pd.Series([None] * n, dtype="string")
-    rows = _frame(
-        pos,
-        lines,
-        mrr=mrr,
-        rank=rank,
-        paying=paying,
-        period_end=period_end,
-        start=start,
-        ended=ended,
-        plan=plan,
-    )
     out = Supplied()
-    if rows.empty:
+    keep = pos >= 0
+    if not keep.any():
         return out, bad
-    groups = rows.groupby("pos", sort=True)
-    first_line = groups["line"].min()
-    out.values["mrr"] = groups["mrr"].sum()
+    every = bool(keep.all())  # the matched rows' arrays, without a frame of them
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if every else values[keep]
+
+    # One lexsort of the arrays by (pos, rank, mrr, line): each customer's rows are then
+    # side by side, the most alive (and biggest) subscription last, and the minima and
+    # maxima are reductions over those runs: no hashing of positions per field. (The
+    # line makes every key distinct, so it is the order a stable frame sort gives.)
+    where = kept(pos)
+    line = kept(lines)
+    ranks = kept(rank)
+    order = np.lexsort((line, kept(mrr), ranks, where))
+    ordered = where[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    last = np.r_[starts[1:], len(order)] - 1
+    index = pd.Index(ordered[starts], name="pos")
+    sorted_lines = line[order]
+    ranks = ranks[order]
+    first_line = pd.Series(np.minimum.reduceat(sorted_lines, starts), index=index, name="line")
+    # MRR by pandas' grouped sum: its compensated summation is what the figures have been.
+    out.values["mrr"] = (
+        pd.Series(kept(mrr), name="mrr").groupby(pd.Index(where, name="pos"), sort=True).sum()
+    )
     out.lines["mrr"] = first_line
-    best = groups["rank"].max()
+    best = pd.Series(ranks[last], index=index, name="rank")
     by_rank = {v: k for k, v in STATUS_RANK.items()}
     out.values["subscription_status"] = pd.Series(
         best.map(by_rank).astype(object), index=best.index, dtype=_text_dtype()
     )
     out.lines["subscription_status"] = first_line
     churned = best == STATUS_RANK["churned"]
-    last_end = groups["ended"].max()
-    out.values["churned_at"] = last_end.where(churned)
+    out.values["churned_at"] = _run_extreme(kept(ended), order, starts, index, "max").where(churned)
     out.lines["churned_at"] = first_line
-    live = rows.loc[rows["rank"] > STATUS_RANK["churned"], ["pos", "line", "period_end"]]
-    live_groups = live.groupby("pos", sort=True)
-    renewal = live_groups["period_end"].min()
+    live = ranks > STATUS_RANK["churned"]
+    has_live = np.maximum.reduceat(live.astype(np.int8), starts) > 0
+    live_index = index[has_live]
+    renewal = _run_extreme(kept(period_end), order, starts, index, "min", live)[has_live]
     out.values["renewal_date"] = renewal
-    out.lines["renewal_date"] = live_groups["line"].min()
+    unused = np.iinfo(line.dtype).max if line.dtype.kind in "iu" else np.inf
+    live_lines = np.minimum.reduceat(np.where(live, sorted_lines, unused), starts)[has_live]
+    out.lines["renewal_date"] = pd.Series(live_lines, index=live_index, name="line")
     cancelling = best == STATUS_RANK["cancelling"]
     out.values["cancel_at"] = renewal.reindex(best.index).where(cancelling)
     out.lines["cancel_at"] = first_line
-    out.values["signup_date"] = groups["start"].min()
+    out.values["signup_date"] = _run_extreme(kept(start), order, starts, index, "min")
     out.lines["signup_date"] = first_line
-    # The plan of the biggest subscription still alive, else of the newest one.
-    # (pos, rank, mrr, line) ascending, the last row per pos: one lexsort of the arrays (the
-    # line makes every key distinct, so it is the order a stable frame sort gives).
-    where = rows["pos"].to_numpy()
-    order = np.lexsort(
-        (rows["line"].to_numpy(), rows["mrr"].to_numpy(), rows["rank"].to_numpy(), where)
-    )
-    ends = np.ones(len(order), dtype=bool)
-    ends[:-1] = where[order[1:]] != where[order[:-1]]
-    top = rows[["pos", "plan", "line"]].iloc[order[ends]].set_index("pos")
-    out.values["plan"] = top["plan"].astype(_text_dtype())
-    out.lines["plan"] = top["line"]
+    # The plan of the biggest subscription still alive, else of the newest one: the last
+    # row of each customer's run.
+    chosen = order[last]
+    plans = plan.array if every else plan.array[keep]
+    out.values["plan"] = pd.Series(plans[chosen], index=index, name="plan").astype(_text_dtype())
+    out.lines["plan"] = pd.Series(line[chosen], index=index, name="line")
     return out, bad
 
 
@@ -425,17 +519,16 @@ def tickets(
         waiting = pa.array(OPEN_TICKET)
         flag = _Coded(cols["status"]).map(lambda k: pc.is_in(k, value_set=waiting))
         is_open = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
-    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     created_at = _stamps(cols["created"], "created", settings, bad) if "created" in cols else None
-    created = created_at.day if created_at is not None else nat
-    good = np.zeros(n)
-    rated = np.zeros(n)
+    good = np.zeros(n, dtype=bool)
+    rated = np.zeros(n, dtype=bool)
     if "rating" in cols:
         rating = _Coded(cols["rating"])
         is_good = rating.map(lambda k: pc.or_(pc.starts_with(k, "good"), pc.equal(k, "satisfied")))
         is_bad = rating.map(lambda k: pc.or_(pc.starts_with(k, "bad"), pc.equal(k, "unsatisfied")))
-        good = np.asarray(pc.fill_null(is_good, False).to_numpy(zero_copy_only=False), float)
-        rated = good + np.asarray(pc.fill_null(is_bad, False).to_numpy(zero_copy_only=False), float)
+        good = np.asarray(pc.fill_null(is_good, False).to_numpy(zero_copy_only=False), bool)
+        # (a rating is good or bad, never both: rated counts each once)
+        rated = good | np.asarray(pc.fill_null(is_bad, False).to_numpy(zero_copy_only=False), bool)
     solved = on_time = None
     if created_at is not None and "solved" in cols:
         solved_at = _stamps(cols["solved"], "solved", settings, bad)
@@ -456,8 +549,8 @@ def tickets(
                 bad.append(BadCells("solved", early, "a time after the ticket's creation"))
             solved_ok = both & ~mixed & ~early
             target = np.timedelta64(round(spec.solve_target_hours * 3600), "s")
-            solved = solved_ok.astype(np.float64)
-            on_time = (solved_ok & (taken <= target)).astype(np.float64)
+            solved = solved_ok
+            on_time = solved_ok & (taken <= target)
     out = Supplied(fill={"open_tickets": 0})
     keep = pos >= 0
     if not keep.any():
@@ -466,25 +559,33 @@ def tickets(
     # the matched rows (millions of tickets).
     import pandas as pd
 
-    where = pos[keep]
+    every = bool(keep.all())  # (then no copy of each 5M-row column for the matched rows)
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if every else values[keep]
+
+    where = kept(pos)
     size = int(where.max()) + 1
     seen = np.bincount(where, minlength=size) > 0
     index = pd.Index(np.flatnonzero(seen))
-    first_line = pd.Series(_first_by(where, lines[keep], size)[seen], index=index)
-    opened = np.bincount(where, weights=is_open[keep], minlength=size)[seen]
+    first_line = pd.Series(_first_by(where, kept(lines), size)[seen], index=index)
+    # Counts of flagged rows as counts of their positions: whole numbers, as the sums of
+    # 0/1 weights were, without a float copy of each 5M-row flag.
+    opened = np.bincount(where[kept(is_open)], minlength=size)[seen]
     out.values["open_tickets"] = pd.Series(opened.round().astype(np.int64), index=index).astype(
         "Int64"
     )
     out.lines["open_tickets"] = first_line
     # NaT is the smallest datetime64 integer: a maximum over the integers skips it.
     newest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(newest, where, created[keep].view(np.int64))
+    if created_at is not None:
+        np.maximum.at(newest, where, kept(created_at.day).view(np.int64))
     out.values["last_ticket_date"] = pd.Series(newest[seen].view("datetime64[ns]"), index=index)
     out.lines["last_ticket_date"] = first_line
 
     def share(part: np.ndarray, whole: np.ndarray) -> pd.Series:
-        top = np.bincount(where, weights=part[keep], minlength=size)[seen]
-        bottom = np.bincount(where, weights=whole[keep], minlength=size)[seen]
+        top = np.bincount(where[kept(part)], minlength=size)[seen]
+        bottom = np.bincount(where[kept(whole)], minlength=size)[seen]
         with np.errstate(invalid="ignore", divide="ignore"):
             return pd.Series(np.where(bottom > 0, top / bottom, np.nan), index=index)
 
@@ -518,17 +619,23 @@ def surveys(
         score = np.where(wrong, np.nan, score)
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     when = _dates(cols["date"], "date", settings, bad) if "date" in cols else nat
-    comment = _text(cols["comment"]) if "comment" in cols else pd.Series([None] * n, dtype="string")
+    columns: dict[str, Any] = {"score": score, "when": when}
+    if "comment" in cols:
+        columns["comment"] = _text(cols["comment"])
     scored_pos = np.where(np.isnan(score), -1, pos)  # partial answers without a score: ignored
-    rows = _frame(scored_pos, lines, score=score, when=when, comment=comment)
+    rows = _frame(scored_pos, lines, **columns)
     out = Supplied()
     if rows.empty:
         return out, bad
-    ordered = rows.sort_values(["pos", "when", "line"], kind="stable", na_position="first")
-    latest = ordered.drop_duplicates("pos", keep="last").set_index("pos")
+    latest = rows.iloc[_last_by(rows["pos"], rows["when"], rows["line"])].set_index("pos")
     out.values["nps"] = latest["score"].round().astype("Int64")
     out.values["nps_date"] = latest["when"]
-    out.values["nps_comment"] = latest["comment"].astype(_text_dtype())
+    if "comment" in latest.columns:
+        out.values["nps_comment"] = latest["comment"].astype(_text_dtype())
+    else:  # no comment column: none for everyone answered
+        out.values["nps_comment"] = pd.Series(
+            pd.NA, index=latest.index, dtype=_text_dtype(), name="comment"
+        )
     for name in ("nps", "nps_date", "nps_comment"):
         out.lines[name] = latest["line"]
     return out, bad

@@ -134,15 +134,12 @@ def merge_sources(
     prepared = _prepare_all(settings, paths, table, keys)
     for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
-        supplied, report = prepared[k - 1]  # the source's text is freed already
+        aligned, report = prepared[k - 1]  # the source's text is freed already
         problems.extend(report.problems)
         conflicts: dict[str, int] = {}
         examples: list[str] = []
-        for name, values in supplied.values.items():
-            column = _aligned(values, n, supplied.fill.get(name))
-            lines = supplied.lines[name].reindex(range(n)).to_numpy(dtype=np.float64)
+        for name, (column, lines, have) in aligned.items():
             current = frame[name] if name in frame.columns else None
-            have = column.notna().to_numpy()
             if current is None:
                 frame[name] = column
                 origin[name] = np.where(have, k, -1).astype(np.int16)
@@ -174,11 +171,21 @@ def merge_sources(
             for name in origin
             for column, data in (
                 (name, _categorical(origin[name], files)),
-                (f"{name}_line", pd.array(line_of[name], dtype="Int32")),
+                (f"{name}_line", _line_numbers(line_of[name])),
             )
         }
     )
     return SourcesResult(table=merged, reports=reports, provenance=provenance, main=table)
+
+
+def _line_numbers(lines: np.ndarray) -> Any:
+    """Float lines (NaN: none) as nullable Int32, built from data and mask: the same array as
+    `pd.array(lines, dtype="Int32")` without its per-value checks (1M rows x every field)."""
+    import numpy as np
+    import pandas as pd
+
+    missing = np.isnan(lines)
+    return pd.arrays.IntegerArray(np.where(missing, 0, lines).astype(np.int32), missing)
 
 
 def _categorical(codes: np.ndarray, files: list[str]) -> Any:
@@ -197,6 +204,13 @@ class _Keys:
     ids: pa.Array
     emails: pa.Array
     id_header: str | None
+
+    @functools.cached_property
+    def emails_are_normal(self) -> bool:
+        """Whether every key is its own normal form (`normal_emails` leaves it as it is)."""
+        import pyarrow as pa
+
+        return bool(normal_emails(pa.chunked_array([self.emails])).equals(self.emails))
 
     @functools.cached_property
     def domains(self) -> pa.Array:
@@ -280,10 +294,29 @@ def _source_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"columns": {}, "input": plain_input})
 
 
+# A source's field on every customer row: the values, the file line of each (NaN: none)
+# and where it has a value.
+Aligned = dict[str, tuple["pd.Series", "np.ndarray", "np.ndarray"]]
+
+
+def _align(supplied: Supplied, n: int) -> Aligned:
+    """Each supplied field on the table's n rows (done in the source's thread: every field
+    is a 1M-row column, and the merge after the threads runs on one core)."""
+    import numpy as np
+
+    out: Aligned = {}
+    for name, values in supplied.values.items():
+        column = _aligned(values, n, supplied.fill.get(name))
+        lines = _on_rows(supplied.lines[name], n).to_numpy(dtype=np.float64)
+        out[name] = (column, lines, column.notna().to_numpy())
+    return out
+
+
 def _prepare_all(
     settings: Settings, paths: list[Path], table: Table, keys: _Keys
-) -> list[tuple[Supplied, SourceReport]]:
-    """Every source read, matched and aggregated, side by side (biggest file first).
+) -> list[tuple[Aligned, SourceReport]]:
+    """Every source read, matched, aggregated and aligned on the table's rows, side by
+    side (biggest file first).
 
     Arrow's parser and kernels release the GIL, so the sources overlap on the cores. Errors
     come out as if the sources were read in the config's order, all of them first, then
@@ -297,14 +330,16 @@ def _prepare_all(
     plain = _source_settings(settings)
     read_failed: list[BaseException | None] = [None] * len(paths)
 
-    def prepare(k: int) -> tuple[Supplied, SourceReport]:
+    def prepare(k: int) -> tuple[Aligned, SourceReport]:
         spec, path = settings.sources[k], paths[k]
         try:
             raw = read_raw(path, plain, sheet=spec.sheet)
         except BaseException as exc:
             read_failed[k] = exc
             raise
-        return read_source(spec, path, settings, table, keys, raw)
+        supplied, report = read_source(spec, path, settings, table, keys, raw)
+        del raw
+        return _align(supplied, len(table.frame)), report
 
     workers = min(len(paths), os.cpu_count() or 1) or 1
     order = sorted(range(len(paths)), key=lambda k: -_size(paths[k]))
@@ -391,14 +426,13 @@ def read_source(
         hit = _positions(ids, keys.ids)
         matched_by["customer_id"] = int((hit >= 0).sum())
         pos = hit
-    emails = None
     if email_column is not None:
-        emails = normal_emails(columns[email_column])
-        by_email = _positions(emails, keys.emails)
+        by_email = _email_positions(columns[email_column], keys)
         fill = (pos < 0) & (by_email >= 0)
         matched_by["email"] = int(fill.sum())
         pos = np.where(fill, by_email, pos)
         if spec.match == "domain":
+            emails = normal_emails(columns[email_column])
             by_domain = _positions(email_domains(emails), keys.domains)
             fill = (pos < 0) & (by_domain >= 0)
             matched_by["domain"] = int(fill.sum())
@@ -474,6 +508,32 @@ def _second_header_row(raw: RawTable) -> tuple[list[str], pa.Table, np.ndarray]:
         header = [h if h.strip() else first[i] for i, h in enumerate(header)]
         return header, data.slice(1), lines[1:]
     return header, data, lines
+
+
+def _email_positions(cells: pa.ChunkedArray, keys: _Keys) -> np.ndarray:
+    """Customer row of each cell by its normal email (-1: none).
+
+    Most cells of an export are written exactly as the customer's key already is: where
+    every key is its own normal form, a cell equal to a key normalises to that key, so the
+    cells are looked up as written first and only the others (other letter cases, blanks,
+    several addresses, unknown) are normalised and looked up again; millions of tickets
+    are then not all lower-cased and copied before the lookup.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # The second lookup hashes the keys once more: worth it where the cells outnumber the
+    # keys (5M tickets among 1M customers: 0.6 s less), not for a source of their size
+    # (normalising 1M cells costs less than hashing 1M keys again).
+    if len(cells) < 2 * len(keys.emails) or not keys.emails_are_normal:
+        return _positions(normal_emails(cells), keys.emails)
+    found = np.array(_positions(cells, keys.emails), dtype=np.int64)
+    missed = found < 0
+    if missed.any():
+        rest = pc.filter(cells, pa.array(missed))
+        found[missed] = _positions(normal_emails(rest), keys.emails)
+    return found
 
 
 def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
@@ -587,11 +647,34 @@ def _bad_cell_problems(
 
 def _aligned(values: pd.Series, n: int, fill: Any) -> pd.Series:
     """Per-customer values on every row of the table (`fill` where the source has none)."""
-    import pandas as pd
 
-    column = values.reindex(pd.RangeIndex(n))
+    column = _on_rows(values, n)
     if fill is not None:
         column = column.fillna(fill)
+    return column
+
+
+def _on_rows(values: pd.Series, n: int) -> pd.Series:
+    """`values.reindex(pd.RangeIndex(n))` for values indexed by distinct customer positions.
+
+    The positions are turned into an indexer with numpy and looked up in a RangeIndex
+    (arithmetic, no hash table of the labels): the same values and dtype, 1M rows x every
+    field, without pandas hashing a million integers per field.
+    """
+    import numpy as np
+    import pandas as pd
+
+    where = values.index.to_numpy()
+    if (
+        where.dtype.kind not in "iu"
+        or (len(where) and (where.min() < 0 or where.max() >= n))
+        or (len(where) and np.bincount(where, minlength=n).max() > 1)
+    ):
+        return values.reindex(pd.RangeIndex(n))
+    indexer = np.full(n, -1, dtype=np.int64)
+    indexer[where] = np.arange(len(where))
+    column = values.reset_index(drop=True).reindex(indexer)
+    column.index = pd.RangeIndex(n)
     return column
 
 
