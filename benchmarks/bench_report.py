@@ -10,6 +10,8 @@ in benchmarks/data/) and a generated customer file of `--rows` rows, then runs, 
 - `cstool report FILE --db STORE --as-of … --format json` (the store is opened read-only,
   so the KPI cache stays empty and every run computes the KPIs of all 24 snapshots, loaded
   once, column-wise)
+- the same report for the terminal (rich tables, written to a file), which also lists the
+  segments and the top follow-ups
 - `cstool score FILE --output OUT.csv`
 - with `--before REF`: the same report by the code of git commit REF on a schema-4 copy
   of the store (rows only), so before and after are measured in the same run
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
             *tail,
         ],
         "cstool report": [*cstool, *report, "--db", str(db)],
+        # The terminal report (rich tables into a file) also lists segments and follow-ups.
+        "cstool report (terminal)": [*cstool, "report", str(data), *tail, "--db", str(db)],
     }
     if args.rows_only:
         commands["cstool report (rows only)"] = [
