@@ -72,6 +72,24 @@ def test_report_json_has_the_backtest_of_backtest_json(history_db: Path, tune: b
     assert data["backtest"]["cases"] > 2000 and data["as_of"] == AS_OF  # the KPIs are still there
 
 
+def test_report_json_with_html_is_the_json_alone_and_the_page(
+    history_db: Path, tmp_path: Path
+) -> None:
+    # `--format json` alone skips the segments and follow-ups (the JSON holds neither);
+    # with `--html` too, the page has them and stdout is the same JSON.
+    code, alone, err = report(history_db, "--format", "json")
+    assert code == 0, err
+    page = tmp_path / "page.html"
+    code, both, err = report(history_db, "--format", "json", "--html", str(page))
+    assert code == 0, err
+    assert both == alone
+    data = json.loads(alone)
+    assert "followups" not in data and "segments" not in data
+    assert data["kpis"]["customers"] > 0
+    text = page.read_text(encoding="utf-8")
+    assert "follow-ups" in text.lower() and 'id="churn"' in text
+
+
 def test_report_json_without_snapshots_says_what_it_needs(tmp_path: Path) -> None:
     code, out, err = report(tmp_path / "none.db", "--format", "json", "--horizon", "60d")
     assert code == 0, err
