@@ -252,6 +252,31 @@ def test_the_report_check_gives_the_backtest_figures_without_its_listings() -> N
     assert lean["churned"].tolist() == churn_cases(snapshots, 60)["churned"].tolist()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_auc_without_the_curve_is_the_same_float(seed: int) -> None:
+    # Without the ROC curve the AUC comes from two sorts, not the counts per distinct
+    # health: the same wins and pairs, so the same float (ties, NaN, 0.0 and -0.0 too).
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    health = np.where(rng.random(n) < 0.5, rng.uniform(0, 100, n), np.round(rng.uniform(0, 5, n)))
+    health[rng.random(n) < 0.05] = np.nan
+    health[rng.random(n) < 0.02] = -0.0
+    churned = rng.random(n) < 0.4 - 0.003 * np.nan_to_num(health)
+    cases = pd.DataFrame(
+        {
+            "as_of": np.full(n, np.datetime64("2026-01-01", "ns")),
+            "health": health,
+            "band": pd.Series(np.where(health < 40, "red", "green"), dtype="string"),
+            "churned": churned,
+        }
+    )
+    with_curve = backtest(cases, listings=False)
+    without = backtest(cases, listings=False, curve=False)
+    assert with_curve.roc is not None and without.roc is None
+    assert without.auc is not None and without.auc == with_curve.auc
+    assert without.auc_ci == with_curve.auc_ci and without.verdict == with_curve.verdict
+
+
 def test_a_big_book_draws_a_few_hundred_roc_points() -> None:
     rng = np.random.default_rng(5)
     n = 120_000
