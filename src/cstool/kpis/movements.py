@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from cstool.kpis.definitions import numbers, status_masks
+from cstool.numeric import sorted_codes
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -143,7 +144,7 @@ def _book(snapshots: pd.DataFrame | Sequence[pd.DataFrame], ids: np.ndarray | No
         name: states[0][name] if len(states) == 1 else np.concatenate([s[name] for s in states])
         for name in ("as_of", "mrr", "live", "signup")
     }
-    day_of, uniques = pd.factorize(state["as_of"], sort=True)
+    day_of, uniques = sorted_codes(state["as_of"])  # one pass when sorted by day
     if ids is not None:
         customer_of = ids
     else:
