@@ -318,6 +318,32 @@ def test_cases_come_from_one_load_of_the_book(history_db: Path) -> None:
     assert check.result.cases == len(churn_cases(frame, 90))
 
 
+@pytest.mark.parametrize("since", [None, date(2026, 6, 1)])
+def test_the_report_reads_names_only_of_the_snapshots_it_compares_with(
+    history_db: Path, since: date | None
+) -> None:
+    import cstool
+
+    lean = cstool.open(LATEST, db=history_db, as_of=date(2026, 12, 1))
+    portfolio, check = lean.report(since)
+    stacked = lean._report_snapshots
+    assert stacked is not None and "name" not in stacked.columns
+    full = cstool.open(LATEST, db=history_db, as_of=date(2026, 12, 1))
+    assert full.stored_snapshots is not None and "name" in full.stored_snapshots.columns
+    expected, expected_check = full.report(since)  # the full load, sliced as before
+    assert full._report_snapshots is full.stored_snapshots
+    assert portfolio.comparison is not None and expected.comparison is not None
+    gone = portfolio.comparison.churned
+    assert len(gone) > 0 and gone["name"].notna().all()  # names from the earlier snapshot
+    for listing in ("churned", "new", "moved"):
+        pd.testing.assert_frame_equal(
+            getattr(portfolio.comparison, listing), getattr(expected.comparison, listing)
+        )
+    assert portfolio.kpis == expected.kpis and portfolio.previous == expected.previous
+    assert check.result is not None and expected_check.result is not None
+    assert check.result.auc == expected_check.result.auc
+
+
 def test_the_section_is_the_same_bytes_every_time(history_db: Path, tmp_path: Path) -> None:
     pages = []
     for name in ("a.html", "b.html"):
