@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from cstool.numeric import column_floats, first_column, pct_rank
+from cstool.numeric import column_floats, first_column, pct_rank, sorted_codes
 
 
 def test_every_missing_kind_reads_as_nan() -> None:
@@ -47,3 +48,30 @@ def test_pct_rank_by_hand() -> None:
     assert math.isnan(ranks[2])
     assert np.isnan(pct_rank(np.array([np.nan, np.nan]))).all()
     assert pct_rank(np.array([], dtype=float)).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        ["2026-01-01", "2026-01-01", "2026-02-01", "2026-03-01", "2026-03-01"],  # sorted: runs
+        ["2026-02-01", "2026-01-01", "2026-02-01"],  # unsorted
+        ["2026-01-01", "2026-02-01", "NaT"],  # sorted, NaT last
+        ["NaT", "2026-01-01", "2026-01-01"],  # NaT first
+        ["2026-01-01"],
+        [],
+    ],
+)
+def test_sorted_codes_are_pd_factorize_sorted(stamps: list[str]) -> None:
+    values = np.array(stamps, dtype="datetime64[ns]")
+    codes, uniques = sorted_codes(values)
+    expected_codes, expected = pd.factorize(values, sort=True)
+    assert codes.dtype == np.int64 and codes.tolist() == expected_codes.tolist()
+    assert uniques.dtype == values.dtype
+    assert np.array_equal(uniques, np.asarray(expected, dtype=values.dtype))
+
+
+def test_sorted_codes_of_sorted_days_number_the_runs() -> None:
+    days = np.repeat(np.array(["2026-01-01", "2026-02-01"], dtype="datetime64[ns]"), [3, 2])
+    codes, uniques = sorted_codes(days)
+    assert codes.tolist() == [0, 0, 0, 1, 1]
+    assert [str(u)[:10] for u in uniques] == ["2026-01-01", "2026-02-01"]

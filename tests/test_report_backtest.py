@@ -72,6 +72,24 @@ def test_report_json_has_the_backtest_of_backtest_json(history_db: Path, tune: b
     assert data["backtest"]["cases"] > 2000 and data["as_of"] == AS_OF  # the KPIs are still there
 
 
+def test_report_json_with_html_is_the_json_alone_and_the_page(
+    history_db: Path, tmp_path: Path
+) -> None:
+    # `--format json` alone skips the segments and follow-ups (the JSON holds neither);
+    # with `--html` too, the page has them and stdout is the same JSON.
+    code, alone, err = report(history_db, "--format", "json")
+    assert code == 0, err
+    page = tmp_path / "page.html"
+    code, both, err = report(history_db, "--format", "json", "--html", str(page))
+    assert code == 0, err
+    assert both == alone
+    data = json.loads(alone)
+    assert "followups" not in data and "segments" not in data
+    assert data["kpis"]["customers"] > 0
+    text = page.read_text(encoding="utf-8")
+    assert "follow-ups" in text.lower() and 'id="churn"' in text
+
+
 def test_report_json_without_snapshots_says_what_it_needs(tmp_path: Path) -> None:
     code, out, err = report(tmp_path / "none.db", "--format", "json", "--horizon", "60d")
     assert code == 0, err
@@ -234,6 +252,31 @@ def test_the_report_check_gives_the_backtest_figures_without_its_listings() -> N
     assert lean["churned"].tolist() == churn_cases(snapshots, 60)["churned"].tolist()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_auc_without_the_curve_is_the_same_float(seed: int) -> None:
+    # Without the ROC curve the AUC comes from two sorts, not the counts per distinct
+    # health: the same wins and pairs, so the same float (ties, NaN, 0.0 and -0.0 too).
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    health = np.where(rng.random(n) < 0.5, rng.uniform(0, 100, n), np.round(rng.uniform(0, 5, n)))
+    health[rng.random(n) < 0.05] = np.nan
+    health[rng.random(n) < 0.02] = -0.0
+    churned = rng.random(n) < 0.4 - 0.003 * np.nan_to_num(health)
+    cases = pd.DataFrame(
+        {
+            "as_of": np.full(n, np.datetime64("2026-01-01", "ns")),
+            "health": health,
+            "band": pd.Series(np.where(health < 40, "red", "green"), dtype="string"),
+            "churned": churned,
+        }
+    )
+    with_curve = backtest(cases, listings=False)
+    without = backtest(cases, listings=False, curve=False)
+    assert with_curve.roc is not None and without.roc is None
+    assert without.auc is not None and without.auc == with_curve.auc
+    assert without.auc_ci == with_curve.auc_ci and without.verdict == with_curve.verdict
+
+
 def test_a_big_book_draws_a_few_hundred_roc_points() -> None:
     rng = np.random.default_rng(5)
     n = 120_000
@@ -273,6 +316,32 @@ def test_cases_come_from_one_load_of_the_book(history_db: Path) -> None:
     result, _ = book.backtest(90)
     assert check.result is not None and check.result.auc == result.auc
     assert check.result.cases == len(churn_cases(frame, 90))
+
+
+@pytest.mark.parametrize("since", [None, date(2026, 6, 1)])
+def test_the_report_reads_names_only_of_the_snapshots_it_compares_with(
+    history_db: Path, since: date | None
+) -> None:
+    import cstool
+
+    lean = cstool.open(LATEST, db=history_db, as_of=date(2026, 12, 1))
+    portfolio, check = lean.report(since)
+    stacked = lean._report_snapshots
+    assert stacked is not None and "name" not in stacked.columns
+    full = cstool.open(LATEST, db=history_db, as_of=date(2026, 12, 1))
+    assert full.stored_snapshots is not None and "name" in full.stored_snapshots.columns
+    expected, expected_check = full.report(since)  # the full load, sliced as before
+    assert full._report_snapshots is full.stored_snapshots
+    assert portfolio.comparison is not None and expected.comparison is not None
+    gone = portfolio.comparison.churned
+    assert len(gone) > 0 and gone["name"].notna().all()  # names from the earlier snapshot
+    for listing in ("churned", "new", "moved"):
+        pd.testing.assert_frame_equal(
+            getattr(portfolio.comparison, listing), getattr(expected.comparison, listing)
+        )
+    assert portfolio.kpis == expected.kpis and portfolio.previous == expected.previous
+    assert check.result is not None and expected_check.result is not None
+    assert check.result.auc == expected_check.result.auc
 
 
 def test_the_section_is_the_same_bytes_every_time(history_db: Path, tmp_path: Path) -> None:

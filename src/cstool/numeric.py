@@ -66,3 +66,24 @@ def pct_rank(values: NDArray[Any]) -> NDArray[Any]:
         ranks[order] = (starts[run] + ends[run]) / (2.0 * m)
         out[valid] = ranks
     return out
+
+
+def sorted_codes(values: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """`pd.factorize(values, sort=True)` of a datetime64[ns] array: (int64 codes, -1 for NaT;
+    the distinct values, ascending), as an array.
+
+    Stored snapshots come sorted by as_of: then each value's code is its run's number, from
+    one pass over the rows (no hash table of 2.4M stamps, nor a sort of them).
+    """
+    import numpy as np
+    import pandas as pd
+
+    if values.dtype == np.dtype("datetime64[ns]") and len(values):
+        stamps = values.view(np.int64)
+        # NaT is the smallest int64: in sorted stamps it would come first.
+        if not np.isnat(values[0]) and bool(np.all(stamps[1:] >= stamps[:-1])):
+            starts = np.flatnonzero(np.r_[True, stamps[1:] != stamps[:-1]])
+            lengths = np.diff(np.r_[starts, len(values)])
+            return np.repeat(np.arange(len(starts), dtype=np.int64), lengths), values[starts]
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=values.dtype)

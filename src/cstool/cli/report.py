@@ -178,6 +178,10 @@ def report_command(
         since_day, horizon_days=horizon_days, tune=tune, curve=html is not None
     )
     settings = book.settings
+    if fmt is ReportFormat.json and html is None:
+        # The JSON holds neither the segments nor the follow-ups: not worked out for it.
+        write_stdout(_with_backtest(report_json(portfolio, settings), churn_json(churn)))
+        return
     segments = book.segments()
     followups = book.due()
     if html is not None:

@@ -22,6 +22,7 @@ from cstool.kpis.definitions import (
     numbers,
     status_masks,
 )
+from cstool.numeric import sorted_codes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -195,10 +196,16 @@ def _frames_by_date(snapshots: pd.DataFrame) -> dict[date, pd.DataFrame]:
 
 def _snapshot_dates(snapshots: pd.DataFrame) -> tuple[pd.Series, list[date]]:
     """Integer codes per row and the sorted distinct as_of dates (converted once each)."""
+    import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(snapshots["as_of"], sort=True)
-    dates = [pd.Timestamp(value).date() for value in uniques]
+    as_of = snapshots["as_of"]
+    if as_of.dtype == np.dtype("datetime64[ns]"):  # one pass when sorted by day
+        codes, uniques = sorted_codes(as_of.to_numpy())
+        dates = [pd.Timestamp(value).date() for value in uniques]
+    else:
+        found, distinct = pd.factorize(as_of, sort=True)
+        codes, dates = np.asarray(found), [pd.Timestamp(value).date() for value in distinct]
     return pd.Series(codes, index=snapshots.index), dates
 
 
