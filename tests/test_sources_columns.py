@@ -21,11 +21,27 @@ N = 7
         pd.Series(["pro", None, "team"], index=[2, 3, 6], dtype="string[pyarrow]"),
         pd.Series([10, 20], index=[6, 2], dtype=np.int64),  # ints: NaN where none, as floats
         pd.Series([], index=pd.Index([], dtype=np.int64), dtype=np.float64),
+        pd.Series([True, False], index=[0, 5], name="flag"),  # bools: objects, None where none
+        pd.Series(["a", None], index=[3, 1], dtype=object, name="text"),
+        pd.Series([1.5, 2.5], index=np.array([6, 0], dtype=np.int32)),
     ],
 )
 def test_on_rows_is_reindex(values: pd.Series) -> None:
     got = merge._on_rows(values, N)
     pd.testing.assert_series_equal(got, values.reindex(pd.RangeIndex(N)), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pd.Series([12, 3], index=[4, 0], dtype=np.int64),
+        pd.Series([2.0, np.nan], index=[6, 1]),
+        pd.Series([5, 8], index=[0, 9]),  # beyond the table: by reindex
+    ],
+)
+def test_line_rows_are_the_aligned_lines_as_floats(lines: pd.Series) -> None:
+    want = lines.reindex(pd.RangeIndex(N)).to_numpy(dtype=np.float64)
+    np.testing.assert_array_equal(merge._line_rows(lines, N), want)
 
 
 def test_on_rows_falls_back_for_labels_that_are_not_distinct_positions() -> None:

@@ -302,14 +302,46 @@ Aligned = dict[str, tuple["pd.Series", "np.ndarray", "np.ndarray"]]
 def _align(supplied: Supplied, n: int) -> Aligned:
     """Each supplied field on the table's n rows (done in the source's thread: every field
     is a 1M-row column, and the merge after the threads runs on one core)."""
-    import numpy as np
 
     out: Aligned = {}
+    line_rows: dict[int, np.ndarray] = {}  # most fields share one Series of lines
     for name, values in supplied.values.items():
         column = _aligned(values, n, supplied.fill.get(name))
-        lines = _on_rows(supplied.lines[name], n).to_numpy(dtype=np.float64)
+        given = supplied.lines[name]
+        lines = line_rows.get(id(given))
+        if lines is None:
+            lines = _line_rows(given, n)
+            line_rows[id(given)] = lines
         out[name] = (column, lines, column.notna().to_numpy())
     return out
+
+
+def _line_rows(lines: pd.Series, n: int) -> np.ndarray:
+    """`_on_rows(lines, n).to_numpy(dtype=np.float64)`: a line per table row, NaN where none
+    (scattered into a float array where the positions are distinct rows of the table)."""
+    import numpy as np
+
+    where = _distinct_rows(lines, n)
+    if where is None:
+        return _on_rows(lines, n).to_numpy(dtype=np.float64)
+    out = np.full(n, np.nan)
+    out[where] = lines.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _distinct_rows(values: pd.Series, n: int) -> np.ndarray | None:
+    """The index of `values` as positions when they are distinct rows of a table of n rows
+    (else None)."""
+    import numpy as np
+
+    where = values.index.to_numpy()
+    if (
+        where.dtype.kind not in "iu"
+        or (len(where) and (where.min() < 0 or where.max() >= n))
+        or (len(where) and np.bincount(where, minlength=n).max() > 1)
+    ):
+        return None
+    return where
 
 
 def _prepare_all(
@@ -664,18 +696,20 @@ def _on_rows(values: pd.Series, n: int) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    where = values.index.to_numpy()
-    if (
-        where.dtype.kind not in "iu"
-        or (len(where) and (where.min() < 0 or where.max() >= n))
-        or (len(where) and np.bincount(where, minlength=n).max() > 1)
-    ):
+    where = _distinct_rows(values, n)
+    if where is None:
         return values.reindex(pd.RangeIndex(n))
     indexer = np.full(n, -1, dtype=np.int64)
     indexer[where] = np.arange(len(where))
-    column = values.reset_index(drop=True).reindex(indexer)
-    column.index = pd.RangeIndex(n)
-    return column
+    # What reindex does with the indexer (take, missing as the dtype's NA: ints become
+    # floats, bools objects), without looking the 1M labels up in a RangeIndex first.
+    array = values.array
+    taken: Any
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        taken = pd.api.extensions.take(array.to_numpy(), indexer, allow_fill=True)
+    else:
+        taken = array.take(indexer, allow_fill=True)
+    return pd.Series(taken, index=pd.RangeIndex(n), name=values.name, dtype=taken.dtype)
 
 
 def _differ(current: pd.Series, incoming: pd.Series) -> np.ndarray:
