@@ -212,3 +212,31 @@ def test_email_positions_when_the_keys_are_not_their_normal_form() -> None:
     cells = pa.chunked_array([["Ann@Example.com", "BOB@example.com", "ann@example.com"] * 2])
     # as written, the first cell equals a key; normalised, it is `ann@…`, which none is
     assert merge._email_positions(cells, keys).tolist() == [-1, 1, -1] * 2
+
+
+@pytest.mark.parametrize("zoned", [False, True])
+def test_last_ticket_date_is_the_latest_day_per_customer(zoned: bool) -> None:
+    from cstool.config import Settings, SourceSettings
+
+    zone = "Z" if zoned else ""
+    created = [
+        f"2026-11-01T23:59:59{zone}",
+        f"2026-11-02T00:00:00{zone}",
+        "",
+        f"1969-12-31T23:00:00{zone}",
+        f"1969-12-30T01:00:00{zone}",
+        f"2026-10-05T12:00:00{zone}",
+    ]
+    pos = np.array([0, 0, 2, 1, 1, 0])
+    cols = {"created": pa.chunked_array([created], pa.string())}
+    spec = SourceSettings(file="tickets.csv")
+    out, bad = aggregate.tickets(cols, {}, pos, np.arange(2, 8), Settings(), spec)
+    assert not bad
+    days = out.values["last_ticket_date"]
+    assert days.index.tolist() == [0, 1, 2]
+    assert days.tolist()[:2] == [pd.Timestamp("2026-11-02"), pd.Timestamp("1969-12-31")]
+    assert pd.isna(days[2])
+    # what the day of each ticket, then its maximum per customer, gives
+    stamps = aggregate._stamps(cols["created"], "created", Settings(), [])
+    expected = pd.Series(stamps.day).groupby(pos).max()
+    pd.testing.assert_series_equal(days, expected, check_names=False, check_index_type=False)
