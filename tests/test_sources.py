@@ -472,3 +472,45 @@ def test_a_typo_in_a_source_entry_is_a_config_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--config", str(folder / "cstool.toml")])
     assert result.exit_code == 2
     assert "prefered" in result.stderr
+
+
+# ------------------------------------------- the sources read while the table is read
+def test_sources_read_ahead_give_what_reading_them_later_gives(tmp_path: Path) -> None:
+    from cstool.pipeline import load_table
+    from cstool.sources import merge_sources
+    from cstool.sources.merge import read_ahead
+
+    folder = workspace(tmp_path, list(THREE))
+    book = book_in(folder)
+    table = load_table(book.path, book.settings)
+    later = merge_sources(table, book.settings, folder)
+    reads = read_ahead(book.settings, folder)
+    ahead = merge_sources(table, book.settings, folder, reads=reads)
+    reads.close()
+    pd.testing.assert_frame_equal(ahead.table.frame, later.table.frame)
+    pd.testing.assert_frame_equal(ahead.table.raw, later.table.raw)
+    pd.testing.assert_frame_equal(ahead.provenance, later.provenance)
+    assert ahead.reports == later.reports
+    assert by_id(book.scored, "mrr") == by_id(ahead.table.frame, "mrr")  # the book's way
+
+
+def test_a_missing_source_file_comes_after_the_tables_own_problems(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, ["zendesk_tickets.csv", "gone.csv"])
+    with pytest.raises(ConfigError, match=r"gone\.csv"):
+        _ = book_in(folder).table
+    customers = folder / "customers.csv"
+    customers.write_text(
+        customers.read_text().replace(
+            "C001,Acme,ops@acme.example,8,", "C001,Acme,ops@acme.example,eight,"
+        )
+    )
+    with pytest.raises(DataError) as caught:  # the table's bad cell first, as before
+        _ = book_in(folder).table
+    assert [p.value for p in caught.value.problems] == ["eight"]
+
+
+def test_an_unreadable_source_read_ahead_is_named(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, ["zendesk_tickets.csv", "binary.csv"])
+    (folder / "binary.csv").write_bytes(b"Id,Email\x00\n1,a\x00b\n")
+    with pytest.raises(DataError, match=r"binary\.csv: line 1 contains a NUL byte"):
+        _ = book_in(folder).table

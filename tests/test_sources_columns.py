@@ -21,11 +21,27 @@ N = 7
         pd.Series(["pro", None, "team"], index=[2, 3, 6], dtype="string[pyarrow]"),
         pd.Series([10, 20], index=[6, 2], dtype=np.int64),  # ints: NaN where none, as floats
         pd.Series([], index=pd.Index([], dtype=np.int64), dtype=np.float64),
+        pd.Series([True, False], index=[0, 5], name="flag"),  # bools: objects, None where none
+        pd.Series(["a", None], index=[3, 1], dtype=object, name="text"),
+        pd.Series([1.5, 2.5], index=np.array([6, 0], dtype=np.int32)),
     ],
 )
 def test_on_rows_is_reindex(values: pd.Series) -> None:
     got = merge._on_rows(values, N)
     pd.testing.assert_series_equal(got, values.reindex(pd.RangeIndex(N)), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pd.Series([12, 3], index=[4, 0], dtype=np.int64),
+        pd.Series([2.0, np.nan], index=[6, 1]),
+        pd.Series([5, 8], index=[0, 9]),  # beyond the table: by reindex
+    ],
+)
+def test_line_rows_are_the_aligned_lines_as_floats(lines: pd.Series) -> None:
+    want = lines.reindex(pd.RangeIndex(N)).to_numpy(dtype=np.float64)
+    np.testing.assert_array_equal(merge._line_rows(lines, N), want)
 
 
 def test_on_rows_falls_back_for_labels_that_are_not_distinct_positions() -> None:
@@ -196,3 +212,31 @@ def test_email_positions_when_the_keys_are_not_their_normal_form() -> None:
     cells = pa.chunked_array([["Ann@Example.com", "BOB@example.com", "ann@example.com"] * 2])
     # as written, the first cell equals a key; normalised, it is `ann@…`, which none is
     assert merge._email_positions(cells, keys).tolist() == [-1, 1, -1] * 2
+
+
+@pytest.mark.parametrize("zoned", [False, True])
+def test_last_ticket_date_is_the_latest_day_per_customer(zoned: bool) -> None:
+    from cstool.config import Settings, SourceSettings
+
+    zone = "Z" if zoned else ""
+    created = [
+        f"2026-11-01T23:59:59{zone}",
+        f"2026-11-02T00:00:00{zone}",
+        "",
+        f"1969-12-31T23:00:00{zone}",
+        f"1969-12-30T01:00:00{zone}",
+        f"2026-10-05T12:00:00{zone}",
+    ]
+    pos = np.array([0, 0, 2, 1, 1, 0])
+    cols = {"created": pa.chunked_array([created], pa.string())}
+    spec = SourceSettings(file="tickets.csv")
+    out, bad = aggregate.tickets(cols, {}, pos, np.arange(2, 8), Settings(), spec)
+    assert not bad
+    days = out.values["last_ticket_date"]
+    assert days.index.tolist() == [0, 1, 2]
+    assert days.tolist()[:2] == [pd.Timestamp("2026-11-02"), pd.Timestamp("1969-12-31")]
+    assert pd.isna(days[2])
+    # what the day of each ticket, then its maximum per customer, gives
+    stamps = aggregate._stamps(cols["created"], "created", Settings(), [])
+    expected = pd.Series(stamps.day).groupby(pos).max()
+    pd.testing.assert_series_equal(days, expected, check_names=False, check_index_type=False)

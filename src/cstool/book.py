@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cstool.pipeline import ReadOptions, Table
     from cstool.segments import RuleCheck
     from cstool.sources import SourcesResult
+    from cstool.sources.merge import SourceReads
     from cstool.store import Snooze, Store, Touch
 
 # The columns a follow-up carries in csv and json (and the library's `followups()`), in order.
@@ -282,22 +283,29 @@ class Book:
         from cstool.pipeline import load_table
 
         self._step(f"reading {self.path.name}")
-        # A rule with a syntax error fails before the file's problems are reported; the
-        # check runs while the file is parsed on another thread.
-        table = load_table(self.path, self.settings, self.options, meanwhile=self.check_rules)
-        # Sources (issue 14): the [[sources]] exports merged onto the validated table.
-        if self.settings.sources:
-            self._step("joining the sources")
-            table = self.sources_for(table).table
-        return table
+        if not self.settings.sources:
+            # A rule with a syntax error fails before the file's problems are reported;
+            # the check runs while the file is parsed on another thread.
+            return load_table(self.path, self.settings, self.options, meanwhile=self.check_rules)
+        from cstool.sources.merge import read_ahead
 
-    def sources_for(self, table: Table) -> SourcesResult:
+        # Sources (issue 14): the [[sources]] exports, read while the customer table is
+        # read and validated, merged onto the validated table.
+        reads = read_ahead(self.settings, self.workspace.root or Path.cwd())
+        try:
+            table = load_table(self.path, self.settings, self.options, meanwhile=self.check_rules)
+            self._step("joining the sources")
+            return self.sources_for(table, reads=reads).table
+        finally:
+            reads.close()
+
+    def sources_for(self, table: Table, *, reads: SourceReads | None = None) -> SourcesResult:
         """The [[sources]] merged onto `table` (kept: `sources` returns it afterwards)."""
         from cstool.sources import merge_sources
 
         root = self.workspace.root or Path.cwd()
         self._sources = merge_sources(
-            table, self.settings, root, skip_invalid=self.options.skip_invalid
+            table, self.settings, root, skip_invalid=self.options.skip_invalid, reads=reads
         )
         return self._sources
 

@@ -267,7 +267,7 @@ class Inputs:
             skip_invalid=skip,
             rejects=self.rejects,
         )
-        return open_book(
+        book = open_book(
             self.file,
             config=self.config,
             db=self.db,
@@ -276,6 +276,13 @@ class Inputs:
             options=options,
             on_step=on_step,
         )
+        if book.settings.sources:
+            from cstool.cli.memory import reuse_freed_columns
+
+            # Merging sources makes dozens of 1M-5M-row columns in turn: kept on the heap,
+            # they are not page-faulted in anew each time (`cli/memory.py`).
+            reuse_freed_columns()
+        return book
 
 
 def shared_inputs(names: tuple[str, ...] = READING) -> Callable[[F], F]:

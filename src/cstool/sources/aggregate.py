@@ -578,7 +578,12 @@ def tickets(
     out.lines["open_tickets"] = first_line
     # NaT is the smallest datetime64 integer: a maximum over the integers skips it.
     newest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    if created_at is not None:
+    if created_at is not None and created_at.written_day is None:
+        # Naive stamps: the day is the instant's, floored; flooring keeps the order, so the
+        # latest day is the latest instant's, floored per customer (not per ticket).
+        np.maximum.at(newest, where, kept(created_at.instant).view(np.int64))
+        newest = _midnight(newest.view("datetime64[ns]")).view(np.int64)
+    elif created_at is not None:
         np.maximum.at(newest, where, kept(created_at.day).view(np.int64))
     out.values["last_ticket_date"] = pd.Series(newest[seen].view("datetime64[ns]"), index=index)
     out.lines["last_ticket_date"] = first_line

@@ -105,12 +105,19 @@ def source_path(spec: SourceSettings, root: Path) -> Path:
 
 
 def merge_sources(
-    table: Table, settings: Settings, root: Path, *, skip_invalid: bool = False
+    table: Table,
+    settings: Settings,
+    root: Path,
+    *,
+    skip_invalid: bool = False,
+    reads: SourceReads | None = None,
 ) -> SourcesResult:
     """Every `[[sources]]` entry joined onto the validated table, in the config's order.
 
     Raises DataError for a source that matches no customer, and (unless `skip_invalid`)
-    for cells a source cannot read, each named by file, line, column and value.
+    for cells a source cannot read, each named by file, line, column and value. `reads`
+    (from `read_ahead` with the same settings and root) holds the files already being
+    read; its errors come out here, where they would have without it.
     """
     import numpy as np
     import pandas as pd
@@ -130,8 +137,8 @@ def merge_sources(
             line_of[name] = np.where(present, main_lines, np.nan)
     reports = []
     problems: list[Problem] = []
-    paths = [source_path(spec, root) for spec in settings.sources]
-    prepared = _prepare_all(settings, paths, table, keys)
+    paths = reads.paths() if reads is not None else [source_path(s, root) for s in settings.sources]
+    prepared = _prepare_all(settings, paths, table, keys, reads)
     for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
         aligned, report = prepared[k - 1]  # the source's text is freed already
@@ -294,6 +301,56 @@ def _source_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"columns": {}, "input": plain_input})
 
 
+class SourceReads:
+    """The `[[sources]]` files read on one thread, biggest first, while the customer table
+    is read and validated (nothing a source's read needs comes from the table): the
+    sources' phase then starts with its text in memory. Errors (a missing file, one that
+    cannot be read) are kept and raised by `merge_sources`, after the table's own."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        from cstool.read import read_raw
+
+        self._futures: dict[int, Future[RawTable]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        try:
+            self._paths: list[Path] | ConfigError = [
+                source_path(spec, root) for spec in settings.sources
+            ]
+        except ConfigError as exc:
+            self._paths = exc
+            return
+        paths = self._paths
+        plain = _source_settings(settings)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-read")
+        for k in sorted(range(len(paths)), key=lambda k: -_size(paths[k])):
+            sheet = settings.sources[k].sheet
+            self._futures[k] = self._pool.submit(read_raw, paths[k], plain, sheet=sheet)
+
+    def paths(self) -> list[Path]:
+        """Each source's file (raises the ConfigError of one that names none)."""
+        if isinstance(self._paths, ConfigError):
+            raise self._paths
+        return self._paths
+
+    def raw(self, k: int) -> RawTable:
+        """The k-th source's text (waits for its read; raises its read's error)."""
+        future = self._futures.pop(k)
+        return future.result()
+
+    def close(self) -> None:
+        """Stop the reads not yet begun, and drop the texts not taken."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._futures.clear()
+
+
+def read_ahead(settings: Settings, root: Path) -> SourceReads:
+    """Begin reading the `[[sources]]` files (see `SourceReads`)."""
+    return SourceReads(settings, root)
+
+
 # A source's field on every customer row: the values, the file line of each (NaN: none)
 # and where it has a value.
 Aligned = dict[str, tuple["pd.Series", "np.ndarray", "np.ndarray"]]
@@ -302,18 +359,54 @@ Aligned = dict[str, tuple["pd.Series", "np.ndarray", "np.ndarray"]]
 def _align(supplied: Supplied, n: int) -> Aligned:
     """Each supplied field on the table's n rows (done in the source's thread: every field
     is a 1M-row column, and the merge after the threads runs on one core)."""
-    import numpy as np
 
     out: Aligned = {}
+    line_rows: dict[int, np.ndarray] = {}  # most fields share one Series of lines
     for name, values in supplied.values.items():
         column = _aligned(values, n, supplied.fill.get(name))
-        lines = _on_rows(supplied.lines[name], n).to_numpy(dtype=np.float64)
+        given = supplied.lines[name]
+        lines = line_rows.get(id(given))
+        if lines is None:
+            lines = _line_rows(given, n)
+            line_rows[id(given)] = lines
         out[name] = (column, lines, column.notna().to_numpy())
     return out
 
 
+def _line_rows(lines: pd.Series, n: int) -> np.ndarray:
+    """`_on_rows(lines, n).to_numpy(dtype=np.float64)`: a line per table row, NaN where none
+    (scattered into a float array where the positions are distinct rows of the table)."""
+    import numpy as np
+
+    where = _distinct_rows(lines, n)
+    if where is None:
+        return _on_rows(lines, n).to_numpy(dtype=np.float64)
+    out = np.full(n, np.nan)
+    out[where] = lines.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _distinct_rows(values: pd.Series, n: int) -> np.ndarray | None:
+    """The index of `values` as positions when they are distinct rows of a table of n rows
+    (else None)."""
+    import numpy as np
+
+    where = values.index.to_numpy()
+    if (
+        where.dtype.kind not in "iu"
+        or (len(where) and (where.min() < 0 or where.max() >= n))
+        or (len(where) and np.bincount(where, minlength=n).max() > 1)
+    ):
+        return None
+    return where
+
+
 def _prepare_all(
-    settings: Settings, paths: list[Path], table: Table, keys: _Keys
+    settings: Settings,
+    paths: list[Path],
+    table: Table,
+    keys: _Keys,
+    reads: SourceReads | None = None,
 ) -> list[tuple[Aligned, SourceReport]]:
     """Every source read, matched, aggregated and aligned on the table's rows, side by
     side (biggest file first).
@@ -333,7 +426,7 @@ def _prepare_all(
     def prepare(k: int) -> tuple[Aligned, SourceReport]:
         spec, path = settings.sources[k], paths[k]
         try:
-            raw = read_raw(path, plain, sheet=spec.sheet)
+            raw = reads.raw(k) if reads is not None else read_raw(path, plain, sheet=spec.sheet)
         except BaseException as exc:
             read_failed[k] = exc
             raise
@@ -664,18 +757,20 @@ def _on_rows(values: pd.Series, n: int) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    where = values.index.to_numpy()
-    if (
-        where.dtype.kind not in "iu"
-        or (len(where) and (where.min() < 0 or where.max() >= n))
-        or (len(where) and np.bincount(where, minlength=n).max() > 1)
-    ):
+    where = _distinct_rows(values, n)
+    if where is None:
         return values.reindex(pd.RangeIndex(n))
     indexer = np.full(n, -1, dtype=np.int64)
     indexer[where] = np.arange(len(where))
-    column = values.reset_index(drop=True).reindex(indexer)
-    column.index = pd.RangeIndex(n)
-    return column
+    # What reindex does with the indexer (take, missing as the dtype's NA: ints become
+    # floats, bools objects), without looking the 1M labels up in a RangeIndex first.
+    array = values.array
+    taken: Any
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        taken = pd.api.extensions.take(array.to_numpy(), indexer, allow_fill=True)
+    else:
+        taken = array.take(indexer, allow_fill=True)
+    return pd.Series(taken, index=pd.RangeIndex(n), name=values.name, dtype=taken.dtype)
 
 
 def _differ(current: pd.Series, incoming: pd.Series) -> np.ndarray:
