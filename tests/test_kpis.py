@@ -543,3 +543,36 @@ def test_status_masks_judge_each_normalised_status_once() -> None:
         [True, True],
         [False, False],
     ]
+
+
+def test_level_parts_count_live_customers_only_with_missing_values() -> None:
+    from cstool.kpis.definitions import _level_masks
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D", "E"],
+            "status": pd.Series(["active", " Paused", None, "churned", "trial"], dtype="string"),
+            "mrr": [100.0, 50.0, np.nan, 30.0, -0.0],
+            "band": pd.Series(["red", "green", "yellow", None, "red"], dtype="string"),
+            "satisfaction": [80.0, 90.0, np.nan, 75.0, 60.0],
+            "health": [30.0, 90.0, 55.0, np.nan, np.nan],
+            "nps": pd.array([10, 3, None, 9, 6], dtype="Int64"),
+        }
+    )
+    parts = _level_masks(frame, 70.0)
+    assert parts["customers"].tolist() == [True, False, True, False, True]
+    assert parts["mrr"].tolist() == [100.0, 0.0, 0.0, 0.0, 0.0]
+    assert str(parts["mrr"][4]) == "-0.0"  # a live customer's own value, as it is
+    assert parts["mrr_at_risk_red"].tolist() == [100.0, 0.0, 0.0, 0.0, 0.0]
+    assert parts["red"].tolist() == [True, False, False, False, True]
+    assert parts["yellow"].tolist() == [False, False, True, False, False]
+    assert not parts["green"].any()  # B is green but paused
+    assert parts["satisfied"].tolist() == [True, False, False, False, False]
+    assert np.isnan(parts["satisfaction"][[1, 2, 3]]).all() and parts["satisfaction"][4] == 60
+    assert np.isnan(parts["health"][[1, 3, 4]]).all() and parts["health"][[0, 2]].tolist() == [
+        30,
+        55,
+    ]
+    assert parts["promoters"].tolist() == [True, False, False, False, False]
+    assert parts["detractors"].tolist() == [False, False, False, False, True]
+    assert parts["nps_responses"].tolist() == [True, False, False, False, True]

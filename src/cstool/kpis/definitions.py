@@ -202,7 +202,13 @@ def _level_masks(
 
     if live is None:
         live = live_mask(frame)
-    mrr = numbers(frame, "mrr").fillna(0.0).where(live, 0.0)
+
+    def floats(column: str) -> np.ndarray:  # `numbers`, as a float64 array
+        return np.asarray(numbers(frame, column).to_numpy(dtype=np.float64))
+
+    # As arrays, not Series: the trend calls this once per snapshot day.
+    mrr = floats("mrr")
+    mrr_values = np.where(live & ~np.isnan(mrr), mrr, 0.0)  # missing counts 0; not live: 0
     if "band" in frame.columns:
         # Compared as it is (<NA> is no band), then masked: no copy of 2.4M strings.
         band = frame["band"].astype("string")
@@ -212,24 +218,22 @@ def _level_masks(
         )
     else:
         red = yellow = green = np.zeros(len(frame), dtype=bool)
-    satisfaction = numbers(frame, "satisfaction").where(live)
-    nps = numbers(frame, "nps").where(live)
-    answered = nps.notna().to_numpy()
-    mrr_values = mrr.to_numpy()
+    satisfaction = np.where(live, floats("satisfaction"), np.nan)
+    nps = np.where(live, floats("nps"), np.nan)
     return {
         "customers": live,
         "mrr": mrr_values,
         "mrr_at_risk_red": np.where(red, mrr_values, 0.0),
         "mrr_at_risk_yellow": np.where(yellow, mrr_values, 0.0),
-        "satisfied": (satisfaction >= satisfied_threshold).to_numpy(dtype=bool),
-        "satisfaction": satisfaction.to_numpy(),
-        "health": numbers(frame, "health").where(live).to_numpy(),
+        "satisfied": satisfaction >= satisfied_threshold,  # NaN: not satisfied
+        "satisfaction": satisfaction,
+        "health": np.where(live, floats("health"), np.nan),
         "green": green,
         "yellow": yellow,
         "red": red,
-        "promoters": (nps >= 9).to_numpy(dtype=bool),
-        "detractors": (nps <= 6).to_numpy(dtype=bool),
-        "nps_responses": answered,
+        "promoters": nps >= 9,
+        "detractors": nps <= 6,
+        "nps_responses": ~np.isnan(nps),
     }
 
 
