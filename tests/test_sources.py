@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -514,3 +515,24 @@ def test_an_unreadable_source_read_ahead_is_named(tmp_path: Path) -> None:
     (folder / "binary.csv").write_bytes(b"Id,Email\x00\n1,a\x00b\n")
     with pytest.raises(DataError, match=r"binary\.csv: line 1 contains a NUL byte"):
         _ = book_in(folder).table
+
+
+def test_an_appended_column_holds_text_only_where_a_value_came_from_somewhere(
+    tmp_path: Path,
+) -> None:
+    from cstool.sources import merge
+
+    result = book_in(workspace(tmp_path, list(THREE))).sources
+    assert result is not None
+    origin = {
+        name: result.provenance[name].cat.codes.to_numpy()
+        for name in result.provenance.columns
+        if not name.endswith("_line")
+    }
+    raw = merge._raw_with(result.main.raw, result.table.frame, result.main, origin)
+    pd.testing.assert_frame_equal(raw, result.table.raw)  # the merge's own enriched text
+    assert raw["mrr"].notna().sum() == (origin["mrr"] >= 0).sum() > 1
+    origin["mrr"] = np.where(np.arange(len(origin["mrr"])) == 0, -1, origin["mrr"])
+    masked = merge._raw_with(result.main.raw, result.table.frame, result.main, origin)
+    assert pd.isna(masked["mrr"].iloc[0]) and not pd.isna(raw["mrr"].iloc[0])
+    assert masked["mrr"].iloc[1:].tolist() == raw["mrr"].iloc[1:].tolist()

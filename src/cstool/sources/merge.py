@@ -840,7 +840,12 @@ def _raw_with(
             column = out[header]
             out[header] = column.where(~from_sources, text)
         elif name.casefold() not in taken:
-            out[name] = text.where(pd.Series(from_sources | (codes == 0)), None)
+            kept = from_sources | (codes == 0)
+            # (the cells of the rows without a value are most often empty already: then
+            # the text is the column as it is, without a masked copy of 1M cells)
+            if not (kept | text.isna().to_numpy()).all():
+                text = text.where(pd.Series(kept), None)
+            out[name] = text
             taken.add(name.casefold())
     del np
     return out
