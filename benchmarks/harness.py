@@ -157,6 +157,25 @@ def time_command(
                    env=env, cwd=cwd)[0]  # fmt: skip
 
 
+def compile_bytecode(package: str = "cstool") -> Path | None:
+    """Byte-compile the package the commands import (its folder), once, before timing.
+
+    An install compiles it (pip writes the .pyc files of a regular install; Python writes
+    them on the first run of an editable one). With PYTHONDONTWRITEBYTECODE set, as on
+    these machines, an editable install would compile every module on every run instead:
+    ~0.1 s that no user pays. Returns the folder compiled (None: not found).
+    """
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    compileall.compile_dir(folder, quiet=1)
+    return folder
+
+
 def compare(
     commands: Mapping[str, Command],
     *,
@@ -173,6 +192,7 @@ def compare(
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
+    compile_bytecode()
     timings = [Timing(name, _argv(cmd)) for name, cmd in commands.items()]
     for round_no in range(warmup + runs):
         counted = round_no >= warmup

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cstool.numeric import column_floats, first_column, pct_rank, sorted_codes
+from cstool.numeric import (
+    _few_values,
+    _few_values_rank,
+    _sorted_rank,
+    column_floats,
+    first_column,
+    pct_rank,
+    sorted_codes,
+)
 
 
 def test_every_missing_kind_reads_as_nan() -> None:
@@ -48,6 +56,32 @@ def test_pct_rank_by_hand() -> None:
     assert math.isnan(ranks[2])
     assert np.isnan(pct_rank(np.array([np.nan, np.nan]))).all()
     assert pct_rank(np.array([], dtype=float)).shape == (0,)
+
+
+def test_pct_rank_of_repeated_values_by_hand() -> None:
+    # 1,001 customers: 1,000 on three prices, one missing: ranked through the distinct values
+    mrr = np.array([49.0] * 500 + [19.0] * 300 + [99.0] * 200 + [np.nan])
+    assert _few_values(mrr[~np.isnan(mrr)])
+    ranks = pct_rank(mrr)
+    # the 300 at 19 share places 1–300 → (0 + 300)/2000, the 500 at 49 sit above them
+    # → (300 + 800)/2000, the 200 at 99 above 800 → (800 + 1000)/2000
+    assert ranks[0] == 0.55 and ranks[500] == 0.15 and ranks[800] == 0.9
+    assert math.isnan(ranks[-1])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_both_ways_of_ranking_give_the_same_numbers(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    choices = np.array([0.0, -0.0, 1.5, np.inf, -np.inf, 3.0, 2.0, 1e300, -5.0, 1e-300])
+    values = rng.choice(choices, int(rng.integers(1, 3000)))
+    rounded = np.round(rng.normal(0, 3, int(rng.integers(1, 3000))), 1)
+    for present in (values, rounded):
+        assert np.array_equal(_few_values_rank(present), _sorted_rank(present))
+
+
+def test_distinct_values_are_ranked_by_one_sort() -> None:
+    assert not _few_values(np.random.default_rng(1).normal(0, 1, 5_000))
+    assert not _few_values(np.array([1.0, 1.0, 2.0]))  # too few to tell: one sort is cheap
 
 
 @pytest.mark.parametrize(

@@ -53,19 +53,52 @@ def pct_rank(values: NDArray[Any]) -> NDArray[Any]:
     present = values[valid]
     m = present.size
     if m:
-        order = np.argsort(present)
-        ordered = present[order]
-        # runs of equal values: each member sits halfway between the run's start and end
-        first_of_run = np.empty(m, dtype=bool)
-        first_of_run[0] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=first_of_run[1:])
-        starts = np.flatnonzero(first_of_run)
-        ends = np.append(starts[1:], m)
-        run = np.cumsum(first_of_run) - 1
-        ranks = np.empty(m)
-        ranks[order] = (starts[run] + ends[run]) / (2.0 * m)
-        out[valid] = ranks
+        out[valid] = _few_values_rank(present) if _few_values(present) else _sorted_rank(present)
     return out
+
+
+def _few_values(present: NDArray[Any]) -> bool:
+    """Whether a sample of the values repeats enough for ranking the distinct values to pay
+    (MRR: a few plan prices; a score with decimals: mostly distinct)."""
+    import pandas as pd
+
+    sample = present[:20_000]
+    return len(sample) >= 1_000 and len(pd.unique(sample)) <= len(sample) // 8
+
+
+def _sorted_rank(present: NDArray[Any]) -> NDArray[Any]:
+    """`pct_rank` of values without NaN: one sort of them all."""
+    import numpy as np
+
+    m = present.size
+    order = np.argsort(present)
+    ordered = present[order]
+    # runs of equal values: each member sits halfway between the run's start and end
+    first_of_run = np.empty(m, dtype=bool)
+    first_of_run[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first_of_run[1:])
+    starts = np.flatnonzero(first_of_run)
+    ends = np.append(starts[1:], m)
+    run = np.cumsum(first_of_run) - 1
+    ranks = np.empty(m)
+    ranks[order] = (starts[run] + ends[run]) / (2.0 * m)
+    return ranks
+
+
+def _few_values_rank(present: NDArray[Any]) -> NDArray[Any]:
+    """`pct_rank` of values without NaN, through their distinct values: one hash pass and a
+    sort of the distinct values (the same numbers as `_sorted_rank`, a few times faster
+    when values repeat)."""
+    import numpy as np
+    import pandas as pd
+
+    m = present.size
+    codes, uniques = pd.factorize(present + 0.0)  # + 0.0: -0.0 and 0.0 are one value
+    counts = np.bincount(codes, minlength=len(uniques))
+    order = np.argsort(np.asarray(uniques))
+    ends = np.empty(len(uniques), dtype=np.int64)
+    ends[order] = np.cumsum(counts[order])  # a value's run ends after every smaller one
+    return ((ends - counts + ends) / (2.0 * m))[codes]
 
 
 def sorted_codes(values: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:

@@ -126,11 +126,22 @@ def scored_frame(
 ) -> pd.DataFrame:
     """Lifecycle, score and segment a table; `touches` (customer_id, last_logged) comes from
     the store."""
-    from cstool.lifecycle import apply_lifecycle
-    from cstool.scoring import score
+    from concurrent.futures import ThreadPoolExecutor
 
-    live = apply_lifecycle(table.frame, settings, as_of)
-    frame = score(live, settings, as_of, last_logged=touches)
+    from cstool.lifecycle import apply_lifecycle
+    from cstool.scoring import score_columns, with_scores
+
+    # The lifecycle and the scores read different columns: each on its own core (NumPy
+    # lets go of the GIL), then joined as `score(apply_lifecycle(…))` would give them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifecycle") as pool:
+        lifecycle = pool.submit(apply_lifecycle, table.frame, settings, as_of)
+        try:
+            added, future = score_columns(table.frame, settings, as_of, last_logged=touches)
+        except BaseException:
+            lifecycle.result()  # its error first, as when it ran before the scores
+            raise
+        live = lifecycle.result()
+    frame = with_scores(live, added, future)
     result = segment_frame(frame, settings, as_of)
     # What the steps noticed (stage values not understood, touches after the as-of day),
     # for the book's notes: later steps do not carry `attrs` along.

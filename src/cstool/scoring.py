@@ -34,6 +34,20 @@ def score(
     health_coverage 0 and no band. `attrs["future_touches"]` of the result counts the
     customers whose last touch lies after `as_of` (read as touched on the day itself).
     """
+    added, future = score_columns(frame, settings, as_of, last_logged=last_logged)
+    return with_scores(frame, added, future)
+
+
+def score_columns(
+    frame: pd.DataFrame,
+    settings: Settings,
+    as_of: date,
+    *,
+    last_logged: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The columns `score` adds (a frame on `frame`'s index) and how many customers were
+    touched after `as_of`. Reads the inputs, last_contact and signup_date only: never the
+    lifecycle's columns, so the lifecycle can be worked out beside it."""
     import numpy as np
     import pandas as pd
 
@@ -103,9 +117,16 @@ def score(
     out["health_coverage"] = np.where(np.abs(present_weight - 1.0) < 1e-12, 1.0, present_weight)
     out["band"] = health_band(total, settings)
     added = pd.DataFrame(out, index=frame.index, copy=False)
-    kept = frame.drop(columns=[c for c in out if c in frame.columns])
+    return added, int(np.count_nonzero(future))
+
+
+def with_scores(frame: pd.DataFrame, added: pd.DataFrame, future: int) -> pd.DataFrame:
+    """`frame` with the columns of `score_columns` (replacing any of the same name) last."""
+    import pandas as pd
+
+    kept = frame.drop(columns=[c for c in added.columns if c in frame.columns])
     scored = pd.concat([kept, added], axis="columns")
-    scored.attrs["future_touches"] = int(np.count_nonzero(future))
+    scored.attrs["future_touches"] = future
     return scored
 
 
