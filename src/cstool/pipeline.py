@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from cstool.read import RawTable
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -45,22 +47,33 @@ def load_table(
     book's rule check, which imports pandas: Arrow parses without the GIL, so the two
     overlap); its error comes first, before any problem of the file.
     """
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from cstool.read import in_sheet, read_raw
+    from cstool.read import in_sheet, read_bytes, read_raw
     from cstool.validate import validate_table
 
     options = options or ReadOptions()
-    _import_readers()
+    imported = threading.Event()
+
+    def read() -> RawTable:
+        content = read_bytes(path)  # the disk's part, while the caller imports the readers
+        imported.wait()  # parsed once numpy and Arrow are loaded: no module imported twice
+        return read_raw(
+            path,
+            settings,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            content=content,
+            sheet=options.sheet,
+        )
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read")
-    reading = pool.submit(
-        read_raw,
-        path,
-        settings,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-        sheet=options.sheet,
-    )
+    reading = pool.submit(read)
+    try:
+        _import_readers()
+    finally:
+        imported.set()
     try:
         if meanwhile is not None:
             meanwhile()
