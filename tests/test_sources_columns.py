@@ -240,3 +240,24 @@ def test_last_ticket_date_is_the_latest_day_per_customer(zoned: bool) -> None:
     stamps = aggregate._stamps(cols["created"], "created", Settings(), [])
     expected = pd.Series(stamps.day).groupby(pos).max()
     pd.testing.assert_series_equal(days, expected, check_names=False, check_index_type=False)
+
+
+@pytest.mark.parametrize(
+    ("cells", "outside"),
+    [
+        (["cus_1", "cus_2", None], True),  # all after the greatest ID
+        (["A1", "B9"], True),  # all before the least
+        (["A1", "cus_1"], False),  # on both sides: the lookup decides
+        (["C2", "cus_1"], False),
+        (["C10"], False),  # between the least and the greatest, matching none
+        ([None, None], False),
+        ([], False),
+    ],
+)
+def test_ids_outside_the_keys_range_match_none(cells: list[str | None], outside: bool) -> None:
+    keys = pa.array(["C1", "C2", "C3", None])
+    column = pa.chunked_array([pa.array(cells, pa.string())])
+    assert merge._outside(column, keys) is outside
+    if outside:  # what the lookup it spares would have found
+        assert (merge._positions(column, keys) < 0).all()
+    assert merge._outside(column, pa.array([None], pa.string())) is False

