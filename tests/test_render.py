@@ -65,20 +65,3 @@ def test_json_floats_are_exact_and_missing_is_null() -> None:
     assert [r["s"] for r in rows] == ['a "quoted"\\ word', None, "tab\there", "新"]
     assert [r["d"] for r in rows] == ["2026-11-22", None, "2026-01-02", "2026-01-03"]
     assert render.json_text(frame.iloc[:0]) == "[]"
-
-
-def test_text_categories_are_written_with_string_dictionaries() -> None:
-    """pandas' categories of Arrow text arrive as a dictionary of large_string, which Arrow's
-    CSV writer formats slowly; they are written through string values, with the same text."""
-    values = pd.Series(
-        ['Call, "now"', "Renée’s play", None, 'Call, "now"'], dtype="string[pyarrow]"
-    )
-    frame = pd.DataFrame({"play": values.astype("category"), "n": [1, 2, 3, 4]})
-    table = render.arrow_table(frame)
-    assert table.column("play").type.value_type == "large_string"
-    small = render._small_dictionaries(table)
-    assert str(small.column("play").type.value_type) == "string"
-    assert small.column("play").to_pylist() == table.column("play").to_pylist()
-    assert render.csv_bytes(frame).decode() == (
-        'play,n\n"Call, ""now""",1\n"Renée’s play",2\n,3\n"Call, ""now""",4\n'
-    )

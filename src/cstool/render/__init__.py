@@ -175,9 +175,7 @@ def write_csv(
 
     from cstool.write import neutralise_formulas
 
-    table = _small_dictionaries(
-        without_controls(arrow_table(neutralise_formulas(frame, numbers=numbers)), skip=numbers)
-    )
+    table = without_controls(arrow_table(neutralise_formulas(frame, numbers=numbers)), skip=numbers)
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(
         [_CONTROL_CHARACTER.sub("\ufffd", name) for name in table.column_names]
@@ -260,34 +258,6 @@ class _EarlyWriteback:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
-
-
-def _small_dictionaries(table: pa.Table) -> pa.Table:
-    """Dictionary columns whose values are large_string get string values (same text).
-
-    Arrow's CSV writer is slow on a dictionary of large_string (pandas' categories of text
-    arrive so): the `play` column of 1M rows took 0.42 s to format, 0.06 s with string
-    values. A dictionary that does not fit 32-bit offsets stays as it is.
-    """
-    import pyarrow as pa
-
-    columns = table.columns
-    changed = False
-    for i, column in enumerate(columns):
-        kind = column.type
-        if not (pa.types.is_dictionary(kind) and pa.types.is_large_string(kind.value_type)):
-            continue
-        if any(c.dictionary.nbytes >= 2**31 - 1 for c in column.chunks):
-            continue
-        columns[i] = pa.chunked_array(
-            [
-                pa.DictionaryArray.from_arrays(c.indices, c.dictionary.cast(pa.string()))
-                for c in column.chunks
-            ],
-            type=pa.dictionary(kind.index_type, pa.string(), kind.ordered),
-        )
-        changed = True
-    return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
 
 
 def _datasync(fd: int, shown: object) -> None:
