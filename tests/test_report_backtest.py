@@ -353,3 +353,22 @@ def test_the_section_is_the_same_bytes_every_time(history_db: Path, tmp_path: Pa
     assert pages[0] == pages[1]
     section = section_of(pages[0].decode("utf-8"))
     assert 'id="roc-' in section and 'id="churn-bands-' in section  # ids unique to each chart
+
+
+def test_export_report_html_has_the_churn_section_of_report_html(
+    history_db: Path, tmp_path: Path
+) -> None:
+    """The cron job's report.html is the same page as `report --html`, churn check included."""
+    import shutil
+
+    db = tmp_path / "cstool.db"
+    shutil.copy(history_db, db)
+    page = tmp_path / "page.html"
+    code, _, err = report(db, "--html", str(page))
+    assert code == 0, err
+    out = tmp_path / "out"
+    code, _, err = run("export", str(LATEST), "--db", str(db), "--as-of", AS_OF, "--out", str(out))
+    assert code == 0, err
+    exported = section_of((out / "report.html").read_text(encoding="utf-8"))
+    assert exported == section_of(page.read_text(encoding="utf-8"))
+    assert "cases" in one_line(exported).lower()

@@ -861,11 +861,14 @@ class Book:
         horizon_days: int = 90,
         tune: bool = False,
         curve: bool = True,
+        churn_before_day: bool = False,
     ) -> tuple[Portfolio, ChurnCheck]:
         """The portfolio (as `portfolio`) and "does health predict churn?" (as `churn_check`)
         from one load of the stored snapshots, which both read in full (without the names
         but for the snapshots compared with). `curve=False`: the churn check without its ROC
-        curve (only the HTML page draws it)."""
+        curve (only the HTML page draws it). `churn_before_day`: the churn check reads only
+        the snapshots before the as-of day, as the KPIs do (`export`, which stores the day's
+        snapshot itself, so that exporting twice gives the same page)."""
         import numpy as np
         import pandas as pd
 
@@ -878,6 +881,7 @@ class Book:
         snapshots = self._report_snapshots
         history = SnapshotHistory(trend_frame({}), {})
         coded: tuple[np.ndarray, np.ndarray] | None = None
+        churn_rows, churn_ids = snapshots, coded
         if snapshots is not None:
             # Customer IDs coded once, for the trend, the movements, cohorts and churn cases.
             codes, uniques = pd.factorize(snapshots["customer_id"].astype("string"))
@@ -885,6 +889,10 @@ class Book:
             # The table itself is the as-of day's snapshot: the KPIs read the ones before it.
             days = snapshots["as_of"].to_numpy(dtype="datetime64[ns]")
             before, prefix = _rows_before(snapshots, days, pd.Timestamp(self.as_of).to_datetime64())
+            churn_ids = coded
+            if churn_before_day:
+                churn_rows = before if len(before) else None
+                churn_ids = (codes[: len(before)], coded[1]) if prefix else None
             dates = sorted({d.date() for d in pd.DatetimeIndex(before["as_of"].unique())})
             if dates:
                 # Views of the latest snapshot and the one compared with, not one copy per date.
@@ -910,12 +918,12 @@ class Book:
         result = portfolio(frame, self.settings, self.as_of, history, since_day)
         result = dataclasses.replace(result, skipped_rows=self.table.skipped)
         churn = bt.churn_check(
-            snapshots,
+            churn_rows,
             horizon_days,
             self.as_of,
             self.settings,
             tune_weights=tune,
-            ids=coded,
+            ids=churn_ids,
             curve=curve,
         )
         return result, churn

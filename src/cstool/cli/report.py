@@ -304,7 +304,10 @@ def export_command(
     # A table that would lie (every row skipped, most of the book gone) replaces nothing.
     book.check_snapshot(force=force)
     settings = book.settings
-    portfolio = book.portfolio()
+    # The portfolio and "does health predict churn?" (90 days, as `report`) from one load of
+    # the stored snapshots; the check reads those before the day, as the KPIs do (the day's
+    # own snapshot is the one this export stores), so a second export writes the same page.
+    portfolio, churn = book.report(churn_before_day=True)
     segments = book.segments()
     followups = book.due(until)
     files: dict[str, bytes] = {
@@ -320,6 +323,7 @@ def export_command(
             segments=segments,
             followups=followups,
             drafts=book.drafts(followups.head(ROWS_SHOWN)),
+            churn=churn,
         ).encode("utf-8"),
     }
     items = [(folder / name, files[name]) for name in EXPORT_FILES]
