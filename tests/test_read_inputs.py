@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from cstool.config import Settings, settings_from_dict
 from cstool.errors import ConfigError, DataError, UsageError
 from cstool.pipeline import ReadOptions, load_table
 from cstool.read import encoding_candidates, read_raw, text_codec
-from tests.conftest import DATA
+from tests.conftest import DATA, EXAMPLE
 
 SCORES = "Value_Delivery,Issue_Resolution,Growth_Strategy"
 
@@ -366,3 +367,18 @@ def test_cp1252_is_ranked_by_letters_inside_words() -> None:
     assert encoding_candidates(raw) == ["cp1252"]  # the curly quotes rule latin-1 out
     big5 = "Name\n林美玲\n".encode("big5")  # decodes as cp1252 too, into symbols
     assert encoding_candidates(big5) == ["big5"]
+
+
+def test_a_dash_reads_standard_input() -> None:
+    """`cstool score - < file.csv`: the file's own scores and problems, as for /dev/stdin."""
+    with (DATA / "bad_rows.csv").open("rb") as handle:
+        by_dash = cstool("validate", "-", stdin=handle)
+    with (DATA / "bad_rows.csv").open("rb") as handle:
+        by_stdin = cstool("validate", "/dev/stdin", stdin=handle)
+    assert by_dash.returncode == by_stdin.returncode == 1
+    assert by_dash.stderr == by_stdin.stderr
+    assert "line 3, column 'Value_Delivery', value 'eight'" in by_dash.stderr
+    with EXAMPLE.open("rb") as handle:
+        scored = cstool("score", "-", "--format", "json", "--as-of", "2026-11-23", stdin=handle)
+    assert scored.returncode == 0, scored.stderr
+    assert len(json.loads(scored.stdout)) == 200

@@ -119,11 +119,22 @@ def register(target: typer.Typer, name: str, func: Callable[..., Any]) -> None:
 
 
 # ---------------------------------------------------------------------- shared inputs
+def _dash_is_stdin(path: Path | None) -> Path | None:
+    """`-` names standard input, as for csvkit and most Unix tools (`./-` is a file)."""
+    if path is not None and str(path) == "-":
+        return STDIN
+    return path
+
+
+STDIN = Path("/dev/stdin")
+
 FileArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Customer CSV (default: `customers` in cstool.toml, else ./customer_data.csv).",
+        help="Customer CSV or workbook (default: `customers` in cstool.toml, else "
+        "./customer_data.csv); `-` reads standard input.",
         show_default=False,
+        callback=_dash_is_stdin,
     ),
 ]
 IdArg = Annotated[str, typer.Argument(help="The customer's ID.", show_default=False)]
