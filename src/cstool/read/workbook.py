@@ -103,7 +103,11 @@ def parse_workbook(
         raise DataError(f"{path}: sheet {name} is empty (no header, no rows)")
     width = max(map(len, rows))
     padded = (r if len(r) == width else r + [""] * (width - len(r)) for r in rows)
-    columns = [pa.array(_as_text(list(col)), type=pa.string()) for col in zip(*padded, strict=True)]
+    percent = _percent_cells(content, name) if kind == "xlsx" else {}
+    columns = [
+        pa.array(_as_text(list(col), percent.get(i)), type=pa.string())
+        for i, col in enumerate(zip(*padded, strict=True))
+    ]
     del rows
     filled_by_column = [_mask(pc.not_equal(pc.utf8_trim_whitespace(c), "")) for c in columns]
     filled = np.logical_or.reduce(filled_by_column) if columns else np.zeros(0, dtype=bool)
@@ -235,8 +239,12 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
-def _as_text(values: list[Any]) -> np.ndarray:
-    """One column of calamine values → text, one Arrow cast per value type (not per cell)."""
+def _as_text(values: list[Any], percent_rows: np.ndarray | None = None) -> np.ndarray:
+    """One column of calamine values → text, one Arrow cast per value type (not per cell).
+
+    The numbers at `percent_rows` (cells with a percent number format) become the percent
+    the sheet shows: 0.85 → `85%`, as a CSV saved from the sheet has it.
+    """
     import datetime as dt
 
     import numpy as np
@@ -274,4 +282,111 @@ def _as_text(values: list[Any]) -> np.ndarray:
             out[idx] = text.to_numpy(zero_copy_only=False)
         else:  # times, durations: rare, shown as Python writes them
             out[idx] = [str(v) for v in part]
+    if percent_rows is not None:
+        rows = percent_rows[percent_rows < n]
+        numeric = np.isin(kinds[rows], np.array([int, float], dtype=object))
+        rows = rows[numeric]
+        if len(rows):
+            shares = np.array(arr[rows].tolist(), dtype=np.float64)
+            # 0.07 * 100 is 7.000000000000001: round away the binary noise, not the digits
+            percents = pa.array(np.round(shares * 100, 9))
+            text = pc.binary_join_element_wise(pc.cast(percents, pa.string()), "%", "")
+            out[rows] = text.to_numpy(zero_copy_only=False)
     return out
+
+
+# Excel's built-in percent formats (0%, 0.00%); a custom format is one when it shows a %
+_PERCENT_FORMATS = {9, 10}
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _percent_cells(content: bytes, sheet: str) -> dict[int, np.ndarray]:
+    """An .xlsx sheet's cells with a percent number format: column index → row indexes (0-based).
+
+    calamine gives a percent cell's stored share (0.85 for 85 %) and no formats, so the
+    styles and the sheet's cell tags are read here: styles.xml names the percent styles,
+    one regex over the sheet's XML finds the cells that use them. A workbook without a
+    percent style costs one small XML parse.
+    """
+    import re
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(BytesIO(content)) as zf:
+            names = set(zf.namelist())
+            if "xl/styles.xml" not in names:
+                return {}
+            styles = ET.fromstring(zf.read("xl/styles.xml"))
+            custom = {
+                int(f.get("numFmtId", "-1")): f.get("formatCode", "")
+                for f in styles.iter(f"{_MAIN_NS}numFmt")
+            }
+            cell_xfs = styles.find(f"{_MAIN_NS}cellXfs")
+            xfs = [] if cell_xfs is None else cell_xfs.findall(f"{_MAIN_NS}xf")
+            styled = [
+                str(i)
+                for i, xf in enumerate(xfs)
+                if _is_percent(int(xf.get("numFmtId", "0")), custom)
+            ]
+            if not styled:
+                return {}
+            part = _sheet_part(zf, names, sheet)
+            if part is None:
+                return {}
+            xml = zf.read(part)
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, ValueError):
+        return {}  # calamine read the sheet: without its styles, the cells stay as stored
+    style = b"|".join(s.encode() for s in styled)
+    found = re.findall(rb'<c\s(?=[^>]*?\bs="(?:' + style + rb')")[^>]*?\br="([A-Z]{1,3}\d+)"', xml)
+    if not found:
+        return {}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    refs = pc.extract_regex(
+        pa.array(found, pa.binary()).cast(pa.string()), r"^(?P<col>[A-Z]+)(?P<row>\d+)$"
+    )
+    rows = pc.cast(pc.struct_field(refs, "row"), pa.int64()).to_numpy() - 1
+    letters = pc.struct_field(refs, "col")
+    distinct = pc.unique(letters)
+    where = pc.index_in(letters, value_set=distinct).to_numpy()
+    out: dict[int, np.ndarray] = {}
+    for k, name in enumerate(distinct.to_pylist()):  # one per column, not per cell
+        column = 0
+        for ch in name:
+            column = column * 26 + ord(ch) - 64
+        out[column - 1] = rows[where == k]
+    return out
+
+
+def _is_percent(fmt_id: int, custom: dict[int, str]) -> bool:
+    import re
+
+    if fmt_id in _PERCENT_FORMATS:
+        return True
+    code = custom.get(fmt_id)
+    if not code:
+        return False
+    shown = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)  # quoted text, escapes, [colors]
+    return "%" in shown
+
+
+def _sheet_part(zf: zipfile.ZipFile, names: set[str], sheet: str) -> str | None:
+    """The zip member holding the sheet named `sheet` (workbook.xml → its relationship)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    book = ET.fromstring(zf.read("xl/workbook.xml"))
+    rel_id = next(
+        (s.get(f"{_REL_NS}id") for s in book.iter(f"{_MAIN_NS}sheet") if s.get("name") == sheet),
+        None,
+    )
+    if rel_id is None or "xl/_rels/workbook.xml.rels" not in names:
+        return None
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
+    if not target:
+        return None
+    part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return part if part in names else None
