@@ -347,7 +347,8 @@ def _totals_warnings(raw: RawTable, total_rows: np.ndarray) -> list[str]:
 def _scale_warnings(
     frame: pd.DataFrame, present: list[str], settings: Settings, raw: RawTable
 ) -> list[str]:
-    """A file of whole numbers 1–5 scored on the default 0–10 scale is likely a 1–5 survey."""
+    """A file of whole numbers 1–5 scored on the default 0–10 scale is likely a 1–5 survey;
+    one of shares from 0 to 1 (a spreadsheet's percent cells, 0.85 for 85 %) likely 0–100 %."""
     import numpy as np
 
     scale = settings.scale
@@ -361,6 +362,14 @@ def _scale_warnings(
     if not len(values):
         return []
     whole = bool(np.all(values == np.floor(values)))
+    if not whole and values.min() >= 0 and values.max() <= 1:
+        example = f"{float(values[values != np.floor(values)][0]):g}"
+        return [
+            f"{raw.path}: the satisfaction inputs are all from 0 to 1 (such as {example}), but "
+            "the scale is 0–10: if they are percentages (a spreadsheet's percent cells), write "
+            f"them as percentages ({float(example) * 100:g}%) or set [scale] max = 1 in "
+            "cstool.toml"
+        ]
     if whole and values.min() >= 1 and values.max() <= 5:
         return [
             f"{raw.path}: the satisfaction inputs are all whole numbers from 1 to 5, but the "
