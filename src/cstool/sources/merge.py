@@ -544,7 +544,10 @@ def read_source(
     if kind == "generic":
         supplied, bad = generic(by_header, usable, lines, settings, spec.fields, spec.aggregations)
     else:
-        supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings, spec)
+        try:
+            supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings, spec)
+        except DataError as err:
+            raise _in_source(err, path, role_headers, raw.sheet) from None
     matched = int(((pos >= 0) & ~duplicates).sum())
     if matched == 0 and n > 0:
         raise DataError(
@@ -580,6 +583,29 @@ def read_source(
         conflict_examples=[],
         problems=problems,
     )
+
+
+def _in_source(
+    err: DataError, path: Path, role_headers: dict[str, str], sheet: str | None
+) -> DataError:
+    """A column-wide error from reading a source's cells (a date column whose day/month order
+    cannot be told), said with the source's file and the header as written, not the role."""
+    problems = [
+        dataclasses.replace(
+            p, column=role_headers.get(p.column or "", p.column), file=str(path), sheet=sheet
+        )
+        if p.file is None
+        else p
+        for p in err.problems
+    ]
+    message = err.message
+    for role, header in role_headers.items():
+        if message.startswith(f"{role}: "):
+            message = f"{path}: column {header!r}: {message[len(role) + 2 :]}"
+            break
+    else:
+        message = f"{path}: {message}"
+    return DataError(message, problems=problems, hint=err.hint, total_problems=err.total_problems)
 
 
 def _header_position(header: list[str], wanted: str) -> int | None:

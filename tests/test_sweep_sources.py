@@ -1,0 +1,62 @@
+"""Sources from a new user's sweep: an error in an export names the export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cstool.book import open_book
+from cstool.cli import app
+from cstool.errors import DataError
+from tests.conftest import AS_OF
+
+CUSTOMERS = (
+    "customer_id,name,email,value_delivery,issue_resolution,growth_strategy\n"
+    "C1,Acme,ops@acme.example,8,7,8\nC2,Beta,jane@beta.example,6,5,6\n"
+)
+# a European Stripe-style export whose period ends fit both day/month orders
+STRIPE = (
+    "id;Customer Email;Plan;Quantity;Interval;Amount;Status;Current Period End (UTC)\n"
+    "sub_1;ops@acme.example;Pro;1;month;1.200,00;active;10.12.2026\n"
+    "sub_2;jane@beta.example;Yearly;2;year;600,50;active;01.03.2027\n"
+)
+
+
+def _workspace(tmp_path: Path) -> Path:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "stripe_eu.csv").write_text(STRIPE, encoding="utf-8")
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "stripe_eu.csv"\n', encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_an_ambiguous_date_column_in_a_source_names_its_file_and_header(tmp_path: Path) -> None:
+    folder = _workspace(tmp_path)
+    with pytest.raises(DataError) as err:
+        open_book(config=folder / "cstool.toml", as_of=AS_OF).scored  # noqa: B018
+    assert "stripe_eu.csv" in err.value.message
+    assert "'Current Period End (UTC)'" in err.value.message
+    assert "period_end" not in err.value.message  # cstool's role name means nothing to a user
+    (problem,) = err.value.problems
+    assert problem.file is not None and problem.file.endswith("stripe_eu.csv")
+    assert problem.column == "Current Period End (UTC)"
+    assert problem.value == "10.12.2026"
+    assert '"%d.%m.%Y"' in problem.expected
+
+
+def test_the_ambiguous_source_date_is_exit_1_and_the_setting_helps(tmp_path: Path) -> None:
+    folder = _workspace(tmp_path)
+    result = CliRunner().invoke(app, ["validate", "--config", str(folder / "cstool.toml")])
+    assert result.exit_code == 1, result.output
+    assert "stripe_eu.csv" in result.output and "Current Period End (UTC)" in result.output
+    with (folder / "cstool.toml").open("a", encoding="utf-8") as toml:
+        toml.write('[input]\ndate_format = "%d.%m.%Y"\n')
+    book = open_book(config=folder / "cstool.toml", as_of=AS_OF)
+    renewals = dict(zip(book.scored["customer_id"], book.scored["renewal_date"], strict=True))
+    assert str(renewals["C1"].date()) == "2026-12-10"
+    assert str(renewals["C2"].date()) == "2027-03-01"
+    mrr = dict(zip(book.scored["customer_id"], book.scored["mrr"], strict=True))
+    assert mrr == {"C1": pytest.approx(1200.0), "C2": pytest.approx(100.0833333333)}
