@@ -60,3 +60,24 @@ def test_the_ambiguous_source_date_is_exit_1_and_the_setting_helps(tmp_path: Pat
     assert str(renewals["C2"].date()) == "2027-03-01"
     mrr = dict(zip(book.scored["customer_id"], book.scored["mrr"], strict=True))
     assert mrr == {"C1": pytest.approx(1200.0), "C2": pytest.approx(100.0833333333)}
+
+
+def test_history_says_which_export_a_date_came_from(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(
+        CUSTOMERS.replace("growth_strategy\n", "growth_strategy,signup_date\n")
+        .replace("7,8\n", "7,8,2024-01-10\n")
+        .replace("5,6\n", "5,6,2023-03-01\n"),
+        encoding="utf-8",
+    )
+    (tmp_path / "subs.csv").write_text(
+        "id,Customer Email,Plan,Quantity,Interval,Amount,Status,Current Period End (UTC)\n"
+        "sub_1,ops@acme.example,Pro,1,month,99.00,active,2026-12-10 09:00\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "subs.csv"\n', encoding="utf-8"
+    )
+    events = open_book(config=tmp_path / "cstool.toml", as_of=AS_OF).history("C1").events
+    details = {e.kind: e.detail for e in events}
+    assert details["renewal date"] == "from subs.csv line 2"  # not "from the customer file"
+    assert details["signed up"] == "from customers.csv line 2"

@@ -719,7 +719,13 @@ class Book:
                 snapshots = store.customer_snapshots(customer_id)
         if snapshots is not None:
             snapshots = snapshots[snapshots["as_of"] <= pd.Timestamp(day)]
-        events = timeline(row, touches, snoozes, snapshots, limit=None if row is None else limit)
+        # with [[sources]], a date may come from an export: say which (file and line)
+        origins = (
+            self.provenance(customer_id) if row is not None and self.sources is not None else None
+        )
+        events = timeline(
+            row, touches, snoozes, snapshots, limit=None if row is None else limit, origins=origins
+        )
         if row is None:
             from cstool.history import last_known_name
 

@@ -34,10 +34,12 @@ def timeline(
     snapshots: pd.DataFrame | None = None,
     *,
     limit: int | None = None,
+    origins: Mapping[str, str] | None = None,
 ) -> list[TimelineEvent]:
     """A customer's whole timeline, newest first: the CSV's dates, logged touches,
     snoozes, and score changes between snapshots. `limit` keeps the newest N.
 
+    `origins` (field -> `file line N`, with [[sources]]) says which file a date came from.
     With no `customer` (not in the file), the snapshots' signup and churn dates stand in."""
     import pandas as pd
 
@@ -54,7 +56,9 @@ def timeline(
         ):
             value = customer.get(field)
             if value is not None and not pd.isna(value):
-                add(pd.Timestamp(value).date(), 0, 0, kind, "from the customer file", "csv")
+                where = (origins or {}).get(field)
+                detail = f"from {where}" if where else "from the customer file"
+                add(pd.Timestamp(value).date(), 0, 0, kind, detail, "csv")
     for touch in touches:
         detail = touch.note
         if touch.next_due:
