@@ -158,7 +158,8 @@ def _cast_numbers(text: pa.ChunkedArray) -> np.ndarray | None:
     return np.asarray(cast, dtype=np.float64)
 
 
-_DOT_GROUPED = r"^\s*[+-]?\d{1,3}(\.\d{3})+\s*$"
+# A group of thousands never starts with 0: 0.500 is a half, not five hundred.
+_DOT_GROUPED = r"^\s*[+-]?[1-9]\d{0,2}(\.\d{3})+\s*$"
 
 
 def _parse_messy_numbers(
@@ -170,14 +171,17 @@ def _parse_messy_numbers(
     cleaned = pd.Series(candidate.to_pandas(), dtype="string").str.replace(_SPACES, "", regex=True)
     if money:
         cleaned = cleaned.str.replace(_CURRENCY, "", regex=True)
-    # A comma before exactly 1–2 final digits is a decimal comma (7,5 · 1.200,50);
-    # otherwise commas group thousands (1,200.50).
-    decimal_comma = cleaned.str.fullmatch(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d{1,2}").fillna(False)
+    # A comma before exactly 1–2 final digits is a decimal comma (7,5 · 1.200,50), and so is
+    # one after a lone 0 (0,500: a group of thousands never starts with 0); otherwise commas
+    # group thousands (1,200.50).
+    decimal_comma = cleaned.str.fullmatch(
+        r"[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+),\d{1,2}|[+-]?0,\d+"
+    ).fillna(False)
     european = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    grouped = cleaned.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False)
+    grouped = cleaned.str.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?").fillna(False)
     plain = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
     if money and (dot_groups or decimal_comma.any()):  # 1.200 beside 1.200,50 is 1200
-        dotted = cleaned.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+").fillna(False)
+        dotted = cleaned.str.fullmatch(r"[+-]?[1-9]\d{0,2}(\.\d{3})+").fillna(False)
         decimal_comma = decimal_comma | dotted
     chosen = plain.where(~decimal_comma.astype(bool), european)
     numbers = pd.to_numeric(chosen.astype(object), errors="coerce")

@@ -1,0 +1,43 @@
+"""Numbers from a new user's sweep: a leading 0 never starts a group of thousands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from cstool.config import Settings
+from cstool.pipeline import load_table
+from cstool.validate.cells import parse_numbers
+
+
+def _money(cells: list[str], *, dot_groups: bool) -> list[float]:
+    values, _, _ = parse_numbers(pa.chunked_array([cells]), money=True, dot_groups=dot_groups)
+    return [None if np.isnan(v) else float(v) for v in values]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("dot_groups", [False, True])
+def test_zero_point_five_hundred_is_a_half_not_five_hundred(dot_groups: bool) -> None:
+    # 12.000 groups thousands in a semicolon file or beside a decimal comma (1.200,50), but
+    # 0.500 and 0,500 cannot: no one writes five hundred with a leading 0 group
+    cells = ["0.500", "12.000", "0,500", "0,25", "1.200,50", "0.5"]
+    assert _money(cells, dot_groups=dot_groups) == [0.5, 12000.0, 0.5, 0.25, 1200.5, 0.5]
+
+
+def test_grouped_money_is_unchanged() -> None:
+    cells = ["1,200", "1,234.56", "12,345,678", "$1,200.50", "1.200", "-"]
+    assert _money(cells, dot_groups=True) == [1200.0, 1234.56, 12345678.0, 1200.5, 1200.0, None]
+    assert _money(cells[:5], dot_groups=False) == [1200.0, 1234.56, 12345678.0, 1200.5, 1.2]
+
+
+def test_a_semicolon_export_reads_zero_point_five_hundred_as_a_half(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text(
+        "Customer ID;Value;Resolution;Growth;MRR\nA;8;7;6;0.500\nB;8;7;6;12.000\nC;0,500;7;6;1\n",
+        encoding="utf-8",
+    )
+    frame = load_table(path, Settings()).frame
+    assert frame["mrr"].tolist() == [0.5, 12000.0, 1.0]
+    assert frame["value_delivery"].tolist() == [8.0, 8.0, 0.5]
