@@ -41,3 +41,29 @@ def test_a_semicolon_export_reads_zero_point_five_hundred_as_a_half(tmp_path: Pa
     frame = load_table(path, Settings()).frame
     assert frame["mrr"].tolist() == [0.5, 12000.0, 1.0]
     assert frame["value_delivery"].tolist() == [8.0, 8.0, 0.5]
+
+
+# --- dates: a user's format without the time of day the cells have ----------------------
+
+
+def test_a_date_format_without_the_cells_time_of_day_says_which_format_to_add(
+    tmp_path: Path,
+) -> None:
+    from cstool.config import settings_from_dict
+    from cstool.errors import DataError
+
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "customer_id,value_delivery,issue_resolution,growth_strategy,last_contact\n"
+        "G1,8,7,6,05/11/2026 1:00 PM\nG2,8,7,6,06/10/2026 9:30 AM\n",
+        encoding="utf-8",
+    )
+    day_first = settings_from_dict({"input": {"date_format": "%d/%m/%Y"}})
+    with pytest.raises(DataError) as err:
+        load_table(path, day_first)
+    (problem,) = err.value.problems
+    assert "fit both day-first and month-first" not in problem.expected  # the user chose
+    assert 'add "%d/%m/%Y %I:%M %p" to [input] date_format' in problem.expected
+    following = settings_from_dict({"input": {"date_format": ["%d/%m/%Y", "%d/%m/%Y %I:%M %p"]}})
+    days = load_table(path, following).frame["last_contact"].dt.strftime("%Y-%m-%d").tolist()
+    assert days == ["2026-11-05", "2026-10-06"]

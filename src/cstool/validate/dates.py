@@ -105,8 +105,39 @@ def read_dates(
             days, evidence = _common_forms(left, user_formats=bool(formats), label=label, file=file)
             result[idx] = days
     bad = np.isnat(result) & ~missing
+    if formats and bad.any():
+        evidence = _time_of_day_hint(cells.filter(pa.array(bad)), formats) or evidence
     return DateColumn(
         pd.Series(result, dtype="datetime64[ns]"), missing, bad, _expected(formats, evidence)
+    )
+
+
+def _time_of_day_hint(cells: pa.Array, formats: Sequence[str]) -> str | None:
+    """When the user's format reads these cells' day but not the time after it
+    (`05/11/2026 1:00 PM` against "%d/%m/%Y"), the format to add; else None."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    timed = cells.filter(pc.match_substring(cells, ":"))
+    if not len(timed):
+        return None
+    parts = pc.extract_regex(timed, _DATE_TIME)
+    days = pc.fill_null(pc.struct_field(parts, "day"), "")
+    read = ~np.isnat(_by_formats(days, formats))
+    if not read.any():
+        return None
+    first = int(np.flatnonzero(read)[0])
+    day_text = str(days[first].as_py())
+    fmt = next(f for f in formats if not np.isnat(_by_formats(days.slice(first, 1), [f])[0]))
+    part = parts[first].as_py()
+    clock = "%I:%M" if part["ampm"] else "%H:%M"
+    clock += ":%S" if part["second"] else ""
+    clock += " %p" if part["ampm"] else ""
+    rest = str(timed[first].as_py())[len(day_text) :]
+    sep = "T" if rest.startswith("T") else ", " if rest.startswith(",") else " "
+    return (
+        f"{day_text!r} is read by {fmt!r}, but not the time of day after it: "
+        f'add "{fmt}{sep}{clock}" to [input] date_format'
     )
 
 
