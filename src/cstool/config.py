@@ -28,7 +28,7 @@ class _Section(BaseModel):
 class InputSettings(_Section):
     """How the customer table is read."""
 
-    encoding: str = Field("auto", description="auto (BOM, UTF-8, GB18030) or a codec name")
+    encoding: str = Field("auto", description="auto (BOM, UTF-8, GB18030, Big5) or a codec name")
     delimiter: str = Field("auto", description="auto, or one of , ; tab |")
     date_format: str | list[str] | None = Field(
         None,
