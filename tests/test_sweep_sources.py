@@ -81,3 +81,27 @@ def test_history_says_which_export_a_date_came_from(tmp_path: Path) -> None:
     details = {e.kind: e.detail for e in events}
     assert details["renewal date"] == "from subs.csv line 2"  # not "from the customer file"
     assert details["signed up"] == "from customers.csv line 2"
+
+
+def test_the_nps_question_is_the_how_likely_one_not_a_yes_no_recommend(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "typeform.csv").write_text(
+        "#,Would you recommend our support team?,"
+        '"How likely are you to recommend Acme to a friend or colleague?",Why?,email,'
+        "Submit Date (UTC)\n"
+        "r1,Yes,9,Great,ops@acme.example,2026-11-01 10:05:00\n"
+        "r2,No,4,Slow,jane@beta.example,2026-11-02 10:05:00\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "typeform.csv"\n', encoding="utf-8"
+    )
+    scored = open_book(config=tmp_path / "cstool.toml", as_of=AS_OF).scored
+    assert dict(zip(scored["customer_id"], scored["nps"].tolist(), strict=True)) == {
+        "C1": 9,
+        "C2": 4,
+    }
+    assert dict(zip(scored["customer_id"], scored["nps_comment"], strict=True)) == {
+        "C1": "Great",
+        "C2": "Slow",
+    }

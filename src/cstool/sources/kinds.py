@@ -197,13 +197,24 @@ def _positions(header: Sequence[str]) -> dict[str, int]:
     return first
 
 
+# Words of the NPS question itself ("How *likely* … on a *scale* of 0-10"), which a yes/no
+# "Would you recommend our support?" beside it lacks.
+NPS_SCALE_WORDS = ("likely", "scale", "010", "nps", "可能", "どの")
+
+
 def nps_column(header: Sequence[str]) -> int | None:
-    """The column asking how likely one is to recommend (an NPS question), if any."""
+    """The column asking how likely one is to recommend (an NPS question), if any: of several
+    questions that say "recommend", the first that asks how likely (on a scale)."""
+    found = []
     for i, h in enumerate(header):
         key = normalise_header(h)
         if any(word in key for word in NPS_WORDS) or key in ("nps", "npsscore"):
-            return i
-    return None
+            found.append((i, key))
+    if len(found) > 1:
+        scaled = [i for i, key in found if any(word in key for word in NPS_SCALE_WORDS)]
+        if scaled:
+            return scaled[0]
+    return found[0][0] if found else None
 
 
 def recognise(header: Sequence[str]) -> str:
