@@ -105,3 +105,43 @@ def test_the_nps_question_is_the_how_likely_one_not_a_yes_no_recommend(tmp_path:
         "C1": "Great",
         "C2": "Slow",
     }
+
+
+HUBSPOT_COMPANIES = (
+    "Record ID,Company name,Company owner,Create Date,Last Activity Date,Lifecycle Stage,"
+    "Company Domain Name\n"
+    "101,Acme Inc,Sam Seller,2024-01-10 09:00,2026-11-18 10:00,Customer,acme.example\n"
+    "102,Beta Ltd,Sam Seller,2023-03-01 08:00,2026-10-05 11:00,Customer,https://www.Beta.example/\n"
+)
+
+
+@pytest.mark.parametrize("key", ["", 'key = "Company Domain Name"\n'])
+def test_a_companies_export_keyed_by_domain_matches_by_the_customers_email_domain(
+    tmp_path: Path, key: str
+) -> None:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "hubspot_companies.csv").write_text(HUBSPOT_COMPANIES, encoding="utf-8")
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "hubspot_companies.csv"\n'
+        f'match = "domain"\n{key}',
+        encoding="utf-8",
+    )
+    book = open_book(config=tmp_path / "cstool.toml", as_of=AS_OF)
+    scored = book.scored
+    last = dict(zip(scored["customer_id"], scored["last_contact"], strict=True))
+    assert {k: str(v.date()) for k, v in last.items()} == {"C1": "2026-11-18", "C2": "2026-10-05"}
+    assert book.sources is not None
+    (report,) = book.sources.reports
+    assert (report.matched, report.matched_by.get("domain")) == (2, 2)
+
+
+def test_without_match_a_domain_keyed_export_is_pointed_to_match_domain(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "hubspot_companies.csv").write_text(HUBSPOT_COMPANIES, encoding="utf-8")
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "hubspot_companies.csv"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["validate", "--config", str(tmp_path / "cstool.toml")])
+    assert result.exit_code == 1, result.output
+    assert 'match = "domain"' in result.output and "Company Domain Name" in result.output

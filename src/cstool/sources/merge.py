@@ -23,6 +23,8 @@ from cstool.sources.aggregate import AGGREGATORS, BadCells, Supplied, generic
 from cstool.sources.kinds import Layout, layout, recognise
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -287,6 +289,30 @@ def _one_array(values: Any) -> pa.Array:
     return values.combine_chunks() if hasattr(values, "combine_chunks") else values
 
 
+# A companies export's own key: its domain or website (HubSpot's `Company Domain Name`).
+DOMAIN_HEADERS = ("companydomainname", "companydomain", "domainname", "domain", "website")
+
+
+def _domain_column(header: Sequence[str]) -> int | None:
+    from cstool.read import normalise_header
+
+    keys = [normalise_header(h) for h in header]
+    return next((keys.index(k) for k in DOMAIN_HEADERS if k in keys), None)
+
+
+def bare_domains(cells: pa.ChunkedArray) -> pa.Array:
+    """A domain or website cell as the domain of an address there: `https://www.Acme.example/`
+    → `acme.example` (null where the cell is no domain)."""
+    import pyarrow.compute as pc
+
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(cells))
+    text = pc.replace_substring_regex(text, r"^[a-z][a-z0-9+.-]*://", "")
+    text = pc.replace_substring_regex(text, r"^www\.", "")
+    text = pc.replace_substring_regex(text, r"[/?#:].*$", "")
+    looks = pc.fill_null(pc.match_substring_regex(text, r"^[^\s@.]+(\.[^\s@.]+)+$"), False)
+    return _one_array(pc.if_else(looks, text, None))
+
+
 def email_domains(emails: pa.Array) -> pa.Array:
     """The part after the @ of each address (null where none)."""
     import pyarrow.compute as pc
@@ -501,6 +527,9 @@ def read_source(
             id_column, email_column = None, chosen
     if spec.match in ("email", "domain") and spec.key is None:
         id_column = None
+    domain_column = _domain_column(header)
+    if spec.match == "domain" and spec.key is None and email_column is None:
+        email_column = domain_column  # a companies export: its domain, not an email
     if spec.match == "customer_id":
         email_column = None
     if kind == "surveys" and "score" not in found.roles:
@@ -508,7 +537,12 @@ def read_source(
     if id_column is None and email_column is None:
         raise DataError(
             f"{path}: no column names the customer (an ID or an email)",
-            hint='set key = "Header" and match in this [[sources]] entry',
+            hint='set key = "Header" and match in this [[sources]] entry'
+            + (
+                f' (its domains: match = "domain", key = {header[domain_column]!r})'
+                if domain_column is not None
+                else ""
+            ),
         )
     n = data.num_rows
     columns = [data.column(i) for i in range(data.num_columns)]
@@ -528,7 +562,9 @@ def read_source(
         pos = np.where(fill, by_email, pos)
         if spec.match == "domain":
             emails = normal_emails(columns[email_column])
-            by_domain = _positions(email_domains(emails), keys.domains)
+            domains = email_domains(emails)
+            domains = pc.if_else(pc.is_null(domains), bare_domains(columns[email_column]), domains)
+            by_domain = _positions(domains, keys.domains)
             fill = (pos < 0) & (by_domain >= 0)
             matched_by["domain"] = int(fill.sum())
             pos = np.where(fill, by_domain, pos)
