@@ -30,7 +30,17 @@ _NOT_FILE_ENCODINGS = frozenset(
 )
 
 # Candidates proposed in hints, in the order preferred when equally plausible.
-CANDIDATES = ("utf-8", "big5", "gb18030", "cp932", "cp1252", "latin-1", "utf-16")
+CANDIDATES = (
+    "utf-8",
+    "big5",
+    "gb18030",
+    "cp932",
+    "euc-kr",
+    "cp1252",
+    "latin-1",
+    "cp1251",
+    "utf-16",
+)
 
 # Frequent Chinese characters, simplified and traditional, and the words of customer tables:
 # real text decoded with the right codec hits them often, a wrong codec's text rarely.
@@ -139,6 +149,13 @@ def _chinese(raw: bytes, path: Path, where: str) -> tuple[bytes, str]:
             )
     if plausible:
         codec = plausible[0]
+        if _korean(raw):  # EUC-KR's Hangul bytes are GB2312's common hanzi bytes too
+            raise DataError(
+                f"{path}: {where} is not UTF-8, and the file reads as Korean text (EUC-KR) "
+                f"as well as Chinese ({codec.upper()})",
+                hint="name the file's encoding: --encoding euc-kr (Korean) or "
+                f"--encoding {codec} (Chinese); check that the names read right",
+            )
         return readings[codec].encode("utf-8"), codec
     if readings:
         message = (
@@ -150,6 +167,27 @@ def _chinese(raw: bytes, path: Path, where: str) -> tuple[bytes, str]:
     else:
         message = f"{path}: {where} is neither UTF-8 nor GB18030 nor Big5"
     raise DataError(message, hint=_hint(raw, "name the file's encoding with --encoding"))
+
+
+def _hangul_share(text: str) -> float:
+    """Share of the non-ASCII characters of `text` that are Hangul syllables."""
+    wide = re.findall(r"[^\x00-\x7f]", text)
+    if not wide:
+        return 0.0
+    return len(re.findall(r"[\uac00-\ud7a3]", text)) / len(wide)
+
+
+def _korean(raw: bytes) -> bool:
+    """Whether the file reads as Korean: EUC-KR decodes it into (nearly) only Hangul.
+
+    Chinese GB2312 text read as EUC-KR gives Hanja for its many characters with a lead byte
+    above 0xC8 (or fails to decode), so real Chinese text beyond a few characters is not
+    taken for Korean."""
+    try:
+        text = raw.decode("euc-kr")
+    except UnicodeDecodeError:
+        return False
+    return _hangul_share(text) >= 0.9
 
 
 def common_han_share(text: str) -> float:
@@ -209,6 +247,17 @@ def _plausibility(codec: str, raw: bytes, text: str) -> float:
         kana = re.findall(r"[\u3040-\u30ff\uff66-\uff9f]", text)
         common = sum(ch in _COMMON_HAN for ch in wide)
         return (len(kana) + common) / len(wide)
+    if codec == "euc-kr":
+        return _hangul_share(text)
+    if codec == "cp1251":
+        # Cyrillic words are Cyrillic letters side by side; Western text read as cp1251 puts
+        # a lone Cyrillic letter inside a Latin word (Renée → Renйe).
+        # Other bytes (Shift-JIS lead bytes) land on its symbols and rare letters (Ђ, ‚, Ќ):
+        # below most of the text in words, no candidate at all.
+        non_ascii = len(re.findall(r"[^\x00-\x7f]", text))
+        in_words = len(_CYRILLIC_IN_WORD.findall(text))
+        fit = min(in_words / non_ascii, 1.0) if non_ascii else 0.0
+        return fit if fit >= 0.6 else 0.0
     if codec == "utf-16":
         ascii_share = sum(ch < "\x80" for ch in text) / max(len(text), 1)
         return ascii_share if ascii_share >= 0.8 else -1.0
@@ -230,7 +279,15 @@ _IN_WORD = re.compile(
 )
 
 
+_CYRILLIC = "\u0410-\u044f\u0401\u0451\u0406\u0456\u0407\u0457\u0404\u0454\u0490\u0491\u040e\u045e"
+_CYRILLIC_IN_WORD = re.compile(
+    rf"(?<![A-Za-z])[{_CYRILLIC}](?=[{_CYRILLIC}])|(?<=[{_CYRILLIC}])[{_CYRILLIC}](?![A-Za-z])"
+)
+
+
 _NAMES = {
+    "euc-kr": "Korean (EUC-KR)",
+    "cp1251": "Cyrillic (Windows-1251)",
     "cp932": "Japanese (Shift-JIS, cp932)",
     "big5": "Traditional Chinese (Big5)",
     "gb18030": "Simplified Chinese (GB18030)",
