@@ -7,6 +7,7 @@ the file has them) cost a row; a bad optional cell costs only that cell under --
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings
 from cstool.errors import DataError, Problem
-from cstool.read import RawTable, missing_required
+from cstool.read import TITLE_LINES, RawTable, match_headers, missing_required
 from cstool.schema import ENRICHED, FIELDS, KIND, SCORE_INPUTS
 from cstool.validate.arrow import mask
 from cstool.validate.cells import (
@@ -109,7 +110,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
     import pyarrow as pa
 
     path = str(raw.path)
-    _check_headers(raw)
+    _check_headers(raw, settings)
     present_inputs = score_inputs_present(raw.headers)
     notes = []
     if not present_inputs:
@@ -242,9 +243,22 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
     )
 
 
-def _check_headers(raw: RawTable) -> None:
+def _check_headers(raw: RawTable, settings: Settings) -> None:
     """customer_id is required; the satisfaction inputs all three or none."""
     header_problems = [p for p in missing_required(raw) if p.column == "customer_id"]
+    lower = _header_further_down(raw, settings) if header_problems else None
+    if lower is not None:
+        line, cells = lower
+        shown = ", ".join(c for c in cells if c)[:120]
+        header_problems = [
+            dataclasses.replace(
+                p,
+                expected=f"{p.expected}; line {line} looks like the header ({shown}), but "
+                f"cstool skips only up to {TITLE_LINES} title lines above it: delete the "
+                "lines above it",
+            )
+            for p in header_problems
+        ]
     if header_problems:
         raise DataError(
             f"{raw.path}: missing required column customer_id",
@@ -272,6 +286,23 @@ def _check_headers(raw: RawTable) -> None:
             hint="add the missing columns (or map them in [columns] of cstool.toml), "
             "or remove the others to score without satisfaction",
         )
+
+
+def _header_further_down(raw: RawTable, settings: Settings) -> tuple[int, list[str]] | None:
+    """(line, cells) of a row among the first below the header taken that has a customer
+    ID column: a real header under more title lines than are skipped."""
+    rows: dict[int, list[str]] = dict(raw.ragged_cells)
+    lines = raw.line_numbers[:10]
+    for r, line in enumerate(lines.tolist()):
+        rows.setdefault(
+            int(line),
+            [str(raw.table.column(i)[r].as_py() or "") for i in range(raw.table.num_columns)],
+        )
+    for line in sorted(rows)[:10]:
+        cells = [c.strip() for c in rows[line]]
+        if "customer_id" in match_headers(cells, settings):
+            return line, cells
+    return None
 
 
 def _closest_header(raw: RawTable, name: str) -> str:
