@@ -73,3 +73,16 @@ def test_plain_numbers_are_not_percent(tmp_path: Path) -> None:
     book.save(tmp_path / "plain.xlsx")
     raw = read_raw(tmp_path / "plain.xlsx", Settings())
     assert [raw.table.column(i)[0].as_py() for i in range(5)] == ["C1", "8", "7.5", "6", "0.5"]
+
+
+def test_a_blanked_workbook_cell_is_named_by_sheet_and_row(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Customers"
+    sheet.append(["Customer ID", "Value Delivery", "Issue Resolution", "Growth Strategy", "MRR"])
+    sheet.append(["C1", 8, 7, 6, "abc"])
+    book.save(tmp_path / "book.xlsx")
+    table = load_table(tmp_path / "book.xlsx", Settings(), ReadOptions(skip_invalid=True))
+    (blanked,) = table.blanked
+    assert (blanked.sheet, blanked.line, blanked.value) == ("Customers", 2, "abc")
+    assert "sheet Customers, row 2" in blanked.describe()

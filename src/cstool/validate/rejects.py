@@ -75,7 +75,11 @@ def problems(
         for i, value in zip(idx.tolist(), values, strict=True):
             line = int(lines[i])
             found.append(
-                (line, pos, Problem(line, header_names[pos], str(value), check.expected, path))
+                (
+                    line,
+                    pos,
+                    Problem(line, header_names[pos], str(value), check.expected, path, raw.sheet),
+                )
             )
     dup_idx = np.flatnonzero(dup)[:PROBLEM_DETAIL_LIMIT]
     if len(dup_idx):
@@ -117,7 +121,11 @@ def cell_problems(raw: RawTable, header_names: list[str], checks: Iterable[Check
         for i, value in zip(idx.tolist(), values, strict=True):
             line = int(lines[i])
             found.append(
-                (line, pos, Problem(line, header_names[pos], str(value), check.expected, path))
+                (
+                    line,
+                    pos,
+                    Problem(line, header_names[pos], str(value), check.expected, path, raw.sheet),
+                )
             )
     found.sort(key=lambda item: (item[0], item[1]))
     return [p for _, _, p in found]
