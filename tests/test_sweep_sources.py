@@ -145,3 +145,37 @@ def test_without_match_a_domain_keyed_export_is_pointed_to_match_domain(tmp_path
     result = CliRunner().invoke(app, ["validate", "--config", str(tmp_path / "cstool.toml")])
     assert result.exit_code == 1, result.output
     assert 'match = "domain"' in result.output and "Company Domain Name" in result.output
+
+
+LEMON = (
+    "ID,Store,Customer,Customer Email,Product,Variant,Status,Cancelled,Renews At,Ends At,"
+    "Created At,Price,Interval\n"
+    "1,Shop,Acme,ops@acme.example,Pro,Monthly,active,false,2026-12-05T10:00:00.000000Z,,"
+    "2025-01-05T10:00:00.000000Z,$29.00,month\n"
+    "2,Shop,Beta,jane@beta.example,Pro,Yearly,cancelled,true,,2026-12-31T10:00:00.000000Z,"
+    "2024-12-31T10:00:00.000000Z,$290.00,year\n"
+)
+
+
+def test_a_cancelled_subscription_that_ends_later_is_cancelling_not_churned(
+    tmp_path: Path,
+) -> None:
+    """Lemon Squeezy's `cancelled` runs to `Ends At`: until then the customer still pays."""
+    from datetime import date
+
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "lemon.csv").write_text(LEMON, encoding="utf-8")
+    (tmp_path / "cstool.toml").write_text(
+        'customers = "customers.csv"\n[[sources]]\nfile = "lemon.csv"\n', encoding="utf-8"
+    )
+    book = open_book(config=tmp_path / "cstool.toml", as_of=date(2026, 11, 23))
+    beta = book.scored.set_index("customer_id").loc["C2"]
+    assert beta["status"] == "cancelling"
+    assert str(beta["cancel_date"].date()) == "2026-12-31"
+    assert beta["mrr"] == pytest.approx(290 / 12)
+    assert "cancels on 2026-12-31" in " ".join(book.followups()["reason"].astype(str))
+    later = open_book(config=tmp_path / "cstool.toml", as_of=date(2027, 1, 5))
+    gone = later.scored.set_index("customer_id").loc["C2"]
+    assert gone["status"] == "churned"
+    assert str(gone["churn_date"].date()) == "2026-12-31"
+    assert gone["mrr"] == 0

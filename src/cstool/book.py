@@ -305,7 +305,12 @@ class Book:
 
         root = self.workspace.root or Path.cwd()
         self._sources = merge_sources(
-            table, self.settings, root, skip_invalid=self.options.skip_invalid, reads=reads
+            table,
+            self.settings,
+            root,
+            skip_invalid=self.options.skip_invalid,
+            reads=reads,
+            as_of=self.as_of,
         )
         return self._sources
 

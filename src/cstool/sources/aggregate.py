@@ -17,6 +17,8 @@ from cstool.config import AggregationSettings, Settings, SourceSettings
 from cstool.errors import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -379,9 +381,15 @@ def subscriptions(
     lines: np.ndarray,
     settings: Settings,
     spec: SourceSettings,
+    *,
+    as_of: date | None = None,
 ) -> tuple[Supplied, list[BadCells]]:
     """MRR (amount × quantity per month, paying subscriptions only), plan, renewal, status,
-    churn date, signup."""
+    churn date, signup.
+
+    A cancelled subscription whose own end (`Ends At`, `Ended At`) is after `as_of` is
+    cancelling, not churned: it pays until then (Lemon Squeezy's `cancelled`), and that end
+    is its renewal and cancel date."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -429,14 +437,19 @@ def subscriptions(
         flag = pc.is_in(pc.utf8_lower(cols["at_period_end"]), value_set=pa.array(TRUE_WORDS))
         flagged = np.asarray(flag.to_numpy(zero_copy_only=False), dtype=bool)
         rank = np.where(flagged & (rank == active), STATUS_RANK["cancelling"], rank)
-    paying = np.isin(rank, [STATUS_RANK[s] for s in PAYING])
-    mrr = np.where(paying, np.nan_to_num(amount) * quantity * per_month, 0.0)
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     period_end = (
         _dates(cols["period_end"], "period_end", settings, bad) if "period_end" in cols else nat
     )
     start = _dates(cols["start"], "start", settings, bad) if "start" in cols else nat
     ended = _dates(cols["canceled"], "canceled", settings, bad) if "canceled" in cols else nat
+    if as_of is not None:
+        runs_on = (rank == STATUS_RANK["churned"]) & (ended > np.datetime64(as_of, "ns"))
+        if runs_on.any():  # NaT compares False: an end on record only
+            rank = np.where(runs_on, STATUS_RANK["cancelling"], rank)
+            period_end = np.where(runs_on & np.isnat(period_end), ended, period_end)
+    paying = np.isin(rank, [STATUS_RANK[s] for s in PAYING])
+    mrr = np.where(paying, np.nan_to_num(amount) * quantity * per_month, 0.0)
     plan = _text(cols["plan"]) if "plan" in cols else pd.Series([None] * n, dtype="string")
     out = Supplied()
     keep = pos >= 0

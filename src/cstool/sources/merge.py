@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from cstool.config import Settings, SourceSettings
 from cstool.errors import ConfigError, DataError, Problem
-from cstool.sources.aggregate import AGGREGATORS, BadCells, Supplied, generic
+from cstool.sources.aggregate import AGGREGATORS, BadCells, Supplied, generic, subscriptions
 from cstool.sources.kinds import Layout, layout, recognise
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date
 
     import numpy as np
     import pandas as pd
@@ -113,8 +114,12 @@ def merge_sources(
     *,
     skip_invalid: bool = False,
     reads: SourceReads | None = None,
+    as_of: date | None = None,
 ) -> SourcesResult:
     """Every `[[sources]]` entry joined onto the validated table, in the config's order.
+
+    `as_of`: the day a subscription's end is compared with (a cancelled one that ends later
+    still pays until then).
 
     Raises DataError for a source that matches no customer, and (unless `skip_invalid`)
     for cells a source cannot read, each named by file, line, column and value. `reads`
@@ -140,7 +145,7 @@ def merge_sources(
     reports = []
     problems: list[Problem] = []
     paths = reads.paths() if reads is not None else [source_path(s, root) for s in settings.sources]
-    prepared = _prepare_all(settings, paths, table, keys, reads)
+    prepared = _prepare_all(settings, paths, table, keys, reads, as_of)
     for k, (spec, path) in enumerate(zip(settings.sources, paths, strict=True), start=1):
         files.append(path.name)
         aligned, report = prepared[k - 1]  # the source's text is freed already
@@ -433,6 +438,7 @@ def _prepare_all(
     table: Table,
     keys: _Keys,
     reads: SourceReads | None = None,
+    as_of: date | None = None,
 ) -> list[tuple[Aligned, SourceReport]]:
     """Every source read, matched, aggregated and aligned on the table's rows, side by
     side (biggest file first).
@@ -456,7 +462,7 @@ def _prepare_all(
         except BaseException as exc:
             read_failed[k] = exc
             raise
-        supplied, report = read_source(spec, path, settings, table, keys, raw)
+        supplied, report = read_source(spec, path, settings, table, keys, raw, as_of)
         del raw
         return _align(supplied, len(table.frame)), report
 
@@ -488,6 +494,7 @@ def read_source(
     table: Table,
     keys: _Keys,
     raw: RawTable | None = None,
+    as_of: date | None = None,
 ) -> tuple[Supplied, SourceReport]:
     """One source: read (unless `raw` is given), recognise, match and aggregate; the report
     says what it did."""
@@ -581,7 +588,14 @@ def read_source(
         supplied, bad = generic(by_header, usable, lines, settings, spec.fields, spec.aggregations)
     else:
         try:
-            supplied, bad = AGGREGATORS[kind](roles, role_headers, usable, lines, settings, spec)
+            if kind == "subscriptions":
+                supplied, bad = subscriptions(
+                    roles, role_headers, usable, lines, settings, spec, as_of=as_of
+                )
+            else:
+                supplied, bad = AGGREGATORS[kind](
+                    roles, role_headers, usable, lines, settings, spec
+                )
         except DataError as err:
             raise _in_source(err, path, role_headers, raw.sheet) from None
     matched = int(((pos >= 0) & ~duplicates).sum())
