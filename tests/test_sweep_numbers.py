@@ -67,3 +67,37 @@ def test_a_date_format_without_the_cells_time_of_day_says_which_format_to_add(
     following = settings_from_dict({"input": {"date_format": ["%d/%m/%Y", "%d/%m/%Y %I:%M %p"]}})
     days = load_table(path, following).frame["last_contact"].dt.strftime("%Y-%m-%d").tolist()
     assert days == ["2026-11-05", "2026-10-06"]
+
+
+def test_a_column_that_writes_decimals_both_ways_is_refused(tmp_path: Path) -> None:
+    """1,50 (decimal comma) beside 1,200.00 (decimal point): either reading of the commas
+    makes some cells wrong by a factor of a hundred, so those cells are refused, in one
+    message that says why; the column's other cells keep their values."""
+    from cstool.errors import DataError
+    from cstool.validate import validate_table
+
+    header = "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy,MRR\n"
+    path = tmp_path / "mixed.csv"
+    path.write_text(header + 'A,8,7,6,"1,50"\nB,8,7,6,"1,200.00"\nC,8,7,6,300\n', encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_table(path, Settings())
+    text = "\n".join(p.describe() for p in caught.value.problems)
+    assert "decimal commas (1,50) and decimal points after comma groups (1,200.00)" in text
+    from cstool.read import read_raw
+
+    skipped = validate_table(read_raw(path, Settings()), Settings(), skip_invalid=True)
+    mrr = skipped.frame.set_index("customer_id")["mrr"]
+    assert np.isnan(mrr["A"]) and np.isnan(mrr["B"]) and mrr["C"] == 300
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [['"1,50"', '"1.200,50"', "7"], ['"1,200.00"', '"2,500"', "7.5"]],
+)
+def test_a_column_that_writes_decimals_one_way_reads(tmp_path: Path, cells: list[str]) -> None:
+    header = "Customer_ID,Value_Delivery,Issue_Resolution,Growth_Strategy,MRR\n"
+    rows = "".join(f"{c},8,7,6,{v}\n" for c, v in zip("ABC", cells, strict=True))
+    path = tmp_path / "one_way.csv"
+    path.write_text(header + rows, encoding="utf-8")
+    table = load_table(path, Settings())
+    assert not np.isnan(table.frame["mrr"].to_numpy(dtype=float)).any()

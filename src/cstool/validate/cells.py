@@ -260,6 +260,19 @@ def bounded_numbers(
         numbers = np.where(percent, scaled, numbers)
     expected = number_expectation(name, settings)
     checks = [Check(name, bad, expected)]
+    mixed = _mixed_decimal_marks(column)
+    if mixed is not None:  # 1,50 beside 1,200.00: one of them is read wrong, whichever wins
+        numbers = np.where(mixed, np.nan, numbers)
+        checks.append(
+            Check(
+                name,
+                mixed,
+                f"{expected}, written one way: this column has decimal commas (1,50) and "
+                "decimal points after comma groups (1,200.00) side by side, so its commas "
+                "cannot be read; write every cell the same way",
+                summary=True,
+            )
+        )
     # NaN compares False: missing and bad cells are never out of range
     out_of_range = np.zeros(len(numbers), dtype=bool)
     above_scale = np.zeros(len(numbers), dtype=bool)
@@ -294,6 +307,32 @@ def bounded_numbers(
     if rejected.any():
         numbers = np.where(rejected, np.nan, numbers)
     return numbers, checks
+
+
+_SPACES_RE2 = r"[\s\x{00a0}\x{2009}\x{202f}']"  # _SPACES for Arrow's RE2
+_DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d{1,2}$"
+_COMMA_GROUPS_DOT = r"^[+-]?\d{1,3}(,\d{3})+\.\d+$"
+
+
+def _mixed_decimal_marks(column: pa.ChunkedArray) -> np.ndarray | None:
+    """The cells of a column that writes decimals both ways (`1,50` and `1,200.00`), or None.
+
+    Either way of reading the commas makes some cells wrong by a factor of a hundred or a
+    thousand, so both kinds of cell are refused. One substring test when there is no comma.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.match_substring(column, ",")).as_py():
+        return None
+    cleaned = pc.replace_substring_regex(
+        pc.replace_substring_regex(column, _SPACES_RE2, ""), _CURRENCY, ""
+    )
+    comma = pc.match_substring_regex(cleaned, _DECIMAL_COMMA)
+    point = pc.match_substring_regex(cleaned, _COMMA_GROUPS_DOT)
+    if not (pc.any(comma).as_py() and pc.any(point).as_py()):
+        return None
+    return np.asarray(mask(pc.or_(comma, point)), dtype=bool)
 
 
 def _round_scale(top: float) -> float:
