@@ -242,3 +242,26 @@ def test_init_sheet_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 0, err
     assert load_settings(tmp_path / "cstool.toml").input.sheet == "Churned"
     assert "for book.xlsx (sheet 'Churned'): 1 of 1 columns recognised" in err
+
+
+def test_init_force_redoes_the_configured_customer_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside other exports, `init --force` re-reads the file the old cstool.toml names."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    shutil.copy(EXAMPLE, exports / "customers.csv")
+    for name in ("google_forms.csv", "stripe.csv"):
+        shutil.copy(EXAMPLE, tmp_path / name)
+    (tmp_path / "cstool.toml").write_text('customers = "exports/customers.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("init")
+    assert code == 2 and "already exists" in err
+    code, _, err = run("init", "--force")
+    assert code == 0, err
+    written = tomllib.loads((tmp_path / "cstool.toml").read_text(encoding="utf-8"))
+    assert written["customers"] == "exports/customers.csv"
+    # A config naming no file that exists is no guide: the folder decides, as before.
+    (tmp_path / "cstool.toml").write_text('customers = "gone.csv"\n')
+    code, _, err = run("init", "--force")
+    assert code == 2 and "several customer files" in err

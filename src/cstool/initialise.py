@@ -63,11 +63,15 @@ def plan_init(
 
 
 def init_customers_file(file: Path | None, here: Path) -> Path:
-    """FILE, else ./customer_data.csv, else the one CSV or workbook in the folder."""
+    """FILE, else the `customers` of a cstool.toml already here (`init --force` redoes it),
+    else ./customer_data.csv, else the one CSV or workbook in the folder."""
     if file is not None:
         if not file.is_file():
             raise UsageError(f"{file}: file not found")
         return file
+    configured = _configured_customers(here)
+    if configured is not None:
+        return configured
     default = here / DEFAULT_CUSTOMERS
     if default.is_file():
         return default
@@ -87,6 +91,22 @@ def init_customers_file(file: Path | None, here: Path) -> Path:
         f"several customer files in {here}: {', '.join(p.name for p in candidates)}",
         hint=f"name the customer file: cstool init {candidates[0].name}",
     )
+
+
+def _configured_customers(here: Path) -> Path | None:
+    """The existing file that ./cstool.toml names as `customers`, if it names one."""
+    import tomllib
+
+    try:
+        with (here / "cstool.toml").open("rb") as handle:
+            named = tomllib.load(handle).get("customers")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # no config, or one init is about to replace: nothing to go by
+    if not isinstance(named, str) or not named.strip():
+        return None
+    path = Path(named).expanduser()
+    path = path if path.is_absolute() else here / path
+    return path if path.is_file() else None
 
 
 def _scratch(name: str) -> bool:
