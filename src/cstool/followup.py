@@ -107,7 +107,7 @@ def due_until(text: str, as_of: date) -> date:
         return parse_date(word, as_of, option="--due")
     except UsageError:
         raise UsageError(
-            f"--due: {text!r} is not a date; accepted: today, overdue, week, or {ACCEPTED_FORMS}"
+            f"--due: {text!r} is not a date; accepted: overdue, week, or {ACCEPTED_FORMS}"
         ) from None
 
 
