@@ -147,6 +147,32 @@ def test_chinese_stages() -> None:
     assert unknown_values(frame) == []
 
 
+def test_european_stages(tmp_path: Path) -> None:
+    # A German CRM's status column, and French/Spanish ones, read without any [lifecycle].
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        "Kundennummer;Status;Value_Delivery;Issue_Resolution;Growth_Strategy\n"
+        "D1;Aktiv;8;8;8\nD2;Gekündigt;8;8;8\nD3;Testphase;8;8;8\nD4;Pausiert;8;8;8\n"
+        "F1;Résilié;8;8;8\nF2;Période d'essai;8;8;8\nF3;Impayé;8;8;8\n"
+        "E1;Dado de baja;8;8;8\nE2;Activo;8;8;8\nE3;Lead;8;8;8\n",
+        encoding="utf-8",
+    )
+    frame = lifecycle(path)
+    assert by_id(frame, "status") == {
+        "D1": "active",
+        "D2": "churned",
+        "D3": "trial",
+        "D4": "paused",
+        "F1": "churned",
+        "F2": "trial",
+        "F3": "past_due",
+        "E1": "churned",
+        "E2": "active",
+        "E3": None,
+    }
+    assert unknown_values(frame) == [UnknownValue("stage", "Lead", 1)]
+
+
 def test_values_not_understood_are_reported_once_per_value() -> None:
     frame = lifecycle(DATA / "lifecycle_unknown_stages.csv")
     assert by_id(frame, "status") == {

@@ -92,6 +92,47 @@ def write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "
         ),
         # Japanese
         ("顧客ID,顧客名,メール", {"customer_id": "顧客ID", "name": "顧客名", "email": "メール"}),
+        # German (a lexoffice/sevDesk-style customer list)
+        (
+            "Kundennummer,Firma,E-Mail-Adresse,Tarif,Monatsumsatz,Kunde seit,"
+            "Letzter Kontakt,Vertragsende,Offene Tickets,Bemerkung",
+            {
+                "customer_id": "Kundennummer",
+                "name": "Firma",
+                "email": "E-Mail-Adresse",
+                "plan": "Tarif",
+                "mrr": "Monatsumsatz",
+                "signup_date": "Kunde seit",
+                "last_contact": "Letzter Kontakt",
+                "renewal_date": "Vertragsende",
+                "open_tickets": "Offene Tickets",
+                "notes": "Bemerkung",
+            },
+        ),
+        # French: `Nom` and `Prénom` are a contact's, not the customer's name
+        (
+            "Numéro client,Prénom,Nom,Société,Courriel,Date de création,Dernier contact",
+            {
+                "customer_id": "Numéro client",
+                "name": "Société",
+                "email": "Courriel",
+                "signup_date": "Date de création",
+                "last_contact": "Dernier contact",
+            },
+        ),
+        # Spanish: `Nombre` alone is a first name
+        (
+            "Código de cliente,Nombre,Empresa,Correo electrónico,Fecha de alta,"
+            "Último contacto,Fecha de renovación",
+            {
+                "customer_id": "Código de cliente",
+                "name": "Empresa",
+                "email": "Correo electrónico",
+                "signup_date": "Fecha de alta",
+                "last_contact": "Último contacto",
+                "renewal_date": "Fecha de renovación",
+            },
+        ),
     ],
 )
 def test_real_tools_headers_are_built_in_aliases(
@@ -382,3 +423,18 @@ def test_a_dash_reads_standard_input() -> None:
         scored = cstool("score", "-", "--format", "json", "--as-of", "2026-11-23", stdin=handle)
     assert scored.returncode == 0, scored.stderr
     assert len(json.loads(scored.stdout)) == 200
+
+
+def test_no_built_in_header_is_an_alias_of_two_fields() -> None:
+    # A header that two fields claim would be read as whichever comes first in FIELDS.
+    from cstool.read.headers import ALIASES, normalise_header
+
+    owner: dict[str, str] = {}
+    clashes = []
+    for field, spellings in ALIASES.items():
+        for spelling in spellings:
+            key = normalise_header(spelling)
+            if owner.setdefault(key, field) != field:
+                clashes.append((spelling, owner[key], field))
+    assert clashes == []
+    assert owner[normalise_header("Société")] == "name"

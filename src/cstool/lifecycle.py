@@ -71,9 +71,48 @@ _BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
         "付费",
         "已付费",
         "续约",
+        "aktiv",  # German
+        "kunde",
+        "bestandskunde",
+        "actif",  # French
+        "activo",  # Spanish
+        "ativo",  # Portuguese
+        "attivo",  # Italian
     ),
-    "trial": ("trial", "trialing", "trialling", "in trial", "free trial", "evaluation", "试用"),
-    "paused": ("paused", "on hold", "hold", "suspended", "暂停", "已暂停"),
+    "trial": (
+        "trial",
+        "trialing",
+        "trialling",
+        "in trial",
+        "free trial",
+        "evaluation",
+        "试用",
+        "testphase",  # German
+        "testzeitraum",
+        "essai",  # French
+        "période d'essai",
+        "en essai",
+        "prueba",  # Spanish
+        "periodo de prueba",
+        "en prueba",
+        "em teste",  # Portuguese
+        "in prova",  # Italian
+    ),
+    "paused": (
+        "paused",
+        "on hold",
+        "hold",
+        "suspended",
+        "暂停",
+        "已暂停",
+        "pausiert",  # German
+        "ruhend",
+        "en pause",  # French
+        "suspendu",
+        "pausado",  # Spanish, Portuguese
+        "suspendido",
+        "sospeso",  # Italian
+    ),
     "past_due": (
         "past due",
         "unpaid",
@@ -85,6 +124,10 @@ _BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
         "逾期",
         "欠费",
         "付款失败",
+        "zahlungsverzug",  # German
+        "überfällig",
+        "impayé",  # French
+        "impagado",  # Spanish
     ),
     "cancelling": (
         "cancelling",
@@ -116,6 +159,24 @@ _BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
         "已结束",
         "停用",
         "已停用",
+        "gekündigt",  # German
+        "ehemalig",
+        "ehemaliger kunde",
+        "inaktiv",
+        "verloren",
+        "résilié",  # French
+        "inactif",
+        "ancien client",
+        "perdu",
+        "cancelado",  # Spanish, Portuguese
+        "dado de baja",
+        "baja",
+        "inactivo",
+        "perdido",
+        "inativo",  # Portuguese
+        "disdetto",  # Italian
+        "cancellato",
+        "inattivo",
     ),
 }
 BUILTIN_VALUES: dict[str, str] = {

@@ -31,6 +31,17 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "kunden-id",
         "kundennummer",
         "kundennr",
+        "kunden-nr.",
+        "numéro client",  # French
+        "n° client",
+        "code client",
+        "id client",
+        "número de cliente",  # Spanish
+        "nº cliente",
+        "código de cliente",
+        "id cliente",  # Spanish, Italian
+        "codice cliente",  # Italian
+        "código do cliente",  # Portuguese
         "客戶編號",
         "客戶ID",
         "客戶代號",
@@ -46,6 +57,21 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "person - name",  # Pipedrive people
         "customer name",
         "客戶名稱",
+        "firma",  # German
+        "firmenname",
+        "kundenname",
+        "unternehmen",
+        "nom du client",  # French (not `Nom` alone: a contact's surname)
+        "nom de l'entreprise",
+        "société",
+        "entreprise",
+        "raison sociale",
+        "nombre del cliente",  # Spanish (not `Nombre` alone: a first name)
+        "empresa",  # Spanish, Portuguese
+        "razón social",
+        "ragione sociale",  # Italian
+        "azienda",
+        "nome do cliente",  # Portuguese
         "客戶名",
         "公司名稱",
         "顧客名",
@@ -59,6 +85,13 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "email",  # Stripe customers, Shopify
         "primary email",
         "person - email",  # Pipedrive people
+        "e-mail-adresse",  # German
+        "courriel",  # French
+        "adresse e-mail",
+        "adresse email",
+        "correo",  # Spanish
+        "correo electrónico",
+        "correo electronico",
         "電子郵件",
         "電郵",
         "郵箱",
@@ -66,7 +99,18 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "メールアドレス",
         "eメール",
     ),
-    "plan": ("plan", "product name", "price", "方案", "プラン", "料金プラン"),
+    "plan": (
+        "plan",
+        "product name",
+        "price",
+        "tarif",  # German, French
+        "paket",
+        "abonnement",
+        "forfait",
+        "方案",
+        "プラン",
+        "料金プラン",
+    ),
     "stage": (
         "status",  # Stripe subscriptions
         "lifecycle stage",  # HubSpot
@@ -76,12 +120,38 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "ステータス",
         "ステージ",
     ),
-    "tags": ("tags", "標籤", "タグ"),
-    "notes": ("description", "note", "備註", "說明", "備考", "メモ"),
+    "tags": ("tags", "schlagwörter", "étiquettes", "etiquetas", "標籤", "タグ"),
+    "notes": (
+        "description",
+        "note",
+        "notiz",  # German
+        "notizen",
+        "bemerkung",
+        "bemerkungen",
+        "remarques",  # French
+        "notas",  # Spanish
+        "observaciones",
+        "備註",
+        "說明",
+        "備考",
+        "メモ",
+    ),
     "value_delivery": ("價值交付", "價值", "価値提供"),
     "issue_resolution": ("問題解決", "課題解決"),
     "growth_strategy": ("增長策略", "增長戰略", "成長戦略"),
-    "mrr": ("月收入", "月經常性收入", "月額", "月額売上", "mrr (usd)"),
+    "mrr": (
+        "月收入",
+        "月經常性收入",
+        "月額",
+        "月額売上",
+        "mrr (usd)",
+        "mrr (eur)",
+        "mrr (gbp)",
+        "monatsumsatz",  # German
+        "monatlicher umsatz",
+        "revenu mensuel",  # French
+        "ingresos mensuales",  # Spanish
+    ),
     "signup_date": (
         "created (utc)",  # Stripe customers and subscriptions
         "create date",  # HubSpot
@@ -91,6 +161,17 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "created",  # Notion, Airtable
         "created at",
         "created date",
+        "kunde seit",  # German
+        "registriert am",
+        "registriert",
+        "erstellt am",
+        "angelegt am",
+        "client depuis",  # French
+        "date d'inscription",
+        "date de création",
+        "cliente desde",  # Spanish
+        "fecha de alta",
+        "fecha de registro",
         "註冊日期",
         "簽約日期",
         "開始日期",
@@ -104,6 +185,12 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "last activity",  # Salesforce contacts and accounts
         "organization - last activity date",  # Pipedrive
         "person - last activity date",
+        "letzter kontakt",  # German
+        "letzte aktivität",
+        "dernier contact",  # French
+        "dernière activité",
+        "último contacto",  # Spanish
+        "última actividad",
         "最後聯繫",
         "最近聯繫",
         "最後聯繫日期",
@@ -113,6 +200,13 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
     "renewal_date": (
         "current period end (utc)",  # Stripe subscriptions
         "current period end",
+        "verlängerung",  # German
+        "verlängerungsdatum",
+        "vertragsende",
+        "date de renouvellement",  # French
+        "renouvellement",
+        "fecha de renovación",  # Spanish
+        "renovación",
         "續約日期",
         "續費日期",
         "到期日期",
@@ -120,7 +214,14 @@ TOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "契約更新日",
     ),
     "nps": ("淨推薦值",),
-    "open_tickets": ("未結工單", "工單", "未対応チケット"),
+    "open_tickets": (
+        "offene tickets",  # German
+        "tickets ouverts",  # French
+        "tickets abiertos",  # Spanish
+        "未結工單",
+        "工單",
+        "未対応チケット",
+    ),
 }
 
 
