@@ -438,3 +438,20 @@ def test_no_built_in_header_is_an_alias_of_two_fields() -> None:
                 clashes.append((spelling, owner[key], field))
     assert clashes == []
     assert owner[normalise_header("Société")] == "name"
+
+
+def test_shopify_ids_lose_the_spreadsheet_apostrophe_only_when_every_id_has_it(
+    tmp_path: Path,
+) -> None:
+    header = "Customer ID,First Name,Email,Total Spent"
+    path = write(tmp_path, f"{header}\n'7318005694658,Ann,a@x.example,1\n '7318005694659,Bo,,0\n")
+    table = load_table(path, Settings())
+    assert table.frame["customer_id"].tolist() == ["7318005694658", "7318005694659"]
+    assert (
+        "every ID in column 'Customer ID' starts with an apostrophe (a spreadsheet's mark for "
+        "text, as in Shopify's export): read without it"
+    ) in table.warnings
+    # where only some IDs have one, it may be part of them: nothing is stripped
+    mixed = write(tmp_path, f"{header}\n'A1,Ann,,1\nB2,Bo,,0\n", "mixed.csv")
+    assert load_table(mixed, Settings()).frame["customer_id"].tolist() == ["'A1", "B2"]
+    assert not any("apostrophe" in w for w in load_table(mixed, Settings()).warnings)

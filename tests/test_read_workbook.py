@@ -135,3 +135,22 @@ def test_ods_saved_with_a_csv_name_is_recognised_by_its_mimetype(tmp_path: Path)
     path.write_bytes((DATA / "customers.ods").read_bytes())
     raw = read_raw(path, Settings())
     assert (raw.format, raw.sheet, raw.table.num_rows) == ("ods", "Customers", 200)
+
+
+def test_a_totals_row_in_a_workbook_is_named_by_its_sheet_and_row(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Accounts"
+    sheet.append(["Customer_ID", "Value_Delivery", "Issue_Resolution", "Growth_Strategy", "MRR"])
+    sheet.append(["A1", 8, 7, 6, 100])
+    sheet.append(["A2", 5, 5, 5, 200])
+    sheet.append(["Total", None, None, None, 300])
+    path = tmp_path / "accounts.xlsx"
+    book.save(path)
+    table = load_table(path, Settings())
+    assert table.frame["customer_id"].tolist() == ["A1", "A2"]
+    assert table.warnings == [
+        f"{path} (sheet Accounts): left out a totals row (row 4), not customers"
+    ]

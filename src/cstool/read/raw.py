@@ -90,9 +90,10 @@ def read_raw(
         del raw
         where = f"{path} (sheet {parsed.sheet})"
         check_column_mapping(parsed.header, settings, where)
+        table, marked = _without_text_marks(parsed.table, parsed.headers, parsed.header)
         return RawTable(
             path=path,
-            table=parsed.table,
+            table=table,
             header=parsed.header,
             headers=parsed.headers,
             encoding="utf-8",
@@ -104,6 +105,7 @@ def read_raw(
             warnings=[
                 *parsed.warnings,
                 *duplicate_header_warnings(parsed.header, parsed.headers),
+                *marked,
             ],
         )
     forced = encoding or (settings.input.encoding if settings.input.encoding != "auto" else None)
@@ -115,9 +117,10 @@ def read_raw(
     csv = parse_csv(data, path, settings, forced_delimiter)
     del data
     check_column_mapping(csv.header, settings, str(path))
+    table, marked = _without_text_marks(csv.table, csv.headers, csv.header)
     return RawTable(
         path=path,
-        table=csv.table,
+        table=table,
         header=csv.header,
         headers=csv.headers,
         encoding=used,
@@ -127,8 +130,37 @@ def read_raw(
         lines=csv.lines,
         ragged_cells=csv.ragged_cells,
         text=csv.data,
-        warnings=duplicate_header_warnings(csv.header, csv.headers),
+        warnings=[*duplicate_header_warnings(csv.header, csv.headers), *marked],
     )
+
+
+def _without_text_marks(
+    table: pa.Table, headers: dict[str, int], header: list[str]
+) -> tuple[pa.Table, list[str]]:
+    """IDs written `'7318005694658` (Shopify's customer export; the apostrophe a spreadsheet
+    reads as "this is text, not a number") are read without it, when every ID has one: a
+    column where only some do is left as it is (the apostrophe may be part of those IDs)."""
+    import pyarrow.compute as pc
+
+    pos = headers.get("customer_id")
+    if pos is None or table.num_rows == 0:
+        return table, []
+    cells = table.column(pos)
+    first = pc.drop_null(cells)
+    if not len(first) or not str(first[0].as_py() or "").startswith("'"):
+        return table, []  # the usual case, decided from one cell
+    present = pc.not_equal(pc.utf8_trim_whitespace(cells), "")
+    marked = pc.starts_with(pc.utf8_trim_whitespace(cells), "'")
+    if pc.any(pc.and_(present, pc.invert(marked))).as_py():
+        return table, []
+    stripped = pc.if_else(marked, pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(cells), 1), cells)
+    if pc.any(pc.and_(marked, pc.equal(stripped, ""))).as_py():
+        return table, []  # a cell that is only an apostrophe: not a mark on an ID
+    table = table.set_column(pos, table.column_names[pos], stripped)
+    return table, [
+        f"every ID in column {header[pos]!r} starts with an apostrophe "
+        "(a spreadsheet's mark for text, as in Shopify's export): read without it"
+    ]
 
 
 def in_sheet(error: DataError, sheet: str) -> DataError:

@@ -372,6 +372,11 @@ def _totals_warnings(raw: RawTable, total_rows: np.ndarray) -> list[str]:
     more = ", …" if len(idx) > 20 else ""
     rows = "a totals row" if len(idx) == 1 else f"{len(idx)} totals rows"
     plural = "s" if len(idx) > 1 else ""
+    if raw.sheet is not None:  # a workbook: its rows, as the sheet numbers them
+        return [
+            f"{raw.path} (sheet {raw.sheet}): left out {rows} (row{plural} {lines}{more}), "
+            "not customers"
+        ]
     return [f"{raw.path}: left out {rows} (line{plural} {lines}{more}), not customers"]
 
 
