@@ -130,7 +130,7 @@ def read_raw(
         lines=csv.lines,
         ragged_cells=csv.ragged_cells,
         text=csv.data,
-        warnings=[*duplicate_header_warnings(csv.header, csv.headers), *marked],
+        warnings=[*csv.warnings, *duplicate_header_warnings(csv.header, csv.headers), *marked],
     )
 
 
