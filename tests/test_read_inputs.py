@@ -489,3 +489,23 @@ def test_a_one_column_file_has_no_footer(tmp_path: Path) -> None:
     table = load_table(path, Settings())
     assert table.frame["customer_id"].tolist() == ["A1", "A2"]
     assert not any("footer" in w for w in table.warnings)
+
+
+def test_first_and_last_name_make_the_name_of_a_contact_export(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "Record ID,First Name,Last Name,Email\n1,Ann,Lee,a@x.example\n2, Bo ,,b@x.example\n3,,,\n",
+    )
+    table = load_table(path, Settings())
+    names = table.frame["name"]
+    assert names.iloc[:2].tolist() == ["Ann Lee", "Bo"]
+    assert names.isna().tolist() == [False, False, True]
+    assert "name: 'First Name' + 'Last Name' (the file has no name column)" in table.notes
+    # French: Prénom + Nom; a name column, when there is one, is the name
+    french = write(tmp_path, "Numéro client,Prénom,Nom\nF1,Marie,Curie\n", "fr.csv")
+    assert load_table(french, Settings()).frame["name"].tolist() == ["Marie Curie"]
+    named = write(tmp_path, "ID,Company,First Name,Last Name\n1,Acme,Ann,Lee\n", "named.csv")
+    assert load_table(named, Settings()).frame["name"].tolist() == ["Acme"]
+    # a first name alone is half a name: not used
+    half = write(tmp_path, "ID,First Name\n1,Ann\n", "half.csv")
+    assert load_table(half, Settings()).frame["name"].isna().all()

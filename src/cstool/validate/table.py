@@ -148,9 +148,14 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
             for i in range(len(raw.header))
             if i not in claimed
         }
+        contact = _contact_name(raw) if "name" not in converted else None
+        if contact is not None:
+            frame_columns["name"], contact_note = contact
+            notes.append(contact_note)
         for name in fields:
             if name not in converted:
-                frame_columns[name] = _empty_column(name, n)
+                if name not in frame_columns:
+                    frame_columns[name] = _empty_column(name, n)
                 continue
             values, field_checks = converted[name].result()
             frame_columns[name] = values
@@ -510,6 +515,41 @@ def _output_headers(
             f"{listed} (name them in the file to keep your own names)"
         )
     return names, left_out, warnings
+
+
+# Normalised headers of a person's first and last name, in a contact export without a name
+# column (Shopify, HubSpot contacts, Mailchimp). One of them alone is half a name: not used.
+_FIRST_NAMES = ("firstname", "givenname", "vorname", "prénom", "prenom", "nombre", "nome")
+_LAST_NAMES = (
+    "lastname",
+    "surname",
+    "familyname",
+    "nachname",
+    "nom",
+    "apellido",
+    "apellidos",
+    "cognome",
+    "sobrenome",
+)
+
+
+def _contact_name(raw: RawTable) -> tuple[pd.Series, str] | None:
+    """`First Name` + `Last Name` as the customer's name, when the file has both and no name
+    column (and a note saying so), else None."""
+    import pyarrow.compute as pc
+
+    from cstool.read import normalise_header
+
+    spelled = {normalise_header(h): i for i, h in reversed(list(enumerate(raw.header)))}
+    claimed = set(raw.headers.values())
+    first = next((spelled[h] for h in _FIRST_NAMES if spelled.get(h) not in (None, *claimed)), None)
+    last = next((spelled[h] for h in _LAST_NAMES if spelled.get(h) not in (None, *claimed)), None)
+    if first is None or last is None:
+        return None
+    parts = [trimmed(raw.table.column(first)), trimmed(raw.table.column(last))]
+    joined = pc.utf8_trim_whitespace(pc.binary_join_element_wise(*parts, " "))
+    note = f"name: {raw.header[first]!r} + {raw.header[last]!r} (the file has no name column)"
+    return text_column(joined), note
 
 
 def _empty_column(name: str, n: int) -> pd.Series:
