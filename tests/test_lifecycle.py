@@ -40,8 +40,17 @@ def days(text: str) -> pd.Timestamp:
 
 
 def test_the_statuses_of_the_contract() -> None:
-    assert STATUSES == ("active", "trial", "paused", "past_due", "cancelling", "churned")
-    assert set(LIVE_STATUSES) == set(STATUSES) - {"churned", "paused"}
+    # The contract's six, and prospect: a CRM's lead, not a customer yet.
+    assert STATUSES == (
+        "active",
+        "trial",
+        "paused",
+        "past_due",
+        "cancelling",
+        "churned",
+        "prospect",
+    )
+    assert set(LIVE_STATUSES) == set(STATUSES) - {"churned", "paused", "prospect"}
 
 
 def test_stage_words_dates_and_spellings(tmp_path: Path) -> None:
@@ -125,12 +134,12 @@ def test_a_billing_status_column_beside_a_crm_stage() -> None:
         "H1": "past_due",  # the billing status is the more specific fact
         "H2": "past_due",  # Delinquent = true
         "H3": "churned",
-        "H4": None,  # a lead is not a paying customer
+        "H4": "prospect",  # a lead is not a customer yet
         "H5": "active",  # billing says active: it wins over a stale CRM stage
         "H6": "active",
         "H7": "active",  # HubSpot's evangelist is a customer
     }
-    assert unknown_values(frame) == [UnknownValue("stage", "lead", 1)]
+    assert unknown_values(frame) == []
 
 
 def test_chinese_stages() -> None:
@@ -154,7 +163,7 @@ def test_european_stages(tmp_path: Path) -> None:
         "Kundennummer;Status;Value_Delivery;Issue_Resolution;Growth_Strategy\n"
         "D1;Aktiv;8;8;8\nD2;Gekündigt;8;8;8\nD3;Testphase;8;8;8\nD4;Pausiert;8;8;8\n"
         "F1;Résilié;8;8;8\nF2;Période d'essai;8;8;8\nF3;Impayé;8;8;8\n"
-        "E1;Dado de baja;8;8;8\nE2;Activo;8;8;8\nE3;Lead;8;8;8\n",
+        "E1;Dado de baja;8;8;8\nE2;Activo;8;8;8\nE3;Bad Fit;8;8;8\n",
         encoding="utf-8",
     )
     frame = lifecycle(path)
@@ -170,7 +179,7 @@ def test_european_stages(tmp_path: Path) -> None:
         "E2": "active",
         "E3": None,
     }
-    assert unknown_values(frame) == [UnknownValue("stage", "Lead", 1)]
+    assert unknown_values(frame) == [UnknownValue("stage", "Bad Fit", 1)]
 
 
 def test_values_not_understood_are_reported_once_per_value() -> None:
@@ -180,27 +189,25 @@ def test_values_not_understood_are_reported_once_per_value() -> None:
         "U2": None,
         "U3": None,
         "U4": None,
-        "U5": None,
+        "U5": "prospect",  # built in: a CRM's leads and prospects are not customers yet
         "U6": "active",
         "U7": "paused",
-        "U8": None,
+        "U8": "prospect",
     }
     # "On Ice" and "on-ice" are one value to map; the most common spelling names it
     assert unknown_values(frame) == [
         UnknownValue("stage", "On Ice", 3),
         UnknownValue("stage", "Hibernating", 1),
-        UnknownValue("stage", "Lead", 1),
-        UnknownValue("stage", "Prospect", 1),
     ]
     message = unknown_values_message(frame)
     assert message is not None
     assert message.startswith(
-        "stage values not understood: On Ice (3 rows), Hibernating (1 row), Lead (1 row), "
-        "Prospect (1 row); map them under [lifecycle]"
+        "stage values not understood: On Ice (3 rows), Hibernating (1 row); "
+        "map them under [lifecycle]"
     )
     assert message.endswith(
         'values = { "On Ice" = "active" } (one of active, trial, paused, past_due, cancelling, '
-        "churned, or none for a value that is not a status)"
+        "churned, prospect, or none for a value that is not a status)"
     )
 
 
@@ -211,7 +218,7 @@ def test_lifecycle_values_extend_and_override_the_built_in_ones() -> None:
                 "values": {
                     "on ice": "paused",  # matched like the file's values: On Ice, on-ice
                     "Hibernating": "Churned",  # the status's own spelling is forgiven too
-                    "Lead": "none",  # not a status: <NA> and no longer reported
+                    "Lead": "none",  # not a status: <NA> (active), over the built-in prospect
                     "PAUSED": "past due",  # overrides the built-in paused
                 }
             }
@@ -227,9 +234,9 @@ def test_lifecycle_values_extend_and_override_the_built_in_ones() -> None:
         "U5": None,
         "U6": "active",
         "U7": "past_due",
-        "U8": None,
+        "U8": "prospect",
     }
-    assert unknown_values(frame) == [UnknownValue("stage", "Prospect", 1)]
+    assert unknown_values(frame) == []
 
 
 def test_a_bad_lifecycle_setting_names_the_key() -> None:
@@ -297,3 +304,43 @@ def test_a_frame_without_lifecycle_columns() -> None:
     assert out["status"].isna().all() and out["status"].dtype == "string"
     assert out["churn_date"].isna().all() and out["cancel_date"].isna().all()
     assert is_live(out).tolist() == [True, True]
+
+
+def test_a_prospect_is_not_a_customer_until_it_becomes_one(tmp_path: Path) -> None:
+    import cstool
+
+    header = "Record ID,Company name,Lifecycle Stage,MRR,Last Activity Date,Value_Delivery,"
+    header += "Issue_Resolution,Growth_Strategy\n"
+    nov = tmp_path / "nov.csv"
+    nov.write_text(
+        header + "1,Acme,Customer,100,2026-10-01,8,8,8\n2,Beta,Lead,,2026-06-01,2,2,2\n"
+        "3,Gamma,Subscriber,,2026-06-01,2,2,2\n",
+        encoding="utf-8",
+    )
+    dec = tmp_path / "dec.csv"
+    dec.write_text(
+        header + "1,Acme,Customer,100,2026-11-01,8,8,8\n2,Beta,Customer,50,2026-11-20,8,8,8\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "cstool.db"
+    before = cstool.open(nov, db=db, as_of="2026-11-01")
+    assert before.customers()["status"].tolist() == ["active", "prospect", "prospect"]
+    # no follow-ups and not in the KPIs: only Acme is a customer
+    due = set(before.followups(due="week")["customer_id"])
+    assert "1" in due  # Acme's last touch is a month old
+    assert not due & {"2", "3"}
+    assert before.portfolio().kpis["customers"] == 1
+    assert any(
+        note.startswith("2 prospects (Lead 1, Subscriber 1): not customers yet")
+        for note in before.notes()
+    )
+    before.snapshot()
+    after = cstool.open(dec, db=db, as_of="2026-12-01")
+    result = after.portfolio()
+    # Beta became a customer: a new one with new MRR; Gamma was never one, so it cannot churn
+    assert result.comparison is not None
+    assert result.comparison.new["customer_id"].tolist() == ["2"]
+    assert result.comparison.churned.empty
+    month = result.movements["month"].iloc[-1]
+    assert month["new_mrr"] == 50
+    assert month["churned_mrr"] == 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cstool.config import NOT_LIVE_STATUSES
 from cstool.errors import UsageError
 from cstool.numeric import sorted_codes
 
@@ -29,7 +30,7 @@ MEASURES = ("satisfaction", "recency", "nps", "support")
 # The snapshot columns churn cases (and tuning) read.
 CASE_COLUMNS = ("customer_id", "name", "health", "band", *MEASURES, "status")
 BANDS = ("red", "yellow", "green")
-NOT_LIVE = ("churned", "paused")
+NOT_LIVE = NOT_LIVE_STATUSES
 MIN_EVENTS = 20  # fewer churn events (or stayers) than this: the figures are unreliable
 ROC_POINTS = 300  # points of the ROC curve drawn in a report (the AUC is never read from them)
 TOP_SHARE = 0.10  # top-decile lift: the 10 % lowest health
@@ -183,8 +184,8 @@ def _status_masks(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
     status = snapshots["status"].astype("string").str.strip().str.lower()
     churned = (status == "churned").to_numpy(dtype=bool, na_value=False)
-    paused = (status == "paused").to_numpy(dtype=bool, na_value=False)
-    return ~(churned | paused), churned
+    gone = status.isin(NOT_LIVE).to_numpy(dtype=bool, na_value=False)
+    return ~gone, churned
 
 
 def _strings(frame: pd.DataFrame, name: str, rows: np.ndarray) -> pd.Series:

@@ -378,6 +378,9 @@ class Book:
         unknown = unknown_values_message(frame)
         if unknown:
             found.append(unknown)
+        prospects = _prospects_note(frame)
+        if prospects:
+            found.append(prospects)
         future = int(frame.attrs.get("future_touches", 0))
         if future:
             found.append(
@@ -1096,6 +1099,28 @@ def _load_stored(store: Store, as_of: date, columns: list[str]) -> pd.DataFrame:
     from cstool import backtest as bt
 
     return bt.stored_snapshots(store, as_of, columns)
+
+
+def _prospects_note(frame: pd.DataFrame) -> str | None:
+    """`2 prospects (Lead 1, Subscriber 1): not customers yet …`, or None."""
+    if "status" not in frame.columns:
+        return None
+    prospect = frame["status"].eq("prospect").fillna(False).to_numpy(dtype=bool)
+    count = int(prospect.sum())
+    if not count:
+        return None
+    said = ""
+    if "stage" in frame.columns:
+        values = frame["stage"][prospect].astype("string").str.strip().value_counts()
+        shown = ", ".join(f"{value} {n}" for value, n in values.head(5).items())
+        more = ", …" if len(values) > 5 else ""
+        said = f" ({shown}{more})" if shown else ""
+    example = str(values.index[0]).replace('"', '\\"') if said else "Lead"
+    return (
+        f"{count} prospect{'s' if count != 1 else ''}{said}: not customers yet, so no "
+        "follow-ups and not in the KPIs; to count them as customers, map them under "
+        f'[lifecycle] in cstool.toml, e.g. values = {{ "{example}" = "active" }}'
+    )
 
 
 def _rows_before(

@@ -232,9 +232,20 @@ class Goal(_Section):
     name: str | None = None
 
 
-LifecycleStatus = Literal["active", "trial", "paused", "past_due", "cancelling", "churned"]
-# "none": the value says nothing about the lifecycle (a lead, a prospect): <NA>, not reported.
-LifecycleMapping = Literal["active", "trial", "paused", "past_due", "cancelling", "churned", "none"]
+LifecycleStatus = Literal[
+    "active", "trial", "paused", "past_due", "cancelling", "churned", "prospect"
+]
+# "none": the value says nothing about the lifecycle (an "Other"): <NA> (active), not reported.
+LifecycleMapping = Literal[
+    "active", "trial", "paused", "past_due", "cancelling", "churned", "prospect", "none"
+]
+# Not live: no follow-ups, left out of the live KPIs and the churn cases. A prospect (a lead,
+# a subscriber, an opportunity of a CRM's contacts export) is not a customer yet: not churned
+# either, and the day it becomes one it is a new customer.
+NOT_LIVE_STATUSES: tuple[str, ...] = ("churned", "paused", "prospect")
+# Not among a table's customers when tables are compared (retention, churn, movements): a
+# prospect becoming active is a new customer; one that was never a customer cannot churn.
+ABSENT_STATUSES: tuple[str, ...] = ("churned", "prospect")
 
 
 def lifecycle_key(text: str) -> str:

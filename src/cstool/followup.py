@@ -25,7 +25,7 @@ such reason:
   logged touch set, when that touch is the last touch). Never touched: signup + cadence,
   or the as-of date when the signup date is unknown too.
 
-Only *live* customers get follow-ups: a `churned` or `paused` status (docs/FRAME.md)
+Only *live* customers get follow-ups: a `churned`, `paused` or `prospect` status (docs/FRAME.md)
 silences every trigger. A frame without a `status` column is all active.
 
 A snooze hides a follow-up for every as-of date before its date: the follow-up's due
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cstool.config import Settings
+from cstool.config import NOT_LIVE_STATUSES, Settings
 from cstool.errors import UsageError
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
 RENEWAL_WEIGHT = 3.0
 SAVE_POINTS = 5.0
 PAYMENT_POINTS = 5.0
-SILENT_STATUSES = ("churned", "paused")  # not live: no follow-ups at all
+SILENT_STATUSES = NOT_LIVE_STATUSES  # not live: no follow-ups at all
 
 # Summed in this order; the terms added last are 0 for every frame without a status, so
 # older inputs give the very same floats.
@@ -178,7 +178,7 @@ def next_followup(
 ) -> NextFollowup | None:
     """A customer's next follow-up: when, why, and the priority terms.
 
-    None when the customer is not in `frame` or gets no follow-ups (churned or paused).
+    None when the customer is not in `frame` or gets no follow-ups (churned, paused or a prospect).
     """
     import numpy as np
 
@@ -561,7 +561,7 @@ def _plan(
         health=_numbers(frame, "health"),
         earlier=earlier,
     )
-    # Churned and paused customers get no follow-up from any trigger.
+    # Churned and paused customers and prospects get no follow-up from any trigger.
     live = ~facts.status_is(*SILENT_STATUSES)
     triggers = {}
     for name in TRIGGERS:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, get_args
 
-from cstool.config import LifecycleStatus, lifecycle_key
+from cstool.config import NOT_LIVE_STATUSES, LifecycleStatus, lifecycle_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from cstool.config import Settings
 
 STATUSES: tuple[str, ...] = get_args(LifecycleStatus)
-# Live customers count in the live KPIs and get follow-ups: all but churned and paused.
+# Live customers count in the live KPIs and get follow-ups: all but churned, paused, prospect.
 LIVE_STATUSES: tuple[str, ...] = ("active", "trial", "past_due", "cancelling")
 UNKNOWN_ATTR = "lifecycle_unknown"
 BAD_DATES_ATTR = "lifecycle_bad_dates"
@@ -178,6 +178,33 @@ _BUILTIN_SPELLINGS: dict[str, tuple[str, ...]] = {
         "cancellato",
         "inattivo",
     ),
+    # Not a customer yet: the pre-customer stages of a CRM's contacts (HubSpot's lifecycle
+    # stages, Pipedrive's and Salesforce's leads).
+    "prospect": (
+        "prospect",
+        "prospective",
+        "potential",
+        "lead",
+        "new lead",
+        "open lead",
+        "qualified lead",
+        "subscriber",
+        "marketing qualified lead",
+        "mql",
+        "sales qualified lead",
+        "sql",
+        "opportunity",
+        "interessent",  # German
+        "potenzieller kunde",
+        "prospecto",  # Spanish, Portuguese
+        "cliente potencial",
+        "potentiel",  # French
+        "潜在客户",
+        "潛在客戶",
+        "线索",
+        "見込み客",
+        "リード",
+    ),
 }
 BUILTIN_VALUES: dict[str, str] = {
     lifecycle_key(spelling): status
@@ -305,7 +332,7 @@ def is_live(frame: pd.DataFrame) -> np.ndarray:
 
     if "status" not in frame.columns:
         return np.ones(len(frame), dtype=bool)
-    gone = frame["status"].isin(("churned", "paused"))
+    gone = frame["status"].isin(NOT_LIVE_STATUSES)
     return ~np.asarray(gone.to_numpy(dtype=bool, na_value=False), dtype=bool)
 
 

@@ -92,7 +92,7 @@ def followups_command(
 
     A customer is due when its last touch plus its segment's cadence has come, or a
     trigger fires: renewal within the window, band red, health fell, NPS detractor,
-    onboarding check-in, cancelling, payment failed. Churned and paused customers get none;
+    onboarding check-in, cancelling, payment failed. Churned, paused and prospect rows get none;
     snoozed customers are hidden until their date.
 
     [dim]Example: cstool followups --due week --format ics -o week.ics[/]

@@ -26,7 +26,7 @@ is the empty text "", so `{% if plan %}…{% endif %}` leaves out a sentence wit
 | play, segment | the segment's recommended action, and its name |
 | health | 0–100, rounded |
 | band | red, yellow or green |
-| status | active, trial, paused, past_due, cancelling or churned (no status: active) |
+| status | active, trial, paused, past_due, cancelling, churned or prospect (none: active) |
 | owner_name, signature | `[outreach]` settings (signature defaults to owner_name) |
 """
 

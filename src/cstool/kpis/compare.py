@@ -1,6 +1,7 @@
 """What changed between two tables (retention, churn, band migrations) and KPI trends.
 
-A customer counts as present in a table when it is in it and its status is not "churned";
+A customer counts as present in a table when it is in it and its status is not "churned"
+(nor "prospect": not a customer yet);
 present in the earlier table and not in the later one, it churned (also when the later table
 keeps it with status churned).
 """

@@ -5,8 +5,8 @@ at least `customer_id`, `mrr`, `satisfaction`, `health`, `band` and `nps`. Share
 are percentages (0–100); money is in the table's own currency; `None` means "not defined"
 (no customers, no NPS answers, nothing to compare with).
 
-Lifecycle: only *live* customers (status neither "churned" nor "paused"; a missing status or
-a frame without the column counts as active) enter the level KPIs.
+Lifecycle: only *live* customers (status not "churned", "paused" or "prospect"; a missing
+status or a frame without the column counts as active) enter the level KPIs.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from cstool.config import ABSENT_STATUSES, NOT_LIVE_STATUSES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,7 +39,9 @@ class KpiDef:
 
 
 KPIS: dict[str, KpiDef] = {
-    "customers": KpiDef("Customers", "count", "up", "live customers (not churned or paused)"),
+    "customers": KpiDef(
+        "Customers", "count", "up", "live customers (not churned, paused or prospects)"
+    ),
     "mrr": KpiDef("MRR", "money", "up", "sum of mrr of live customers (missing counts as 0)"),
     "mrr_at_risk": KpiDef("MRR at risk", "money", "down", "sum of mrr of red and yellow customers"),
     "mrr_at_risk_red": KpiDef("MRR at risk (red)", "money", "down", "sum of mrr of red customers"),
@@ -129,7 +133,7 @@ def numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
-LIVE_EXCLUDED = ("churned", "paused")
+LIVE_EXCLUDED = NOT_LIVE_STATUSES
 
 
 def status_of(frame: pd.DataFrame) -> pd.Series:
@@ -147,7 +151,9 @@ def status_of(frame: pd.DataFrame) -> pd.Series:
 
 def status_masks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(`live_mask`, `churned_mask`) from one coding of the status: the few distinct
-    values are normalised and judged, then looked up per row (no 2.4M-row text column)."""
+    values are normalised and judged, then looked up per row (no 2.4M-row text column).
+    "Churned" here is every row that is not a customer of its table: churned, or a prospect
+    (ABSENT_STATUSES), so a prospect that becomes a customer is a new one, with new MRR."""
     import numpy as np
     import pandas as pd
 
@@ -158,17 +164,17 @@ def status_masks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     clean = pd.Series(uniques, dtype="string").str.strip().str.lower()
     # One more slot for code -1 (<NA>): active, not churned.
     live = np.r_[~clean.isin(LIVE_EXCLUDED).to_numpy(dtype=bool), True]
-    churned = np.r_[(clean == "churned").to_numpy(dtype=bool, na_value=False), False]
+    churned = np.r_[clean.isin(ABSENT_STATUSES).to_numpy(dtype=bool, na_value=False), False]
     return live[codes], churned[codes]
 
 
 def live_mask(frame: pd.DataFrame) -> np.ndarray:
-    """True for live customers: status neither churned nor paused (<NA> counts as active)."""
+    """True for live customers: not churned, paused or prospect (<NA> counts as active)."""
     return status_masks(frame)[0]
 
 
 def churned_mask(frame: pd.DataFrame) -> np.ndarray:
-    """True for customers whose status says churned."""
+    """True for rows that are not customers of their table: churned (or prospects)."""
     return status_masks(frame)[1]
 
 

@@ -461,8 +461,8 @@ def _cohort_section(result: Portfolio) -> list[str]:
         )
     parts += [
         f'<table class="heat"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
-        '<p class="note">Share of each signup month\'s customers still live (neither churned '
-        "nor paused) so many months later; hover a cell for the share of its MRR.</p>",
+        '<p class="note">Share of each signup month\'s customers still live (not churned, '
+        "paused or prospects) so many months later; hover a cell for the share of its MRR.</p>",
         "</section>",
     ]
     return parts
