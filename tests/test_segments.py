@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -420,3 +421,19 @@ def test_every_customer_gets_exactly_one_built_in_segment(frame: pd.DataFrame) -
     summary = segment_summary(out)
     assert summary["customers"].sum() == len(frame)
     assert (summary[["red", "yellow", "green"]].sum(axis=1) == summary["customers"]).all()
+
+
+def test_the_segment_summary_counts_live_customers_as_the_kpis_do(tmp_path: Path) -> None:
+    import cstool
+
+    path = tmp_path / "book.csv"
+    path.write_text(
+        "Customer_ID,Stage,MRR,Value_Delivery,Issue_Resolution,Growth_Strategy\n"
+        "A1,Active,100,9,9,9\nA2,Churned,300,2,2,2\nA3,Lead,,5,5,5\nA4,Active,50,2,2,2\n",
+        encoding="utf-8",
+    )
+    book = cstool.open(path, as_of="2026-12-01")
+    summary = book.segments()
+    assert int(summary["customers"].sum()) == book.portfolio().kpis["customers"] == 2
+    assert summary.attrs["not_live"] == 2
+    assert float(summary["mrr"].sum()) == 150.0  # the churned customer's 300 is not counted

@@ -441,12 +441,19 @@ class Book:
 
     # ------------------------------------------------------------------ segments
     def segments(self) -> pd.DataFrame:
-        """The summary per segment: customers, MRR, mean health, band mix."""
+        """The summary per segment of the live customers (as the KPIs count them: churned,
+        paused and prospect rows are left out, `attrs["not_live"]` says how many):
+        customers, MRR, mean health, band mix."""
+        from cstool.lifecycle import is_live
         from cstool.segments import segment_summary
 
         frame = self.scored
         self._step("summarising")
-        return segment_summary(frame, self.settings.segments)
+        live = is_live(frame)
+        left_out = int((~live).sum())
+        summary = segment_summary(frame if not left_out else frame[live], self.settings.segments)
+        summary.attrs["not_live"] = left_out
+        return summary
 
     def segment_names(self, names: Sequence[str] | None) -> list[str] | None:
         """Segment names as the segments spell them; unknown ones get "did you mean"."""

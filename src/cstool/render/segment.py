@@ -244,7 +244,9 @@ def print_summary(summary: pd.DataFrame, *, title: str = "Segment summary") -> N
                 column.width = column.min_width
     console.print(table)
     total = int(sum(int(r["customers"]) for r in records))
-    console.print(f"{total:,} customers in {len(records)} segments", markup=False)
+    left_out = int(summary.attrs.get("not_live", 0))
+    gone = f" ({left_out:,} churned, paused or prospects left out)" if left_out else ""
+    console.print(f"{total:,} customers in {len(records)} segments{gone}", markup=False)
     for row in records:
         if row["play"]:
             console.print(Text.assemble((clean(row["segment"]), "bold"), ": ", clean(row["play"])))
