@@ -432,13 +432,40 @@ def test_crm_contacts_give_name_stage_owner_and_last_contact(tmp_path: Path) -> 
         "C005": None,
     }
     assert by_id(frame, "stage")["C001"] == "customer"
-    # the table's last contact (2026-10-20) wins; its name too
-    assert by_id(frame, "last_contact")["C001"] == pd.Timestamp("2026-10-20")
+    # the latest touch wins, whichever file has it: the CRM's activity of 2026-11-18 over the
+    # table's 2026-10-20 (C002's too); the table's name wins as every other field does
+    assert by_id(frame, "last_contact")["C001"] == pd.Timestamp("2026-11-18")
+    assert by_id(frame, "last_contact")["C002"] == pd.Timestamp("2026-11-05")
+    assert by_id(frame, "last_contact")["C003"] == pd.Timestamp("2026-09-15")
     assert by_id(frame, "name")["C001"] == "Acme"
+    assert book.provenance("C001")["last_contact"] == "hubspot_contacts.csv line 2"
+    assert book.provenance("C003")["last_contact"] == "customers.csv line 4"
     assert book.sources is not None
     report = book.sources.reports[0]
     assert report.conflicts == {"name": 2, "last_contact": 2}
     assert report.unmatched_keys == ["lead@prospect.example"]
+
+
+def test_a_newer_touch_in_the_table_beats_an_older_crm_activity_even_under_prefer_source(
+    tmp_path: Path,
+) -> None:
+    folder = workspace(
+        tmp_path,
+        [{"file": '"hubspot_contacts.csv"', "prefer": '"source"'}],
+        files=("hubspot_contacts.csv",),
+    )
+    customers = folder / "customers.csv"
+    customers.write_text(
+        customers.read_text(encoding="utf-8").replace(
+            "C001,Acme,ops@acme.example,8,7,8,2026-10-20",
+            "C001,Acme,ops@acme.example,8,7,8,2026-11-22",
+        ),
+        encoding="utf-8",
+    )
+    frame = book_in(folder).scored
+    assert by_id(frame, "last_contact")["C001"] == pd.Timestamp("2026-11-22")  # the table's
+    assert by_id(frame, "last_contact")["C002"] == pd.Timestamp("2026-11-05")  # the CRM's
+    assert by_id(frame, "name")["C001"] == "Olga Ops"  # prefer = "source" for every other field
 
 
 def test_generic_source_with_fields_and_aggregations(tmp_path: Path) -> None:

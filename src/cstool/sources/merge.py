@@ -164,7 +164,11 @@ def merge_sources(
             if differ.any():
                 conflicts[name] = int(differ.sum())
                 examples += _examples(frame, name, current, column, differ)
-            take = have & ((was < 0) if spec.prefer == "main" else (was <= 0))
+            if name in LATEST_WINS:  # a touch on record anywhere is a touch: the latest
+                newer = _later(column, current)
+                take = have & ((was < 0) | newer)
+            else:
+                take = have & ((was < 0) if spec.prefer == "main" else (was <= 0))
             if take.any():
                 frame[name] = current.where(~take, column.astype(current.dtype))
                 origin[name] = np.where(take, k, was).astype(np.int16)
@@ -190,6 +194,21 @@ def merge_sources(
         }
     )
     return SourcesResult(table=merged, reports=reports, provenance=provenance, main=table)
+
+
+# Fields where the latest date wins, whichever file has it and whatever `prefer` says: the
+# table's last contact of September beside a CRM's activity of November was touched in
+# November, and taking September would raise a follow-up that is not due.
+LATEST_WINS = frozenset({"last_contact"})
+
+
+def _later(column: pd.Series, current: pd.Series) -> np.ndarray:
+    """Where the source's date is after the table's (False where either is missing)."""
+    import numpy as np
+
+    theirs = np.asarray(column.to_numpy(dtype="datetime64[ns]"))
+    ours = np.asarray(current.to_numpy(dtype="datetime64[ns]"))
+    return np.asarray(theirs > ours, dtype=bool)  # NaT compares False
 
 
 def _line_numbers(lines: np.ndarray) -> Any:
