@@ -327,3 +327,43 @@ def test_validation_writes_nothing_and_rejects_are_always_fresh(tmp_path: Path) 
     load_table(path, Settings(), ReadOptions(skip_invalid=True, rejects=rejects))
     assert rejects.read_text(encoding="utf-8") == f"{HEAD},reason\n"
     assert np.array_equal(table.lines, [2])
+
+
+def test_an_ambiguous_date_column_takes_the_order_another_column_of_the_file_shows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text(
+        "Customer_ID,Signup_Date,Last_Contact\n"
+        "A1,5/13/2026,11/04/2026\nA2,1/2/2026,11/02/2026\nA3,,10/11/2026\n",
+        encoding="utf-8",
+    )
+    table = load_table(path, Settings())
+    assert table.frame["signup_date"].tolist()[:2] == [
+        pd.Timestamp("2026-05-13"),
+        pd.Timestamp("2026-01-02"),
+    ]
+    assert table.frame["last_contact"].tolist() == [
+        pd.Timestamp("2026-11-04"),
+        pd.Timestamp("2026-11-02"),
+        pd.Timestamp("2026-10-11"),
+    ]
+    assert (
+        f"{path}: column 'Last_Contact': dates like '11/04/2026' fit both orders; read month "
+        "first (%m/%d/%Y), as column 'Signup_Date' is, whose dates can only be month first "
+        '(if that is wrong: [input] date_format = "%d/%m/%Y")'
+    ) in table.warnings
+
+
+def test_columns_that_disagree_on_the_order_decide_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "Customer_ID,Signup_Date,Renewal_Date,Last_Contact\n"
+        "A1,5/13/2026,13/5/2027,11/04/2026\nA2,1/2/2026,1/2/2027,11/02/2026\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_table(path, Settings())
+    assert "column 'Last_Contact': dates like '11/04/2026' could be day first or month first" in (
+        err.value.message
+    )

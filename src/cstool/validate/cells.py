@@ -17,6 +17,8 @@ from cstool.textbytes import WHITESPACE_FIRST, WHITESPACE_LAST, edge_bytes_in
 from cstool.validate.arrow import arrow_text, empty_as_null, mask, missing_cells
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -196,12 +198,15 @@ def convert(
     *,
     label: str | None = None,
     file: str | None = None,
+    date_formats: Sequence[str] | None = None,
 ) -> tuple[Any, list[Check]]:
     """One column: typed values and the rows that break each rule.
 
     `dot_groups`: the file comes from a decimal-comma locale (semicolon-separated), where
     money like 2.000 means two thousand. `label` (the column as the file names it) and
-    `file` name a column-wide error (dates whose order cannot be told).
+    `file` name a column-wide error (dates whose order cannot be told). `date_formats`:
+    the formats a date column is read with, instead of `[input] date_format`'s. A date
+    column's series carries `attrs["date_order"]`: "day"/"month" when its values decided it.
     """
     import pandas as pd
     import pyarrow.compute as pc
@@ -210,7 +215,9 @@ def convert(
 
     kind = KIND[name]
     if kind == "date":
-        read = read_dates(column, settings.input.date_formats(), label=label or name, file=file)
+        formats = settings.input.date_formats() if date_formats is None else date_formats
+        read = read_dates(column, formats, label=label or name, file=file)
+        read.dates.attrs["date_order"] = read.order
         return read.dates, [Check(name, read.bad, read.expected, summary=True)]
     if kind in ("score", "money", "int"):
         return bounded_numbers(name, column, settings, dot_groups)

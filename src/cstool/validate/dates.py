@@ -59,6 +59,19 @@ class DateColumn:
     missing: np.ndarray
     bad: np.ndarray
     expected: str
+    # "day" or "month" when the column's own values decided its day/month order (a part
+    # above 12, and no cell against it); None otherwise (ISO, month names, formats given).
+    order: str | None = None
+
+
+class AmbiguousDates(DataError):
+    """A column of numeric dates that fit both orders: `formats` names each order's format
+    in the column's own spelling ({"day": "%d/%m/%Y", "month": "%m/%d/%Y"})."""
+
+    def __init__(self, message: str, *, formats: dict[str, str], example: str, **kw: Any):
+        super().__init__(message, **kw)
+        self.formats = formats
+        self.example = example
 
 
 def read_dates(
@@ -93,6 +106,7 @@ def read_dates(
         result[todo] = _by_formats(cells.filter(pa.array(todo)), formats)
         todo &= np.isnat(result)
     evidence: str | None = None
+    order: str | None = None
     if todo.any():
         idx = np.flatnonzero(todo)
         left = cells.take(pa.array(idx))
@@ -102,13 +116,19 @@ def read_dates(
         if whole_column_numeric and not formats:
             result[idx] = _serial_dates(left)
         else:
-            days, evidence = _common_forms(left, user_formats=bool(formats), label=label, file=file)
+            days, evidence, order = _common_forms(
+                left, user_formats=bool(formats), label=label, file=file
+            )
             result[idx] = days
     bad = np.isnat(result) & ~missing
     if formats and bad.any():
         evidence = _time_of_day_hint(cells.filter(pa.array(bad)), formats) or evidence
     return DateColumn(
-        pd.Series(result, dtype="datetime64[ns]"), missing, bad, _expected(formats, evidence)
+        pd.Series(result, dtype="datetime64[ns]"),
+        missing,
+        bad,
+        _expected(formats, evidence),
+        order,
     )
 
 
@@ -211,10 +231,11 @@ def _numbers(values: pa.Array) -> np.ndarray:
 
 def _common_forms(
     cells: pa.Array, *, user_formats: bool, label: str, file: str | None
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, str, str | None]:
     """ISO, CJK, numeric (order by evidence), month names, with optional times of day.
 
-    Returns the days (NaT where a cell is no date) and a sentence on the column's order.
+    Returns the days (NaT where a cell is no date), a sentence on the column's order, and
+    that order ("day", "month") when the values decided it without contradiction.
     """
     import numpy as np
     import pyarrow as pa
@@ -271,6 +292,7 @@ def _common_forms(
         year[rows], month[rows], day[rows] = y[hit], m[hit], d[hit]
 
     evidence = ""
+    order: str | None = None
     unread = np.isnan(year) & split
     is_numeric = (
         unread & mask(pc.match_substring_regex(day_text, _NUMERIC)) if unread.any() else unread
@@ -298,7 +320,7 @@ def _common_forms(
                 evidence = "these values fit both day-first and month-first formats"
             else:
                 where = f"{file}: column {label!r}" if file else label
-                raise DataError(
+                raise AmbiguousDates(
                     f"{where}: dates like {example!r} could be day first or month first",
                     problems=[
                         Problem(
@@ -312,6 +334,8 @@ def _common_forms(
                     ],
                     hint=f'add to cstool.toml: [input] date_format = "{day_first_fmt}" '
                     f'or "{month_first_fmt}"',
+                    formats={"day": day_first_fmt, "month": month_first_fmt},
+                    example=example,
                 )
         else:
             day_first = day_first_cells >= month_first_cells
@@ -329,6 +353,7 @@ def _common_forms(
                 )
             else:
                 evidence = f"this column is read {'day' if day_first else 'month'} first ({chosen})"
+                order = "day" if day_first else "month"
             if not user_formats:
                 d, m = (a, b) if day_first else (b, a)
                 year = np.where(is_numeric, y, year)
@@ -344,7 +369,7 @@ def _common_forms(
             | (ampm & np.isnan(hour))
         )
     ok = split & ~bad_time & (year >= _FIRST_YEAR) & (year <= _LAST_YEAR)
-    return _assemble(year, month, day, ok), evidence
+    return _assemble(year, month, day, ok), evidence, order
 
 
 def _positions(n: int, rows: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from cstool.validate.cells import (
     text_dtype,
     trimmed,
 )
+from cstool.validate.dates import AmbiguousDates
 from cstool.validate.rejects import InvalidRows, cell_problems, problems, rejected_rows
 
 if TYPE_CHECKING:
@@ -152,12 +153,23 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         if contact is not None:
             frame_columns["name"], contact_note = contact
             notes.append(contact_note)
+        results: dict[str, tuple[Any, list[Check]]] = {}
+        ordered: list[str] = []  # date orders taken from another column: said as warnings
+        ambiguous: dict[str, AmbiguousDates] = {}
+        for name in fields:
+            if name in converted:
+                try:
+                    results[name] = converted[name].result()
+                except AmbiguousDates as exc:
+                    ambiguous[name] = exc
+        if ambiguous:
+            results.update(_dates_ordered_by_the_file(ambiguous, results, raw, columns, ordered))
         for name in fields:
             if name not in converted:
                 if name not in frame_columns:
                     frame_columns[name] = _empty_column(name, n)
                 continue
-            values, field_checks = converted[name].result()
+            values, field_checks = results[name]
             frame_columns[name] = values
             checks.extend(field_checks)
         total_rows = totals.result()
@@ -213,7 +225,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
     )
     frame = pd.DataFrame(frame_columns, copy=False)
 
-    warnings = [*raw.warnings, *unnamed_warnings, *_totals_warnings(raw, total_rows)]
+    warnings = [*raw.warnings, *unnamed_warnings, *_totals_warnings(raw, total_rows), *ordered]
     warnings += _scale_warnings(frame, present_inputs, settings, raw)
     keep = ~(bad | left_out)
     rows = np.flatnonzero(keep)
@@ -515,6 +527,47 @@ def _output_headers(
             f"{listed} (name them in the file to keep your own names)"
         )
     return names, left_out, warnings
+
+
+def _dates_ordered_by_the_file(
+    ambiguous: dict[str, AmbiguousDates],
+    results: dict[str, tuple[Any, list[Check]]],
+    raw: RawTable,
+    columns: dict[str, Any],
+    said: list[str],
+) -> dict[str, tuple[Any, list[Check]]]:
+    """Date columns whose values fit both day/month orders, read in the order another date
+    column of the same file shows (an export writes every date one way): `Last Contact`'s
+    `11/04/2026` is month first when `Signup`'s `5/13/2026` can only be. Said in a note;
+    without such a column, or with columns that disagree, the first ambiguity is raised.
+    What was decided is appended to `said`."""
+    orders = {
+        name: values.attrs.get("date_order")
+        for name, (values, _) in results.items()
+        if KIND[name] == "date" and values.attrs.get("date_order")
+    }
+    if len(set(orders.values())) != 1:
+        raise next(iter(ambiguous.values()))
+    witness, order = next(iter(orders.items()))
+    other = "month" if order == "day" else "day"
+    out = {}
+    for name, exc in ambiguous.items():
+        fmt = exc.formats[order]
+        out[name] = convert(
+            name,
+            columns[name],
+            Settings(),
+            label=raw.header_names[name],
+            file=str(raw.path),
+            date_formats=[fmt],
+        )
+        said.append(
+            f"{raw.path}: column {raw.header_names[name]!r}: dates like {exc.example!r} fit "
+            f"both orders; read {order} first ({fmt}), as column "
+            f"{raw.header_names[witness]!r} is, whose dates can only be {order} first "
+            f'(if that is wrong: [input] date_format = "{exc.formats[other]}")'
+        )
+    return out
 
 
 # Normalised headers of a person's first and last name, in a contact export without a name
