@@ -146,9 +146,9 @@ def _without_text_marks(
     if pos is None or table.num_rows == 0:
         return table, []
     cells = table.column(pos)
-    first = pc.drop_null(cells)
-    if not len(first) or not str(first[0].as_py() or "").startswith("'"):
-        return table, []  # the usual case, decided from one cell
+    head = [str(v).strip() for v in cells.slice(0, 64).to_pylist() if v is not None]
+    if not any(head) or not next(v for v in head if v).startswith("'"):
+        return table, []  # the usual case, decided from the first ID
     present = pc.not_equal(pc.utf8_trim_whitespace(cells), "")
     marked = pc.starts_with(pc.utf8_trim_whitespace(cells), "'")
     if pc.any(pc.and_(present, pc.invert(marked))).as_py():
