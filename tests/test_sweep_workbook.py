@@ -86,3 +86,87 @@ def test_a_blanked_workbook_cell_is_named_by_sheet_and_row(tmp_path: Path) -> No
     (blanked,) = table.blanked
     assert (blanked.sheet, blanked.line, blanked.value) == ("Customers", 2, "abc")
     assert "sheet Customers, row 2" in blanked.describe()
+
+
+def _ods(path: Path, rows: list[list[object]], sheet: str = "Scores") -> None:
+    """A real .ods (the OpenDocument zip LibreOffice writes, reduced to its three parts): a
+    float is a percentage cell, an int a plain number, a str text, None an empty cell;
+    (value, n) repeats a cell n times as LibreOffice does."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value: object) -> str:
+        repeat = ""
+        if isinstance(value, tuple):
+            value, n = value
+            repeat = f' table:number-columns-repeated="{n}"'
+        if value is None:
+            return f"<table:table-cell{repeat}/>"
+        if isinstance(value, float):
+            shown = f"{value * 100:g}%"
+            return (
+                f'<table:table-cell{repeat} office:value-type="percentage" '
+                f'office:value="{value}"><text:p>{shown}</text:p></table:table-cell>'
+            )
+        if isinstance(value, int):
+            return (
+                f'<table:table-cell{repeat} office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        return (
+            f'<table:table-cell{repeat} office:value-type="string">'
+            f"<text:p>{escape(str(value))}</text:p></table:table-cell>"
+        )
+
+    body = "".join(f"<table:table-row>{''.join(map(cell, r))}</table:table-row>" for r in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Notes"><table:table-row>'
+        '<table:table-cell office:value-type="percentage" office:value="0.5"><text:p>50%</text:p>'
+        "</table:table-cell></table:table-row></table:table>"
+        f'<table:table table:name="{sheet}">{body}'
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell/>'
+        "</table:table-row>"
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def test_ods_percentage_cells_read_as_the_percent_the_sheet_shows(tmp_path: Path) -> None:
+    path = tmp_path / "scores.ods"
+    _ods(
+        path,
+        [
+            ["Survey export"],
+            [],
+            ["Customer ID", "Value Delivery", "Issue Resolution", "Growth Strategy", "MRR"],
+            ["C1", 0.85, 0.7, 0.6, 120],
+            ["C2", (0.5, 3), 80],
+            ["C3", "90%", 0.5, 0.4, None],
+        ],
+    )
+    raw = read_raw(path, Settings(), sheet="Scores")
+    cells = [[raw.table.column(i)[r].as_py() for i in range(5)] for r in range(3)]
+    assert cells == [
+        ["C1", "85%", "70%", "60%", "120"],
+        ["C2", "50%", "50%", "50%", "80"],
+        ["C3", "90%", "50%", "40%", ""],
+    ]
+    table = load_table(path, Settings(), ReadOptions(sheet="Scores"))
+    assert table.frame["value_delivery"].tolist() == [8.5, 5.0, 9.0]  # 85 % of 0-10
+    assert not any("shares from 0 to 1" in w for w in table.warnings)

@@ -103,7 +103,13 @@ def parse_workbook(
         raise DataError(f"{path}: sheet {name} is empty (no header, no rows)")
     width = max(map(len, rows))
     padded = (r if len(r) == width else r + [""] * (width - len(r)) for r in rows)
-    percent = _percent_cells(content, name) if kind == "xlsx" else {}
+    percent = (
+        _percent_cells(content, name)
+        if kind == "xlsx"
+        else _ods_percent_cells(content, name)
+        if kind == "ods"
+        else {}
+    )
     columns = [
         pa.array(_as_text(list(col), percent.get(i)), type=pa.string())
         for i, col in enumerate(zip(*padded, strict=True))
@@ -358,6 +364,59 @@ def _percent_cells(content: bytes, sheet: str) -> dict[int, np.ndarray]:
             column = column * 26 + ord(ch) - 64
         out[column - 1] = rows[where == k]
     return out
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_REPEAT_CAP = 100_000  # an .ods pads a sheet with a million repeated empty rows
+
+
+def _ods_percent_cells(content: bytes, sheet: str) -> dict[int, np.ndarray]:
+    """An .ods sheet's percentage cells (`office:value-type="percentage"`, stored as the
+    share 0.85 for 85 %): column index → row indexes (0-based), as `_percent_cells` gives
+    them for .xlsx. A document without any costs one search of its bytes."""
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(BytesIO(content)) as zf:
+            xml = zf.read("content.xml")
+    except (zipfile.BadZipFile, KeyError):
+        return {}
+    if b'value-type="percentage"' not in xml:
+        return {}
+    cells = (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell")
+    found: dict[int, list[int]] = {}
+    inside, row, col = False, 0, 0
+    marked: list[int] = []  # this row's percentage columns
+    try:
+        for event, el in ET.iterparse(BytesIO(xml), events=("start", "end")):
+            if event == "start":
+                if el.tag == f"{_ODS_TABLE}table":
+                    inside, row = el.get(f"{_ODS_TABLE}name") == sheet, 0
+                elif inside and el.tag == f"{_ODS_TABLE}table-row":
+                    col, marked = 0, []
+                continue
+            if el.tag == f"{_ODS_TABLE}table" and inside:
+                break
+            if not inside:
+                continue
+            if el.tag in cells:
+                repeat = min(int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1")), 16_384)
+                if el.get(f"{_ODS_OFFICE}value-type") == "percentage":
+                    marked.extend(range(col, col + repeat))
+                col += repeat
+                el.clear()
+            elif el.tag == f"{_ODS_TABLE}table-row":
+                repeat = int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+                for c in marked:
+                    found.setdefault(c, []).extend(range(row, row + min(repeat, _ODS_REPEAT_CAP)))
+                row += repeat
+                el.clear()
+    except (ET.ParseError, ValueError):
+        return {}  # calamine read the sheet: without its cell types, the cells stay as stored
+    return {c: np.asarray(rows, dtype=np.int64) for c, rows in found.items()}
 
 
 def _is_percent(fmt_id: int, custom: dict[int, str]) -> bool:
