@@ -367,3 +367,23 @@ def test_columns_that_disagree_on_the_order_decide_nothing(tmp_path: Path) -> No
     assert "column 'Last_Contact': dates like '11/04/2026' could be day first or month first" in (
         err.value.message
     )
+
+
+def test_rows_that_repeat_the_header_are_left_out_naming_their_lines(tmp_path: Path) -> None:
+    # Two monthly exports joined one after the other: the second brings its header along.
+    header = "Customer_ID,Name,Value_Delivery,Issue_Resolution,Growth_Strategy\n"
+    path = tmp_path / "joined.csv"
+    path.write_text(
+        header + "A1,Acme,8,8,8\n" + header + "A2,Beta,6,6,6\n" + header.replace("Name", ""),
+        encoding="utf-8",
+    )
+    table = load_table(path, Settings())
+    assert table.frame["customer_id"].tolist() == ["A1", "A2"]
+    assert table.skipped == 0
+    assert (
+        f"{path}: left out 2 rows that repeat the header (lines 3, 5), as where exports were joined"
+    ) in table.warnings
+    # a customer whose ID happens to be the header's is a customer
+    kept = tmp_path / "kept.csv"
+    kept.write_text(header + "Customer_ID,Acme,8,8,8\n", encoding="utf-8")
+    assert load_table(kept, Settings()).frame["customer_id"].tolist() == ["Customer_ID"]

@@ -175,7 +175,8 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         total_rows = totals.result()
 
     id_empty = checks[0].mask  # the first check is always the empty-ID one
-    left_out = _blank_rows(raw, id_empty) | total_rows
+    header_rows = _header_rows(raw)
+    left_out = _blank_rows(raw, id_empty) | total_rows | header_rows
     ids = frame_columns["customer_id"]
     dup = duplicates.result() & ~left_out
     for check in checks:
@@ -225,7 +226,19 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
     )
     frame = pd.DataFrame(frame_columns, copy=False)
 
-    warnings = [*raw.warnings, *unnamed_warnings, *_totals_warnings(raw, total_rows), *ordered]
+    warnings = [
+        *raw.warnings,
+        *unnamed_warnings,
+        *_rows_warning(raw, total_rows, "totals row", "totals rows", "not customers"),
+        *_rows_warning(
+            raw,
+            header_rows,
+            "row that repeats the header",
+            "rows that repeat the header",
+            "as where exports were joined",
+        ),
+        *ordered,
+    ]
     warnings += _scale_warnings(frame, present_inputs, settings, raw)
     keep = ~(bad | left_out)
     rows = np.flatnonzero(keep)
@@ -374,27 +387,49 @@ def _totals_rows(raw: RawTable) -> np.ndarray:
     return found
 
 
-def _first_bytes(text: bytes) -> bytes:
-    """The first byte of each UTF-8 character in `text` (a lead byte for non-ASCII ones)."""
-    return bytes(b for b in text if b < 0x80 or b >= 0xC0)
+def _header_rows(raw: RawTable) -> np.ndarray:
+    """Rows that repeat the header (exports joined one after the other, each with its
+    header): the ID cell is the ID column's header, and so is every other non-empty cell."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = np.zeros(raw.table.num_rows, dtype=bool)
+    pos = raw.headers.get("customer_id")
+    if pos is None or not raw.header[pos]:
+        return found
+    ids = pc.utf8_trim_whitespace(raw.table.column(pos).cast(pa.string()))
+    maybe = np.flatnonzero(mask(pc.equal(ids, raw.header[pos])))
+    if not len(maybe):
+        return found
+    take = pa.array(maybe)
+    same = np.ones(len(maybe), dtype=bool)
+    for i, head in enumerate(raw.header):
+        cells = pc.utf8_trim_whitespace(pc.take(raw.table.column(i), take).cast(pa.string()))
+        same &= mask(pc.or_(pc.equal(cells, head.strip()), pc.equal(cells, "")))
+    found[maybe[same]] = True
+    return found
 
 
-def _totals_warnings(raw: RawTable, total_rows: np.ndarray) -> list[str]:
+def _rows_warning(raw: RawTable, rows: np.ndarray, one: str, several: str, why: str) -> list[str]:
+    """`file: left out a row that … (line 4), why`, naming up to 20 lines (sheet rows)."""
     import numpy as np
 
-    idx = np.flatnonzero(total_rows)
+    idx = np.flatnonzero(rows)
     if not len(idx):
         return []
     lines = ", ".join(str(int(raw.line_numbers[i])) for i in idx[:20])
     more = ", …" if len(idx) > 20 else ""
-    rows = "a totals row" if len(idx) == 1 else f"{len(idx)} totals rows"
+    what = f"a {one}" if len(idx) == 1 else f"{len(idx)} {several}"
+    unit = "row" if raw.sheet is not None else "line"
+    where = f"{raw.path} (sheet {raw.sheet})" if raw.sheet is not None else f"{raw.path}"
     plural = "s" if len(idx) > 1 else ""
-    if raw.sheet is not None:  # a workbook: its rows, as the sheet numbers them
-        return [
-            f"{raw.path} (sheet {raw.sheet}): left out {rows} (row{plural} {lines}{more}), "
-            "not customers"
-        ]
-    return [f"{raw.path}: left out {rows} (line{plural} {lines}{more}), not customers"]
+    return [f"{where}: left out {what} ({unit}{plural} {lines}{more}), {why}"]
+
+
+def _first_bytes(text: bytes) -> bytes:
+    """The first byte of each UTF-8 character in `text` (a lead byte for non-ASCII ones)."""
+    return bytes(b for b in text if b < 0x80 or b >= 0xC0)
 
 
 def _scale_warnings(
