@@ -1116,13 +1116,13 @@ def _prospects_note(frame: pd.DataFrame) -> str | None:
     count = int(prospect.sum())
     if not count:
         return None
-    said = ""
+    said, example = "", "Lead"
     if "stage" in frame.columns:
         values = frame["stage"][prospect].astype("string").str.strip().value_counts()
-        shown = ", ".join(f"{value} {n}" for value, n in values.head(5).items())
-        more = ", …" if len(values) > 5 else ""
-        said = f" ({shown}{more})" if shown else ""
-    example = str(values.index[0]).replace('"', '\\"') if said else "Lead"
+        if len(values):
+            shown = ", ".join(f"{value} {n}" for value, n in values.head(5).items())
+            said = f" ({shown}{', …' if len(values) > 5 else ''})"
+            example = str(values.index[0]).replace('"', '\\"')
     return (
         f"{count} prospect{'s' if count != 1 else ''}{said}: not customers yet, so no "
         "follow-ups and not in the KPIs; to count them as customers, map them under "

@@ -149,11 +149,11 @@ def _without_text_marks(
     head = [str(v).strip() for v in cells.slice(0, 64).to_pylist() if v is not None]
     if not any(head) or not next(v for v in head if v).startswith("'"):
         return table, []  # the usual case, decided from the first ID
-    present = pc.not_equal(pc.utf8_trim_whitespace(cells), "")
-    marked = pc.starts_with(pc.utf8_trim_whitespace(cells), "'")
-    if pc.any(pc.and_(present, pc.invert(marked))).as_py():
+    trimmed = pc.utf8_trim_whitespace(cells)
+    marked = pc.starts_with(trimmed, "'")
+    if pc.any(pc.and_(pc.not_equal(trimmed, ""), pc.invert(marked))).as_py():
         return table, []
-    stripped = pc.if_else(marked, pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(cells), 1), cells)
+    stripped = pc.if_else(marked, pc.utf8_slice_codeunits(trimmed, 1), cells)
     if pc.any(pc.and_(marked, pc.equal(stripped, ""))).as_py():
         return table, []  # a cell that is only an apostrophe: not a mark on an ID
     table = table.set_column(pos, table.column_names[pos], stripped)

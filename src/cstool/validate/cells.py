@@ -206,7 +206,7 @@ def convert(
     money like 2.000 means two thousand. `label` (the column as the file names it) and
     `file` name a column-wide error (dates whose order cannot be told). `date_formats`:
     the formats a date column is read with, instead of `[input] date_format`'s. A date
-    column's series carries `attrs["date_order"]`: "day"/"month" when its values decided it.
+    column's series carries `attrs["date_order"]` ("day"/"month") when its values decided it.
     """
     import pandas as pd
     import pyarrow.compute as pc
@@ -217,7 +217,8 @@ def convert(
     if kind == "date":
         formats = settings.input.date_formats() if date_formats is None else date_formats
         read = read_dates(column, formats, label=label or name, file=file)
-        read.dates.attrs["date_order"] = read.order
+        if read.order is not None:  # (no attrs otherwise: pandas copies them on every step)
+            read.dates.attrs["date_order"] = read.order
         return read.dates, [Check(name, read.bad, read.expected, summary=True)]
     if kind in ("score", "money", "int"):
         return bounded_numbers(name, column, settings, dot_groups)

@@ -175,7 +175,7 @@ def validate_table(raw: RawTable, settings: Settings, *, skip_invalid: bool = Fa
         total_rows = totals.result()
 
     id_empty = checks[0].mask  # the first check is always the empty-ID one
-    header_rows = _header_rows(raw)
+    header_rows = _header_rows(raw, id_cells)
     left_out = _blank_rows(raw, id_empty) | total_rows | header_rows
     ids = frame_columns["customer_id"]
     dup = duplicates.result() & ~left_out
@@ -387,19 +387,19 @@ def _totals_rows(raw: RawTable) -> np.ndarray:
     return found
 
 
-def _header_rows(raw: RawTable) -> np.ndarray:
+def _header_rows(raw: RawTable, ids: pa.ChunkedArray) -> np.ndarray:
     """Rows that repeat the header (exports joined one after the other, each with its
-    header): the ID cell is the ID column's header, and so is every other non-empty cell."""
+    header): the ID cell (`ids`: the trimmed ID column) is the ID column's header, and so is
+    every other non-empty cell."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     found = np.zeros(raw.table.num_rows, dtype=bool)
-    pos = raw.headers.get("customer_id")
-    if pos is None or not raw.header[pos]:
+    head = raw.header[raw.headers["customer_id"]]
+    if not head:
         return found
-    ids = pc.utf8_trim_whitespace(raw.table.column(pos).cast(pa.string()))
-    maybe = np.flatnonzero(mask(pc.equal(ids, raw.header[pos])))
+    maybe = np.flatnonzero(mask(pc.equal(ids, head)))
     if not len(maybe):
         return found
     take = pa.array(maybe)
